@@ -1,0 +1,35 @@
+"""Project-wide fixtures: staff members of each role with logins, and customers in their books."""
+import pytest
+from django.test import Client
+
+from customers.tests.factories import CustomerFactory, StaffFactory, office
+
+
+@pytest.fixture
+def make_staff(db):
+    """make_staff(role, office_code="CS") -> Staff linked to a user whose password is 'pw'."""
+
+    def make(role, office_code="CS", **kwargs):
+        return StaffFactory(role=role, office=office(office_code), with_user=True, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def client_for():
+    """client_for(staff) -> a Django test client logged in as that staff member."""
+
+    def login(staff):
+        client = Client()
+        client.force_login(staff.user)
+        return client
+
+    return login
+
+
+@pytest.fixture
+def customer_of(db):
+    def make(advisor, **kwargs):
+        return CustomerFactory(advisor=advisor, office=advisor.office, **kwargs)
+
+    return make

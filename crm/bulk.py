@@ -1,0 +1,96 @@
+"""Set-based writes for batch jobs: COPY on PostgreSQL, executemany on SQLite.
+
+Frames hold database column values (ids, ISO date strings, numbers); missing
+values are NaN/None/pd.NA and become NULL.
+"""
+import io
+
+import pandas as pd
+from django.db import connection
+
+NULL = "\\N"
+
+
+def is_postgres():
+    return connection.vendor == "postgresql"
+
+
+def _records(frame):
+    """Rows as tuples with None for missing values (for executemany)."""
+    clean = frame.astype(object).where(frame.notna(), None)
+    return list(clean.itertuples(index=False, name=None))
+
+
+def _copy_into(cursor, table, frame):
+    buf = io.StringIO()
+    frame.to_csv(buf, index=False, header=False, na_rep=NULL)
+    buf.seek(0)
+    cols = ", ".join(f'"{c}"' for c in frame.columns)
+    cursor.copy_expert(f'COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv, NULL \'{NULL}\')', buf)
+
+
+def copy_frame(model, frame, chunk_rows=500_000):
+    """Append rows to an (empty or disjoint) table as fast as the database allows."""
+    if frame.empty:
+        return 0
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        for start in range(0, len(frame), chunk_rows):
+            part = frame.iloc[start : start + chunk_rows]
+            if is_postgres():
+                _copy_into(cursor.cursor, table, part)
+            else:
+                cols = ", ".join(f'"{c}"' for c in part.columns)
+                marks = ", ".join(["%s"] * len(part.columns))
+                cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", _records(part))
+    return len(frame)
+
+
+def upsert_frame(model, frame, keys, compare, touch=()):
+    """Insert new rows and update changed ones; unchanged rows are left untouched.
+
+    keys: the unique columns; compare: columns whose change counts as an update;
+    touch: columns written on insert/update but not compared (e.g. updated_at).
+    Returns (inserted, updated).
+    """
+    if frame.empty:
+        return 0, 0
+    table = connection.ops.quote_name(model._meta.db_table)
+    cols = list(frame.columns)
+    q = connection.ops.quote_name
+    col_sql = ", ".join(q(c) for c in cols)
+    set_sql = ", ".join(f"{q(c)} = EXCLUDED.{q(c)}" for c in [*compare, *touch])
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {table}")
+        before = cursor.fetchone()[0]
+        if is_postgres():
+            changed_sql = " OR ".join(f"{table}.{q(c)} IS DISTINCT FROM EXCLUDED.{q(c)}" for c in compare)
+            cursor.execute(f"CREATE TEMP TABLE _upsert AS SELECT {col_sql} FROM {table} WITH NO DATA")
+            try:
+                _copy_into(cursor.cursor, "_upsert", frame)
+                cursor.execute(
+                    f"INSERT INTO {table} ({col_sql}) SELECT {col_sql} FROM _upsert "
+                    f"ON CONFLICT ({', '.join(q(k) for k in keys)}) DO UPDATE SET {set_sql} WHERE {changed_sql}"
+                )
+                changed = cursor.rowcount
+            finally:
+                cursor.execute("DROP TABLE _upsert")
+        else:
+            changed_sql = " OR ".join(f"{table}.{q(c)} IS NOT excluded.{q(c)}" for c in compare)
+            marks = ", ".join(["%s"] * len(cols))
+            sql = (
+                f"INSERT INTO {table} ({col_sql}) VALUES ({marks}) "
+                f"ON CONFLICT ({', '.join(q(k) for k in keys)}) DO UPDATE SET {set_sql} WHERE {changed_sql}"
+            )
+            before_changes = connection.connection.total_changes
+            cursor.executemany(sql, _records(frame))
+            changed = connection.connection.total_changes - before_changes
+        cursor.execute(f"SELECT COUNT(*) FROM {table}")
+        inserted = cursor.fetchone()[0] - before
+    return inserted, changed - inserted
+
+
+def iso_dates(series):
+    """Datetime-like series -> 'YYYY-MM-DD' strings with None for missing."""
+    out = pd.to_datetime(series).dt.strftime("%Y-%m-%d")
+    return out.where(out.notna(), None)

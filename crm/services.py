@@ -1,0 +1,52 @@
+"""Writes shared by every app: job-run bookkeeping and the audit log."""
+import contextlib
+import traceback
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import AuditEvent, JobRun
+
+
+def audit(actor, action, obj=None, *, object_type="", object_id="", **detail):
+    """Record one audit event; `obj` may be a model instance or omitted in favour of explicit ids."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    return AuditEvent.objects.create(
+        actor=actor, action=action, object_type=object_type, object_id=str(object_id), detail=detail
+    )
+
+
+def start_job(job, *, params=None, user=None, task_id=""):
+    return JobRun.objects.create(job=job, params=params or {}, started_by=user, task_id=task_id or "")
+
+
+def finish_job(run, *, counts=None, error=""):
+    run.status = JobRun.Status.FAILED if error else JobRun.Status.SUCCEEDED
+    run.counts = counts or run.counts
+    run.error = error
+    run.progress = 100 if not error else run.progress
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "counts", "error", "progress", "finished_at"])
+    return run
+
+
+def set_progress(run, percent):
+    JobRun.objects.filter(pk=run.pk).update(progress=max(0, min(100, int(percent))))
+
+
+@contextlib.contextmanager
+def job_run(job, *, params=None, user=None, task_id=""):
+    """Wrap a batch: the run row is committed first so a crash still leaves a visible, failed row."""
+    with transaction.atomic():
+        run = start_job(job, params=params, user=user, task_id=task_id)
+    try:
+        yield run
+    except BaseException as exc:  # record then re-raise: the caller decides retries
+        finish_job(run, error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}")
+        raise
+    else:
+        finish_job(run, counts=run.counts)

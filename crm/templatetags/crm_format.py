@@ -1,0 +1,31 @@
+"""Amounts as people in a branch read them: 1,234,567 in English, 123.46万 in Chinese."""
+from decimal import Decimal, InvalidOperation
+
+from django import template
+from django.utils.translation import get_language
+
+register = template.Library()
+
+
+@register.filter
+def cny(value):
+    if value is None or value == "":
+        return "—"
+    try:
+        amount = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return value
+    if (get_language() or "").startswith("zh") and abs(amount) >= 10_000:
+        return f"{amount / 10_000:,.2f}万"
+    return f"{amount:,.0f}"
+
+
+@register.simple_tag(takes_context=True)
+def sort_link(context, key):
+    """Query string that sorts by `key`, toggling to descending when already ascending."""
+    request = context["request"]
+    query = request.GET.copy()
+    current = query.get("ordering", "")
+    query["ordering"] = f"-{key}" if current == key else key
+    query.pop("page", None)
+    return "?" + query.urlencode()

@@ -1,0 +1,70 @@
+"""End to end on real components: a Celery worker process consuming from Redis, writing to PostgreSQL."""
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+
+from crm.celery import app as celery_app
+from customers.models import ImportBatch, Snapshot
+from customers.tests.factories import CustomerFactory
+from customers.tests.test_import import SNAP_HEADER, csv_bytes, snap
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def dsn_of_test_database():
+    s = connection.settings_dict
+    return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+@pytest.fixture
+def worker():
+    """A real `celery worker` on its own queue, against the test database."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the worker shares the database through a server: runs in the PostgreSQL pass")
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).ping()  # Redis must be up: CI starts it
+    queue = f"e2e-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "crm.settings.test", "DATABASE_URL": dsn_of_test_database(),
+           "CELERY_QUEUE": queue}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "crm", "worker", "-Q", queue, "--pool=solo", "-l", "info",
+         "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        yield queue
+    finally:
+        proc.terminate()
+        try:
+            out, _ = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
+        print(out[-3000:])
+
+
+@pytest.mark.e2e
+@pytest.mark.filterwarnings("ignore:task_always_eager")
+@pytest.mark.django_db(transaction=True)
+def test_uploaded_file_is_imported_by_a_worker(worker):
+    CustomerFactory(customer_code="A1")
+    CustomerFactory(customer_code="B2")
+    batch = ImportBatch.objects.create(dataset="snapshots", filename="snap.csv",
+                                       content=csv_bytes(SNAP_HEADER, snap(), snap("B2")))
+    celery_app.send_task("customers.tasks.process_import_batch", args=[batch.pk], queue=worker)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        batch.refresh_from_db()
+        if batch.status != ImportBatch.Status.PENDING:
+            break
+        time.sleep(0.5)
+    assert batch.status == ImportBatch.Status.IMPORTED, batch.errors
+    assert batch.counts["inserted"] == 2
+    assert sorted(Snapshot.objects.values_list("customer__customer_code", flat=True)) == ["A1", "B2"]

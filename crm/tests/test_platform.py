@@ -1,0 +1,62 @@
+"""Platform pieces: job runs, login throttling, language, the token endpoint."""
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from crm.models import JobRun
+from crm.services import job_run
+from customers.models import Role
+from customers.tests.factories import StaffFactory
+
+
+def test_job_run_records_success_and_failure(db):
+    with job_run("demo", params={"date": "2026-11-26"}) as run:
+        run.counts = {"rows": 3}
+    ok = JobRun.objects.get(pk=run.pk)
+    assert (ok.status, ok.counts, ok.progress) == ("succeeded", {"rows": 3}, 100)
+    with pytest.raises(RuntimeError):
+        with job_run("demo") as failing:
+            raise RuntimeError("boom")
+    failed = JobRun.objects.get(pk=failing.pk)
+    assert failed.status == "failed" and "boom" in failed.error and failed.finished_at
+
+
+def test_login_is_throttled_after_repeated_failures(db, client):
+    cache.clear()
+    StaffFactory(role=Role.WEALTH_ADVISOR, with_user=True, username="wa1")
+    for _ in range(10):
+        assert client.post(reverse("login"), {"username": "wa1", "password": "wrong"}).status_code == 200
+    locked = client.post(reverse("login"), {"username": "wa1", "password": "pw"})
+    assert locked.status_code == 429
+    cache.clear()
+    assert client.post(reverse("login"), {"username": "wa1", "password": "pw"}).status_code == 302
+
+
+def test_token_auth(db, client):
+    StaffFactory(role=Role.WEALTH_ADVISOR, with_user=True, username="wa2")
+    token = client.post("/api/auth/token/", {"username": "wa2", "password": "pw"}).json()["token"]
+    from django.test import Client
+
+    api = Client(HTTP_AUTHORIZATION=f"Token {token}")
+    assert api.get("/api/customers/customers/").status_code == 200
+    assert Client(HTTP_AUTHORIZATION="Token nope").get("/api/customers/customers/").status_code == 401
+
+
+def test_chinese_is_the_default_language(db, client_for):
+    wa = StaffFactory(role=Role.WEALTH_ADVISOR, with_user=True)
+    client = client_for(wa)
+    page = client.get(reverse("customers:list"), HTTP_ACCEPT_LANGUAGE="")
+    assert page.status_code == 200
+
+
+def test_health_is_public(client):
+    assert client.get("/health/").content == b"ok"
+
+
+def test_openapi_schema_is_valid_without_warnings(db, tmp_path):
+    from django.core.management import call_command
+
+    out = tmp_path / "schema.yml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    text = out.read_text()
+    assert "/api/customers/customers/{customer_code}/" in text and "/api/auth/token/" in text

@@ -1,0 +1,76 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ..models import Customer
+from ..scope import mask
+
+
+class TierValueField(serializers.Field):
+    """One value of the customer's current tier; null while the customer has no tier (or an empty one)."""
+
+    def __init__(self, attribute, **kwargs):
+        self.attribute = attribute
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, customer):
+        tier = getattr(customer, "tier", None)  # None when the customer has no tier row yet
+        value = getattr(tier, self.attribute, None) if tier else None
+        if value in ("", None):
+            return None
+        return str(value) if hasattr(value, "quantize") else value
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class TierTextField(TierValueField):
+    pass
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "nullable": True})
+class TierMoneyField(TierValueField):
+    pass
+
+
+@extend_schema_field({"type": "boolean", "nullable": True})
+class TierWeakField(TierValueField):
+    def to_representation(self, customer):
+        tier = getattr(customer, "tier", None)
+        return tier.stp_weak if tier and tier.stp_subtype else None
+
+
+class MaskedField(serializers.CharField):
+    def to_representation(self, value):
+        return mask(value)
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    """interfaces.md customer shape; tier fields are null until the nightly tiering fills them."""
+
+    office = serializers.CharField(source="office.code", read_only=True)
+    advisor = serializers.CharField(source="advisor.staff_code", read_only=True, allow_null=True, default=None)
+    investment_advisor = serializers.CharField(
+        source="investment_advisor.staff_code", read_only=True, allow_null=True, default=None
+    )
+    permissions = serializers.ListField(child=serializers.CharField(), read_only=True)
+    phone = MaskedField(read_only=True)
+    id_number = MaskedField(read_only=True)
+    total_assets = TierMoneyField("total_assets")
+    star = TierTextField("star")
+    legacy_star = TierTextField("legacy_star")
+    stp_subtype = TierTextField("stp_subtype")
+    stp_weak = TierWeakField("stp_weak")
+    lifecycle_stage = TierTextField("lifecycle_stage")
+    quadrant = TierTextField("quadrant")
+    cev = TierMoneyField("cev")
+    cpv = TierMoneyField("cpv")
+    clv = TierMoneyField("clv")
+    explanation = TierTextField("explanation")
+
+    class Meta:
+        model = Customer
+        fields = [
+            "customer_code", "name", "kind", "office", "advisor", "investment_advisor", "risk_level",
+            "risk_assessed_on", "permissions", "phone", "id_number", "opened_on", "first_funded_on", "closed_on",
+            "total_assets", "star", "stp_subtype", "stp_weak", "lifecycle_stage", "quadrant", "cev", "cpv", "clv",
+            "legacy_star", "explanation",
+        ]

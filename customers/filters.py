@@ -1,0 +1,48 @@
+"""The one customer FilterSet, shared by the list page, its export and the API."""
+import django_filters as filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .models import Customer
+
+STAGES = [(s, s) for s in ("potential", "budding", "growth", "mature", "decline", "churned")]
+STARS = [(s, s) for s in ("1", "2", "3", "4", "5", "platinum", "diamond", "prestige")]
+
+
+class CustomerFilter(filters.FilterSet):
+    q = filters.CharFilter(method="search", label=_("Search"))
+    office = filters.CharFilter(field_name="office__code", label=_("Office"))
+    advisor = filters.CharFilter(method="by_advisor", label=_("Advisor code"))
+    kind = filters.ChoiceFilter(choices=Customer.Kind.choices, label=_("Kind"))
+    risk_level = filters.ChoiceFilter(choices=Customer.RiskLevel.choices, label=_("Risk level"))
+    star = filters.ChoiceFilter(field_name="tier__star", choices=STARS, label=_("Star"))
+    stp_subtype = filters.ChoiceFilter(
+        field_name="tier__stp_subtype", choices=[(s, s) for s in ("I", "II", "III", "IV", "V", "VI")],
+        label=_("STP sub-type"),
+    )
+    lifecycle_stage = filters.ChoiceFilter(field_name="tier__lifecycle_stage", choices=STAGES, label=_("Stage"))
+    quadrant = filters.ChoiceFilter(field_name="tier__quadrant", choices=[(q, q) for q in "ABCD"], label=_("Quadrant"))
+    min_assets = filters.NumberFilter(field_name="tier__total_assets", lookup_expr="gte", label=_("Assets from"))
+    ordering = filters.OrderingFilter(
+        fields=(
+            ("customer_code", "customer_code"),
+            ("name", "name"),
+            ("tier__total_assets", "total_assets"),
+            ("tier__clv", "clv"),
+            ("tier__star", "star"),
+        ),
+        label=_("Sort"),
+    )
+
+    class Meta:
+        model = Customer
+        fields = []
+
+    def search(self, queryset, name, value):
+        value = value.strip()[:100]
+        if not value:
+            return queryset
+        return queryset.filter(Q(customer_code__istartswith=value) | Q(name__icontains=value))
+
+    def by_advisor(self, queryset, name, value):
+        return queryset.filter(Q(advisor__staff_code=value) | Q(investment_advisor__staff_code=value))

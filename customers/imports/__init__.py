@@ -1,0 +1,1 @@
+"""Back-office CSV import: column specs, vectorised validation and set-based writes."""

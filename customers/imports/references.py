@@ -1,0 +1,68 @@
+"""Lookups an import needs, loaded in bulk once per file (code -> id maps, capacity)."""
+import pandas as pd
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.utils.translation import gettext as _
+
+from ..models import Customer, Office, Role, Staff
+from ..selectors import active_capacity_policy
+
+
+def load(dataset):
+    refs = {}
+    needed = {c.ref for c in dataset.columns if c.kind == "ref"}
+    if "office" in needed:
+        refs["office"] = dict(Office.objects.values_list("code", "id"))
+    if "staff" in needed:
+        rows = list(Staff.objects.values_list("staff_code", "id", "role"))
+        refs["staff"] = {code: pk for code, pk, _role in rows}
+        refs["staff_role"] = {pk: role for _code, pk, role in rows}  # by id: checks see parsed ids
+    if "customer" in needed:
+        refs["customer"] = dict(Customer.objects.values_list("customer_code", "id"))
+    return refs
+
+
+def capacity_errors(parsed, raw):
+    """Rows that would put an advisor over the cap of the capacity policy in force.
+
+    The count after import = customers already assigned (not in this file) + rows in this file.
+    """
+    policy = active_capacity_policy()
+    existing = pd.DataFrame(
+        list(Customer.objects.values_list("customer_code", "advisor_id", "investment_advisor_id")),
+        columns=["customer_code", "advisor_id", "investment_advisor_id"],
+    )
+    kept = existing[~existing["customer_code"].isin(raw["customer_code"])]
+    roles = dict(Staff.objects.values_list("id", "role"))
+    errors = []
+    for field_name, column in (("advisor_code", "advisor_id"), ("investment_advisor_code", "investment_advisor_id")):
+        incoming = parsed[field_name].dropna()
+        if incoming.empty:
+            continue
+        base = kept[column].dropna().value_counts()
+        order = incoming.groupby(incoming).cumcount() + 1  # the n-th row of this file for that advisor
+        total = order + incoming.map(base).fillna(0)
+        for line, advisor_id in incoming[total > incoming.map(lambda a: policy.cap_for(roles.get(a)) or 0)].items():
+            cap = policy.cap_for(roles.get(advisor_id)) or 0
+            errors.append(
+                (line, field_name, raw.at[line, field_name],
+                 _("advisor is at the capacity cap of %(cap)d customers") % {"cap": cap})
+            )
+    return errors
+
+
+def attach_users(frame):
+    """Link staff to Django users by username, creating missing users with unusable passwords."""
+    User = get_user_model()
+    wanted = [u for u in frame["username"].unique() if u]
+    existing = dict(User.objects.filter(username__in=wanted).values_list("username", "id"))
+    missing = [u for u in wanted if u not in existing]
+    User.objects.bulk_create([User(username=u, password=make_password(None)) for u in missing], batch_size=1000)
+    if missing:
+        existing.update(User.objects.filter(username__in=missing).values_list("username", "id"))
+    frame = frame.copy()
+    frame["user_id"] = frame["username"].map(existing).astype("Int64")
+    return frame
+
+
+MANAGED_ROLES = tuple(Role.values)

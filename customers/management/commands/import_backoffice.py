@@ -1,0 +1,38 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from customers.imports.datasets import DATASETS
+from customers.imports.engine import write_rejects
+from customers.services import import_backoffice
+
+
+class Command(BaseCommand):
+    help = "Import one back-office CSV: all-or-nothing unless --skip-invalid; idempotent."
+
+    def add_arguments(self, parser):
+        parser.add_argument("dataset", choices=sorted(DATASETS))
+        parser.add_argument("file")
+        parser.add_argument("--skip-invalid", action="store_true", help="import valid rows, reject the others")
+        parser.add_argument("--rejects", help="with --skip-invalid: write rejected rows and their errors here")
+
+    def handle(self, dataset, file, skip_invalid, rejects, **options):
+        path = Path(file)
+        if not path.is_file():
+            raise CommandError(f"no such file: {file}")
+        result = import_backoffice(dataset, path.read_bytes(), skip_invalid=skip_invalid, filename=path.name)
+        for e in result.errors:
+            value = f" ({e['value']!r})" if e["value"] else ""
+            field = e["field"] or "-"
+            self.stderr.write(f"{path.name}:{e['line']}: {field}{value}: {e['message']}")
+        if rejects and result.rejected_rows:
+            write_rejects(result, rejects, DATASETS[dataset].column_names)
+        counts = result.counts()
+        summary = ", ".join(f"{k} {v}" for k, v in counts.items())
+        if not result.written:
+            raise CommandError(f"{dataset}: rejected, nothing written ({len(result.errors)} errors; {summary})")
+        self.stdout.write(self.style.SUCCESS(f"{dataset}: {summary}"))
+        if dataset == "snapshots":
+            from customers.batch import refresh_latest_positions
+
+            refresh_latest_positions()

@@ -1,0 +1,127 @@
+"""Role and data scope, in one place.
+
+Every page, API endpoint, export and search obtains its customers (or rows that
+belong to customers) through `scope_for(user).filter(...)`; nothing else
+decides who may see what.
+
+- advisors: only customers assigned to them (as advisor or investment advisor);
+- operations and office managers: customers of their own office;
+- branch managers and compliance (and superusers): everything.
+"""
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from .models import ADVISOR_ROLES, Customer, Role, Staff
+
+OFFICE_ROLES = (Role.OPERATIONS, Role.OFFICE_MANAGER)
+BRANCH_ROLES = (Role.BRANCH_MANAGER, Role.COMPLIANCE)
+# Who may reveal a masked value (each reveal is audited). Advisors call their own customers.
+REVEAL_PHONE_ROLES = (*ADVISOR_ROLES, Role.OPERATIONS, Role.OFFICE_MANAGER, Role.BRANCH_MANAGER, Role.COMPLIANCE)
+REVEAL_ID_ROLES = (Role.OPERATIONS, Role.OFFICE_MANAGER, Role.BRANCH_MANAGER, Role.COMPLIANCE)
+IMPORT_ROLES = (Role.OPERATIONS, Role.OFFICE_MANAGER, Role.BRANCH_MANAGER)
+MANAGER_ROLES = (Role.OFFICE_MANAGER, Role.BRANCH_MANAGER)
+
+
+@dataclass(frozen=True)
+class Scope:
+    user_id: int | None
+    staff: Staff | None
+    role: str | None
+    office_id: int | None
+    everything: bool
+
+    @property
+    def is_member(self):
+        """Anyone the CRM knows: a staff member with a role, or a superuser."""
+        return self.everything or self.staff is not None
+
+    @property
+    def is_advisor(self):
+        return self.role in ADVISOR_ROLES
+
+    def filter(self, queryset, path=""):
+        """Restrict a queryset whose rows reach a customer through `path` (e.g. "customer__")."""
+        if self.everything:
+            return queryset
+        if self.staff is None:
+            return queryset.none()
+        if self.role in ADVISOR_ROLES:
+            return queryset.filter(Q(**{f"{path}advisor": self.staff}) | Q(**{f"{path}investment_advisor": self.staff}))
+        if self.role in OFFICE_ROLES:
+            return queryset.filter(**{f"{path}office_id": self.office_id})
+        if self.role in BRANCH_ROLES:
+            return queryset
+        return queryset.none()
+
+    def customers(self):
+        return self.filter(Customer.objects.all())
+
+    def staff_queryset(self):
+        """Staff this user may see (e.g. in an advisor filter)."""
+        qs = Staff.objects.select_related("office")
+        if self.everything or self.role in BRANCH_ROLES:
+            return qs
+        if self.staff is None:
+            return qs.none()
+        if self.role in ADVISOR_ROLES:
+            return qs.filter(pk=self.staff.pk)
+        return qs.filter(office_id=self.office_id)
+
+    def offices_visible(self):
+        from .models import Office
+
+        if self.everything or self.role in BRANCH_ROLES:
+            return Office.objects.all()
+        if self.staff is None:
+            return Office.objects.none()
+        return Office.objects.filter(pk=self.office_id)
+
+    def can_reveal(self, field):
+        if self.everything:
+            return True
+        roles = REVEAL_ID_ROLES if field == "id_number" else REVEAL_PHONE_ROLES
+        return self.role in roles
+
+    @property
+    def can_import(self):
+        return self.everything or self.role in IMPORT_ROLES
+
+    @property
+    def can_assign(self):
+        return self.everything or self.role in MANAGER_ROLES
+
+    @property
+    def is_branch_wide(self):
+        return self.everything or self.role in BRANCH_ROLES
+
+
+ANONYMOUS = Scope(user_id=None, staff=None, role=None, office_id=None, everything=False)
+
+
+def scope_for(user):
+    """The user's scope, computed once per user object (one query at most)."""
+    if user is None or not user.is_authenticated:
+        return ANONYMOUS
+    cached = getattr(user, "_crm_scope", None)
+    if cached is not None:
+        return cached
+    staff = Staff.objects.filter(user_id=user.pk, is_active=True).select_related("office").first()
+    scope = Scope(
+        user_id=user.pk,
+        staff=staff,
+        role=staff.role if staff else None,
+        office_id=staff.office_id if staff else None,
+        everything=bool(user.is_superuser),
+    )
+    user._crm_scope = scope
+    return scope
+
+
+def mask(value):
+    """Keep the first 3 and last 4 characters (13812345678 -> 138****5678)."""
+    if not value:
+        return ""
+    if len(value) <= 7:
+        return "*" * len(value)
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]

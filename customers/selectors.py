@@ -1,0 +1,69 @@
+"""Reads: customer lists and pages (always through the scope), policies and batch frames."""
+from django.db.models import OuterRef, Subquery
+
+from .models import AdvisorCapacityPolicy, Customer, Interaction, Snapshot, Staff
+from .scope import scope_for
+
+
+def active_capacity_policy():
+    policy = AdvisorCapacityPolicy.objects.order_by("-created_at", "-id").first()
+    return policy or AdvisorCapacityPolicy()  # unsaved defaults (800/400/40) before any row exists
+
+
+def visible_customers(user):
+    return scope_for(user).customers()
+
+
+def customer_list(user):
+    """The list page / API list: one query with everything each row shows."""
+    return (
+        visible_customers(user)
+        .select_related("office", "advisor", "investment_advisor", "tier")
+        .order_by("customer_code")
+    )
+
+
+def latest_snapshot_subquery(field="total_assets"):
+    return Subquery(
+        Snapshot.objects.filter(customer=OuterRef("pk")).order_by("-date").values(field)[:1]
+    )
+
+
+def customer_detail(user, customer_code):
+    """One customer within the user's scope (raises Customer.DoesNotExist otherwise)."""
+    return customer_list(user).get(customer_code=customer_code)
+
+
+def latest_snapshot(customer):
+    return Snapshot.objects.filter(customer=customer).order_by("-date").first()
+
+
+def snapshot_history(customer, limit=13):
+    return list(Snapshot.objects.filter(customer=customer).order_by("-date")[:limit])[::-1]
+
+
+def recent_interactions(customer, limit=20):
+    return Interaction.objects.filter(customer=customer).select_related("staff")[:limit]
+
+
+def advisor_load(advisor_ids=None):
+    """Customers per advisor (as advisor and as investment advisor)."""
+    from django.db.models import Count, Q
+
+    qs = Staff.objects.all()
+    if advisor_ids is not None:
+        qs = qs.filter(pk__in=advisor_ids)
+    return dict(
+        qs.annotate(
+            n=Count("customers", distinct=True) + Count("advised_customers", distinct=True)
+        ).values_list("pk", "n")
+    )
+
+
+def advisor_count(staff):
+    return Customer.objects.filter(advisor=staff).count() + Customer.objects.filter(investment_advisor=staff).count()
+
+
+def data_date():
+    """The latest date with back-office snapshot data (the default run date of nightly jobs)."""
+    return Snapshot.objects.order_by("-date").values_list("date", flat=True).first()

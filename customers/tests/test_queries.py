@@ -1,0 +1,44 @@
+"""Pages and API lists run the same number of queries whatever the page size."""
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from customers.models import Role
+from customers.tests.factories import CustomerFactory, StaffFactory, TierFactory
+
+
+def count_queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.fixture
+def manager_client(db, client_for):
+    ia = StaffFactory(role=Role.INVESTMENT_ADVISOR)
+    for i in range(120):
+        wa = StaffFactory(role=Role.WEALTH_ADVISOR) if i % 40 == 0 else wa
+        customer = CustomerFactory(advisor=wa, investment_advisor=ia if i % 3 == 0 else None)
+        if i % 2:
+            TierFactory(customer=customer, total_assets=1000 * i, star="3")
+    return client_for(StaffFactory(role=Role.OFFICE_MANAGER, with_user=True))
+
+
+@pytest.mark.parametrize(
+    "small, large",
+    [
+        ("/customers/?per_page=25", "/customers/?per_page=100"),
+        ("/customers/?per_page=25&ordering=-total_assets&star=3", "/customers/?per_page=100&ordering=-total_assets&star=3"),
+        ("/api/customers/customers/?page_size=5", "/api/customers/customers/?page_size=120"),
+    ],
+)
+def test_query_count_does_not_grow_with_page_size(manager_client, small, large):
+    assert count_queries(manager_client, small) == count_queries(manager_client, large)
+
+
+def test_customer_page_query_count_is_bounded(manager_client):
+    from customers.models import Customer
+
+    code = Customer.objects.order_by("pk").first().customer_code
+    assert count_queries(manager_client, f"/customers/{code}/") <= 12

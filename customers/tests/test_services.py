@@ -1,0 +1,47 @@
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from crm.models import AuditEvent
+from customers import services
+from customers.models import AdvisorCapacityPolicy, Role
+from customers.tests.factories import CustomerFactory, StaffFactory, office
+
+
+@pytest.fixture
+def manager(db):
+    return StaffFactory(role=Role.OFFICE_MANAGER, with_user=True)
+
+
+def test_assignment_respects_the_cap_in_force(manager):
+    AdvisorCapacityPolicy.objects.create(wealth_advisor_cap=2, investment_advisor_cap=1, institutional_advisor_cap=1)
+    wa = StaffFactory(role=Role.WEALTH_ADVISOR)
+    a, b, c = CustomerFactory(), CustomerFactory(), CustomerFactory()
+    services.assign_advisor(customer=a, advisor=wa, actor=manager.user)
+    services.assign_advisor(customer=b, advisor=wa, actor=manager.user)
+    services.assign_advisor(customer=b, advisor=wa, actor=manager.user)  # re-assigning the same customer is fine
+    with pytest.raises(ValidationError, match="cap 2"):
+        services.assign_advisor(customer=c, advisor=wa, actor=manager.user)
+    c.refresh_from_db()
+    assert c.advisor is None
+    assert AuditEvent.objects.filter(action="customer.assign").count() == 3
+
+
+def test_only_matching_roles_and_managers_assign(manager):
+    ia = StaffFactory(role=Role.INVESTMENT_ADVISOR)
+    wa = StaffFactory(role=Role.WEALTH_ADVISOR, with_user=True)
+    customer = CustomerFactory()
+    with pytest.raises(ValidationError):
+        services.assign_advisor(customer=customer, advisor=ia, actor=manager.user)
+    services.assign_advisor(customer=customer, advisor=ia, actor=manager.user, field="investment_advisor")
+    with pytest.raises(PermissionDenied):
+        services.assign_advisor(customer=customer, advisor=wa, actor=wa.user)
+
+
+def test_log_interaction_within_scope(db):
+    wa = StaffFactory(role=Role.WEALTH_ADVISOR, with_user=True)
+    mine = CustomerFactory(advisor=wa)
+    other = CustomerFactory(office=office("HY"))
+    interaction = services.log_interaction(customer=mine, actor=wa.user, channel="phone", summary="回访")
+    assert interaction.staff == wa
+    with pytest.raises(PermissionDenied):
+        services.log_interaction(customer=other, actor=wa.user, channel="phone", summary="x")

@@ -1,0 +1,74 @@
+"""The upload page and the customer pages, through the browser-facing views."""
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from customers.models import ImportBatch, Interaction, Role, Snapshot
+from customers.tests.factories import CustomerFactory, StaffFactory
+from customers.tests.test_import import SNAP_HEADER, csv_bytes, snap
+
+
+@pytest.fixture
+def upload(django_capture_on_commit_callbacks):
+    """POST a file, let the enqueued (eager) task run as a real commit would, then show the result page."""
+
+    def post(client, data, name="snap.csv", **extra):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                reverse("customers:import"),
+                {"dataset": "snapshots", "file": SimpleUploadedFile(name, data, "text/csv"), **extra},
+            )
+        return client.get(response.url) if response.status_code == 302 else response
+
+    return post
+
+
+def test_upload_page_shows_every_error_and_writes_nothing(db, client_for, upload):
+    ops = StaffFactory(role=Role.OPERATIONS, with_user=True)
+    CustomerFactory(customer_code="A1")
+    response = upload(client_for(ops), csv_bytes(SNAP_HEADER, snap(), snap("GHOST"), snap(total="abc")))
+    page = response.content.decode()
+    assert "nothing was written" in page
+    assert "GHOST" in page and "unknown customer" in page and "is not a number" in page
+    assert ImportBatch.objects.get().status == "rejected"
+    assert Snapshot.objects.count() == 0
+
+
+def test_upload_page_imports_a_good_file(db, client_for, upload):
+    ops = StaffFactory(role=Role.OPERATIONS, with_user=True)
+    CustomerFactory(customer_code="A1")
+    response = upload(client_for(ops), csv_bytes(SNAP_HEADER, snap()))
+    assert "Imported: 1 new, 0 updated, 0 unchanged." in response.content.decode()
+    assert Snapshot.objects.count() == 1
+
+
+def test_upload_rejects_non_csv_and_path_tricks(db, client_for, upload):
+    ops = StaffFactory(role=Role.OPERATIONS, with_user=True)
+    response = upload(client_for(ops), b"x", name="../../etc/passwd")
+    assert "Upload a .csv file." in response.content.decode()
+    upload(client_for(ops), csv_bytes(SNAP_HEADER), name="../../evil.csv")
+    assert ImportBatch.objects.get().filename == "evil.csv"
+
+
+def test_advisors_cannot_upload(db, client_for):
+    wa = StaffFactory(role=Role.WEALTH_ADVISOR, with_user=True)
+    assert client_for(wa).get(reverse("customers:import")).status_code == 403
+
+
+def test_log_contact_from_the_customer_page(db, client_for):
+    wa = StaffFactory(role=Role.WEALTH_ADVISOR, with_user=True)
+    customer = CustomerFactory(advisor=wa)
+    client = client_for(wa)
+    url = reverse("customers:log-interaction", args=[customer.customer_code])
+    page = client.post(url, {"channel": "wechat", "summary": "市场观点沟通", "note": ""}, follow=True)
+    assert page.status_code == 200 and "市场观点沟通" in page.content.decode()
+    assert Interaction.objects.get().channel == "wechat"
+    client.post(url, {"channel": "pigeon", "summary": ""})
+    assert Interaction.objects.count() == 1
+
+
+def test_export_neutralises_formulas(db, client_for):
+    wa = StaffFactory(role=Role.WEALTH_ADVISOR, with_user=True)
+    CustomerFactory(advisor=wa, name="=HYPERLINK(\"http://x\")")
+    text = client_for(wa).get(reverse("customers:export", args=["csv"])).content.decode("utf-8-sig")
+    assert "'=HYPERLINK" in text

@@ -1,0 +1,167 @@
+"""Customer pages. Every queryset comes from selectors, which apply the user's scope."""
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm.exports import export_response
+from crm.services import audit
+
+from . import selectors, services, tasks
+from .filters import CustomerFilter
+from .forms import AssignAdvisorForm, ImportUploadForm, InteractionForm
+from .models import ADVISOR_ROLES, Customer, ImportBatch, Role
+from .scope import mask, scope_for
+
+PAGE_SIZES = (25, 50, 100, 200)
+EXPORT_LIMIT = 50_000
+
+
+def _member(request):
+    scope = scope_for(request.user)
+    if not scope.is_member:
+        raise PermissionDenied
+    return scope
+
+
+def customer_list(request):
+    _member(request)
+    filterset = CustomerFilter(request.GET, queryset=selectors.customer_list(request.user))
+    try:
+        per_page = int(request.GET.get("per_page", 50))
+    except ValueError:
+        per_page = 50
+    per_page = per_page if per_page in PAGE_SIZES else 50
+    page = Paginator(filterset.qs, per_page).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "customers/list.html",
+        {"filter": filterset, "page": page, "query": query.urlencode(), "per_page": per_page,
+         "page_sizes": PAGE_SIZES},
+    )
+
+
+def customer_export(request, fmt):
+    _member(request)
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    filterset = CustomerFilter(request.GET, queryset=selectors.customer_list(request.user))
+    rows = filterset.qs.values_list(
+        "customer_code", "name", "kind", "office__code", "advisor__staff_code", "investment_advisor__staff_code",
+        "risk_level", "tier__total_assets", "tier__star", "tier__lifecycle_stage", "tier__quadrant", "tier__clv",
+    )[:EXPORT_LIMIT]
+    rows = list(rows)
+    audit(request.user, "export", object_type="customers", object_id=fmt, rows=len(rows), query=request.GET.urlencode())
+    headers = [_("Customer code"), _("Name"), _("Kind"), _("Office"), _("Advisor"), _("Investment advisor"),
+               _("Risk level"), _("Total assets"), _("Star"), _("Stage"), _("Quadrant"), _("CLV")]
+    return export_response(rows, headers, "customers", fmt)
+
+
+def _get_customer(request, code):
+    try:
+        return selectors.customer_detail(request.user, code)
+    except Customer.DoesNotExist:
+        raise Http404 from None  # out of scope looks exactly like absent
+
+
+def customer_detail(request, code):
+    scope = _member(request)
+    customer = _get_customer(request, code)
+    assign_form = None
+    if scope.can_assign:
+        advisors = scope.staff_queryset().filter(role__in=[Role.WEALTH_ADVISOR, Role.INSTITUTIONAL_ADVISOR])
+        assign_form = AssignAdvisorForm(advisors=advisors, initial={"advisor": customer.advisor_id})
+    return render(
+        request,
+        "customers/detail.html",
+        {
+            "customer": customer,
+            "phone_masked": mask(customer.phone),
+            "id_masked": mask(customer.id_number),
+            "can_reveal_phone": scope.can_reveal("phone"),
+            "can_reveal_id": scope.can_reveal("id_number"),
+            "snapshot": selectors.latest_snapshot(customer),
+            "history": selectors.snapshot_history(customer),
+            "interactions": selectors.recent_interactions(customer),
+            "interaction_form": InteractionForm(),
+            "assign_form": assign_form,
+        },
+    )
+
+
+@require_POST
+def reveal(request, code, field):
+    _member(request)
+    customer = _get_customer(request, code)
+    if field not in ("phone", "id_number"):
+        raise Http404
+    value = services.reveal_pii(customer=customer, actor=request.user, field=field)
+    return JsonResponse({"field": field, "value": value})
+
+
+@require_POST
+def log_interaction(request, code):
+    _member(request)
+    customer = _get_customer(request, code)
+    form = InteractionForm(request.POST)
+    if form.is_valid():
+        services.log_interaction(customer=customer, actor=request.user, **form.cleaned_data)
+        messages.success(request, _("Contact logged."))
+    else:
+        for field, errors in form.errors.items():
+            messages.error(request, f"{form.fields[field].label if field in form.fields else ''}: {' '.join(errors)}")
+    return redirect("customers:detail", code=customer.customer_code)
+
+
+@require_POST
+def assign(request, code):
+    scope = _member(request)
+    customer = _get_customer(request, code)
+    advisors = scope.staff_queryset().filter(role__in=[r for r in ADVISOR_ROLES if r != Role.INVESTMENT_ADVISOR])
+    form = AssignAdvisorForm(request.POST, advisors=advisors)
+    if not scope.can_assign:
+        raise PermissionDenied
+    if form.is_valid():
+        try:
+            services.assign_advisor(customer=customer, advisor=form.cleaned_data["advisor"], actor=request.user)
+            messages.success(request, _("Advisor changed."))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, _("Choose an advisor of your office."))
+    return redirect("customers:detail", code=customer.customer_code)
+
+
+def import_upload(request):
+    scope = _member(request)
+    if not scope.can_import:
+        raise PermissionDenied
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        batch = services.create_import_batch(
+            dataset=form.cleaned_data["dataset"], uploaded=form.cleaned_data["file"], user=request.user,
+            skip_invalid=form.cleaned_data["skip_invalid"],
+        )
+        try:
+            tasks.enqueue_import_batch(batch.pk)
+        except tasks.QueueUnavailable:
+            messages.warning(request, _("The job queue is unreachable; the file is saved and will be checked when it is back."))
+        return redirect("customers:import-batch", pk=batch.pk)
+    recent = ImportBatch.objects.filter(uploaded_by=request.user).defer("content")[:10]
+    return render(request, "customers/import_upload.html", {"form": form, "recent": recent})
+
+
+def import_batch(request, pk):
+    scope = _member(request)
+    if not scope.can_import:
+        raise PermissionDenied
+    qs = ImportBatch.objects.defer("content")
+    if not scope.is_branch_wide:
+        qs = qs.filter(uploaded_by=request.user)
+    batch = get_object_or_404(qs, pk=pk)
+    return render(request, "customers/import_batch.html", {"batch": batch})

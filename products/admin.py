@@ -1,0 +1,1 @@
+# Registered as the app's models arrive.
