@@ -4,6 +4,7 @@ Frames hold database column values (ids, ISO date strings, numbers); missing
 values are NaN/None/pd.NA and become NULL.
 """
 import io
+from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 from django.db import connection
@@ -21,27 +22,46 @@ def _records(frame):
     return list(clean.itertuples(index=False, name=None))
 
 
-def _copy_into(cursor, table, frame):
+def _csv(frame):
     buf = io.StringIO()
     frame.to_csv(buf, index=False, header=False, na_rep=NULL)
     buf.seek(0)
-    cols = ", ".join(f'"{c}"' for c in frame.columns)
-    cursor.copy_expert(f'COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv, NULL \'{NULL}\')', buf)
+    return buf
 
 
-def copy_frame(model, frame, chunk_rows=500_000):
-    """Append rows to an (empty or disjoint) table as fast as the database allows."""
+def _copy_sql(table, columns):
+    cols = ", ".join(f'"{c}"' for c in columns)
+    return f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv, NULL '{NULL}')"
+
+
+def _copy_into(cursor, table, frame):
+    cursor.copy_expert(_copy_sql(table, frame.columns), _csv(frame))
+
+
+def copy_frame(model, frame, chunk_rows=250_000):
+    """Append rows to an (empty or disjoint) table as fast as the database allows.
+
+    On PostgreSQL the next chunk is turned into CSV in a thread while the server
+    ingests the current one, so client formatting and server work overlap.
+    """
     if frame.empty:
         return 0
     table = connection.ops.quote_name(model._meta.db_table)
+    chunks = [frame.iloc[start : start + chunk_rows] for start in range(0, len(frame), chunk_rows)]
     with connection.cursor() as cursor:
-        for start in range(0, len(frame), chunk_rows):
-            part = frame.iloc[start : start + chunk_rows]
-            if is_postgres():
-                _copy_into(cursor.cursor, table, part)
-            else:
-                cols = ", ".join(f'"{c}"' for c in part.columns)
-                marks = ", ".join(["%s"] * len(part.columns))
+        if is_postgres():
+            sql = _copy_sql(table, frame.columns)
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                pending = pool.submit(_csv, chunks[0])
+                for nxt in [*chunks[1:], None]:
+                    buf = pending.result()
+                    if nxt is not None:
+                        pending = pool.submit(_csv, nxt)
+                    cursor.cursor.copy_expert(sql, buf)
+        else:
+            cols = ", ".join(f'"{c}"' for c in frame.columns)
+            marks = ", ".join(["%s"] * len(frame.columns))
+            for part in chunks:
                 cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", _records(part))
     return len(frame)
 

@@ -42,11 +42,15 @@ def test_token_auth(db, client):
     assert Client(HTTP_AUTHORIZATION="Token nope").get("/api/customers/customers/").status_code == 401
 
 
-def test_chinese_is_the_default_language(db, client_for):
+def test_chinese_is_the_default_and_english_a_click_away(db, client_for, settings):
+    settings.LANGUAGE_CODE = "zh-hans"  # the project default (tests otherwise run in English)
     wa = StaffFactory(role=Role.WEALTH_ADVISOR, with_user=True)
     client = client_for(wa)
-    page = client.get(reverse("customers:list"), HTTP_ACCEPT_LANGUAGE="")
-    assert page.status_code == 200
+    page = client.get(reverse("customers:list")).content.decode()
+    assert '<html lang="zh-hans">' in page and "退出登录" in page and "筛选" in page
+    client.post(reverse("set_language"), {"language": "en", "next": "/customers/"})
+    page = client.get(reverse("customers:list")).content.decode()
+    assert '<html lang="en">' in page and "Log out" in page
 
 
 def test_health_is_public(client):
