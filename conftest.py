@@ -33,3 +33,13 @@ def customer_of(db):
         return CustomerFactory(advisor=advisor, office=advisor.office, **kwargs)
 
     return make
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    """Transactional tests flush the database after each test, data migrations included: restore them."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("customers.migrations.0002_offices_and_capacity").forwards(apps, None)

@@ -53,7 +53,7 @@ def worker():
 @pytest.mark.e2e
 @pytest.mark.filterwarnings("ignore:task_always_eager")
 @pytest.mark.django_db(transaction=True)
-def test_uploaded_file_is_imported_by_a_worker(worker):
+def test_uploaded_file_is_imported_by_a_worker(reference_data, worker):
     CustomerFactory(customer_code="A1")
     CustomerFactory(customer_code="B2")
     batch = ImportBatch.objects.create(dataset="snapshots", filename="snap.csv",
