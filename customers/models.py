@@ -154,6 +154,10 @@ class Customer(models.Model):
     def permissions(self):
         return permissions.to_codes(self.permission_flags)
 
+    @property
+    def permission_labels(self):
+        return [permissions.PERMISSION_LABELS[code] for code in self.permissions]
+
 
 class CurrentTier(models.Model):
     """The customer's tier as of the latest nightly run (filled by the tiering job; empty before)."""

@@ -12,6 +12,11 @@ from .browser import browser, log_in, page  # noqa: F401  (fixtures)
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
 
 
+@pytest.fixture(autouse=True)
+def chinese_by_default(settings):
+    settings.LANGUAGE_CODE = "zh-hans"  # the product default; the suite otherwise runs in English
+
+
 @pytest.fixture
 def book():
     wa = StaffFactory(role=Role.WEALTH_ADVISOR, with_user=True, username="wa1")
