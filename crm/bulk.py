@@ -81,30 +81,33 @@ def upsert_frame(model, frame, keys, compare, touch=()):
     col_sql = ", ".join(q(c) for c in cols)
     set_sql = ", ".join(f"{q(c)} = EXCLUDED.{q(c)}" for c in [*compare, *touch])
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM {table}")
-        before = cursor.fetchone()[0]
         if is_postgres():
             changed_sql = " OR ".join(f"{table}.{q(c)} IS DISTINCT FROM EXCLUDED.{q(c)}" for c in compare)
             cursor.execute(f"CREATE TEMP TABLE _upsert AS SELECT {col_sql} FROM {table} WITH NO DATA")
             try:
                 _copy_into(cursor.cursor, "_upsert", frame)
+                # xmax = 0 marks a freshly inserted row; updated rows carry the updating transaction's id.
                 cursor.execute(
-                    f"INSERT INTO {table} ({col_sql}) SELECT {col_sql} FROM _upsert "
-                    f"ON CONFLICT ({', '.join(q(k) for k in keys)}) DO UPDATE SET {set_sql} WHERE {changed_sql}"
+                    f"WITH written AS (INSERT INTO {table} ({col_sql}) SELECT {col_sql} FROM _upsert "
+                    f"ON CONFLICT ({', '.join(q(k) for k in keys)}) DO UPDATE SET {set_sql} WHERE {changed_sql} "
+                    f"RETURNING (xmax = 0) AS fresh) "
+                    f"SELECT COUNT(*) FILTER (WHERE fresh), COUNT(*) FILTER (WHERE NOT fresh) FROM written"
                 )
-                changed = cursor.rowcount
+                inserted, updated = cursor.fetchone()
             finally:
                 cursor.execute("DROP TABLE _upsert")
-        else:
-            changed_sql = " OR ".join(f"{table}.{q(c)} IS NOT excluded.{q(c)}" for c in compare)
-            marks = ", ".join(["%s"] * len(cols))
-            sql = (
-                f"INSERT INTO {table} ({col_sql}) VALUES ({marks}) "
-                f"ON CONFLICT ({', '.join(q(k) for k in keys)}) DO UPDATE SET {set_sql} WHERE {changed_sql}"
-            )
-            before_changes = connection.connection.total_changes
-            cursor.executemany(sql, _records(frame))
-            changed = connection.connection.total_changes - before_changes
+            return inserted, updated
+        cursor.execute(f"SELECT COUNT(*) FROM {table}")
+        before = cursor.fetchone()[0]
+        changed_sql = " OR ".join(f"{table}.{q(c)} IS NOT excluded.{q(c)}" for c in compare)
+        marks = ", ".join(["%s"] * len(cols))
+        sql = (
+            f"INSERT INTO {table} ({col_sql}) VALUES ({marks}) "
+            f"ON CONFLICT ({', '.join(q(k) for k in keys)}) DO UPDATE SET {set_sql} WHERE {changed_sql}"
+        )
+        before_changes = connection.connection.total_changes
+        cursor.executemany(sql, _records(frame))
+        changed = connection.connection.total_changes - before_changes
         cursor.execute(f"SELECT COUNT(*) FROM {table}")
         inserted = cursor.fetchone()[0] - before
     return inserted, changed - inserted

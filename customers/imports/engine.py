@@ -123,7 +123,10 @@ def validate(dataset_name, raw):
         return result, None, None
 
     raw_frame = pd.DataFrame(rows, columns=header, index=pd.Index(lines, name="line"), dtype=object)
-    raw_frame = raw_frame[dataset.column_names].apply(lambda s: s.str.strip())
+    raw_frame = raw_frame[dataset.column_names]
+    for col in dataset.columns:  # numbers parse with surrounding blanks; everything else is stripped
+        if col.kind not in ("decimal", "int"):
+            raw_frame[col.name] = raw_frame[col.name].str.strip()
     refs = references.load(dataset)
     parsed = pd.DataFrame(index=raw_frame.index)
     for col in dataset.columns:

@@ -41,7 +41,7 @@ class Command(BaseCommand):
             staff.user = user
             staff.username = username
             staff.save(update_fields=["user", "username"])
-            rows.append((username, password, role.label, staff.staff_code, staff.office.code))
+            rows.append((username, password, role.value, staff.staff_code, staff.office.code))
         admin, _created = User.objects.get_or_create(username="admin", defaults={"is_superuser": True, "is_staff": True})
         admin.is_superuser = admin.is_staff = True
         admin.set_password(password)

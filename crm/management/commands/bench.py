@@ -1,0 +1,27 @@
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from customers.models import Customer
+
+BENCHMARKS = {"import": "crm.benchmarks.imports"}
+
+
+class Command(BaseCommand):
+    help = "Run a benchmark of quality.md and print each figure and its ratio to the floor measured in the same run."
+
+    def add_arguments(self, parser):
+        parser.add_argument("name", choices=sorted(BENCHMARKS))
+        parser.add_argument("--customers", type=int, default=None,
+                            help="(re)generate a branch of this size first if the database holds another size")
+        parser.add_argument("--seed", type=int, default=1)
+
+    def handle(self, name, customers, seed, **options):
+        import importlib
+
+        if customers and Customer.objects.count() != customers:
+            self.stdout.write(f"generating a branch of {customers:,} customers…")
+            call_command("generate_branch", customers=customers, seed=seed, replace=True, stdout=self.stdout)
+        try:
+            importlib.import_module(BENCHMARKS[name]).run(self.stdout)
+        except SystemExit as exc:
+            raise CommandError(str(exc)) from None
