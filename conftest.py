@@ -42,4 +42,5 @@ def reference_data(transactional_db):
 
     from django.apps import apps
 
-    importlib.import_module("customers.migrations.0002_offices_and_capacity").forwards(apps, None)
+    for name in ("0002_offices_and_capacity", "0004_initial_tiering_policy"):
+        importlib.import_module(f"customers.migrations.{name}").forwards(apps, None)

@@ -3,7 +3,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from . import permissions
+from .. import permissions
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
@@ -176,6 +176,8 @@ class CurrentTier(models.Model):
     total_assets = models.DecimalField(_("total assets"), null=True, blank=True, db_index=True, **MONEY)
     assets_on = models.DateField(_("assets as of"), null=True, blank=True)
     explanation = models.TextField(_("explanation"), blank=True)
+    snapshot = models.ForeignKey("customers.TierSnapshot", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")  # the run result behind these fields, for the explanation
 
     class Meta:
         verbose_name = _("current tier")

@@ -1,0 +1,143 @@
+"""Tiering: versioned policy, dated tier snapshots, change log, star overrides, advisor notifications."""
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .branch import MONEY, Customer, Staff
+
+__all__ = ["TieringPolicy", "TierSnapshot", "TierChange", "StarOverride", "Notification", "TierStaging"]
+
+
+class TieringPolicy(models.Model):
+    """One version of every tiering parameter (customers.tiering.params). Exactly one is active."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        ACTIVE = "active", _("active")
+        RETIRED = "retired", _("retired")
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.DRAFT)
+    params = models.JSONField(_("parameters"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    activated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    activated_at = models.DateTimeField(_("activated"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [models.UniqueConstraint(fields=["status"], condition=Q(status="active"),
+                                               name="one_active_tiering_policy")]
+        verbose_name = _("tiering policy")
+        verbose_name_plural = _("tiering policies")
+
+    def __str__(self):
+        return f"v{self.version} ({self.get_status_display()})"
+
+
+class TierFields(models.Model):
+    """The result of one run for one customer (shared by the snapshot and its staging row)."""
+
+    star = models.CharField(_("star"), max_length=10, blank=True)
+    computed_star = models.CharField(_("star by rank"), max_length=10, blank=True)
+    below_runs = models.PositiveSmallIntegerField(default=0)  # consecutive runs ranked below the kept star
+    legacy_star = models.CharField(_("legacy star"), max_length=10, blank=True)
+    legacy_observed = models.BooleanField(_("under observation"), default=False)
+    legacy_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    stp_subtype = models.CharField(_("STP sub-type"), max_length=4, blank=True)
+    stp_weak = models.BooleanField(_("weak sub-type"), default=False)
+    lifecycle_stage = models.CharField(_("lifecycle stage"), max_length=12, blank=True)
+    quadrant = models.CharField(_("quadrant"), max_length=1, blank=True)
+    cev = models.DecimalField(_("CEV"), **MONEY)
+    cpv = models.DecimalField(_("CPV"), **MONEY)
+    clv = models.DecimalField(_("CLV"), **MONEY)
+    total_assets = models.DecimalField(_("total assets"), null=True, **MONEY)
+    overridden = models.BooleanField(_("star overridden"), default=False)
+    # The numbers behind the tier, kept as columns so the explanation can be rendered in any language.
+    stage_reason = models.CharField(max_length=24, blank=True)
+    stage_days = models.IntegerField(null=True, blank=True)  # days since funding / dormant / the figure that fired
+    stage_figure = models.FloatField(null=True, blank=True)  # e.g. trade ratio, outflow share
+    clv_top_share = models.FloatField(null=True, blank=True)  # 0.03 = in the top 3 % by CLV
+    growth = models.FloatField(default=0)
+    retention = models.FloatField(default=0)
+    neutral_inputs = models.CharField(max_length=40, blank=True)  # survey inputs that took neutral defaults
+    assets_elsewhere = models.DecimalField(null=True, blank=True, **MONEY)
+    securities_share = models.FloatField(null=True, blank=True)
+    products_share = models.FloatField(null=True, blank=True)
+    holding_days = models.FloatField(null=True, blank=True)  # None = no trades (infinite holding period)
+    main_product_share = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class TierSnapshot(TierFields):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tier_snapshots")
+    date = models.DateField(_("date"))
+    policy = models.ForeignKey(TieringPolicy, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["customer", "date"], name="tiersnapshot_customer_date")]
+        indexes = [models.Index(fields=["date", "star"]), models.Index(fields=["date", "lifecycle_stage"])]
+        ordering = ["customer_id", "date"]
+
+
+class TierStaging(TierFields):
+    """A run's results before they are published in one transaction (a crash leaves only these rows)."""
+
+    run_id = models.BigIntegerField(db_index=True)
+    customer_id = models.BigIntegerField()
+    kind = models.CharField(max_length=16)
+    rank_value = models.FloatField(default=0)  # CLV, for the branch-wide ranking
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run_id", "customer_id"], name="tierstaging_run_customer")]
+
+
+class TierChange(models.Model):
+    """A star, stage, sub-type or quadrant change made by a run, with its reason."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tier_changes")
+    date = models.DateField(_("date"), db_index=True)
+    field = models.CharField(_("field"), max_length=16)
+    old = models.CharField(_("from"), max_length=10, blank=True)
+    new = models.CharField(_("to"), max_length=10, blank=True)
+
+    class Meta:
+        ordering = ["-date", "customer_id"]
+        constraints = [models.UniqueConstraint(fields=["customer", "date", "field"], name="tierchange_once_per_run")]
+
+
+class StarOverride(models.Model):
+    """A manager pins a customer's star until an expiry date, with a reason."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="star_overrides")
+    star = models.CharField(_("star"), max_length=10)
+    reason = models.CharField(_("reason"), max_length=200)
+    expires_on = models.DateField(_("expires on"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["expires_on"])]
+
+
+class Notification(models.Model):
+    """A message to a staff member about one customer (promotions, demotions, stage changes, …)."""
+
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="notifications")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=24)
+    detail = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["staff", "read_at"])]
