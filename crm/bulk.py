@@ -117,3 +117,21 @@ def iso_dates(series):
     """Datetime-like series -> 'YYYY-MM-DD' strings with None for missing."""
     out = pd.to_datetime(series).dt.strftime("%Y-%m-%d")
     return out.where(out.notna(), None)
+
+
+def read_frame(sql, params=(), parse_dates=()):
+    """Run a SELECT and return a DataFrame; on PostgreSQL through COPY, which is several times faster."""
+    with connection.cursor() as cursor:
+        if is_postgres():
+            query = cursor.cursor.mogrify(sql, params).decode()
+            buf = io.StringIO()
+            cursor.cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER true)", buf)
+            buf.seek(0)
+            frame = pd.read_csv(buf, keep_default_na=False, na_values=[""])
+        else:
+            cursor.execute(sql, params)
+            columns = [c[0] for c in cursor.description]
+            frame = pd.DataFrame(cursor.fetchall(), columns=columns)
+    for column in parse_dates:
+        frame[column] = pd.to_datetime(frame[column])
+    return frame

@@ -1,7 +1,7 @@
 """Reads: customer lists and pages (always through the scope), policies and batch frames."""
 from django.db.models import OuterRef, Subquery
 
-from .models import AdvisorCapacityPolicy, Customer, Interaction, Snapshot, Staff
+from .models import AdvisorCapacityPolicy, Customer, Interaction, Snapshot, Staff, TierChange, TierSnapshot
 from .scope import scope_for
 
 
@@ -18,7 +18,7 @@ def customer_list(user):
     """The list page / API list: one query with everything each row shows."""
     return (
         visible_customers(user)
-        .select_related("office", "advisor", "investment_advisor", "tier")
+        .select_related("office", "advisor", "investment_advisor", "tier", "tier__snapshot")
         .order_by("customer_code")
     )
 
@@ -67,3 +67,11 @@ def advisor_count(staff):
 def data_date():
     """The latest date with back-office snapshot data (the default run date of nightly jobs)."""
     return Snapshot.objects.order_by("-date").values_list("date", flat=True).first()
+
+
+def tier_history(customer):
+    return list(TierSnapshot.objects.filter(customer=customer).select_related("policy").order_by("date"))
+
+
+def tier_changes(customer, limit=50):
+    return list(TierChange.objects.filter(customer=customer).order_by("-date", "field")[:limit])

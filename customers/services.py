@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.services import audit, job_run
+from crm.services import audit, job_run, set_progress
 
 from .imports.engine import import_file
 from .models import Customer, ImportBatch, Interaction, Role, Staff
@@ -101,3 +101,23 @@ def process_import_batch(batch_id):
         batch.finished_at = timezone.now()
         batch.save(update_fields=["errors", "counts", "status", "finished_at"])
     return batch
+
+
+def run_reclassification(*, day=None, policy=None, chunk_size=None, user=None, run=None):
+    """The nightly tiering run in this process, recorded as a job run (returned, failed or not)."""
+    from .tiering import batch
+
+    day = day or batch.default_run_date()
+    policy = policy or batch.active_policy()
+    params = {"date": day.isoformat(), "policy_version": policy.version}
+    try:
+        with job_run("reclassify", params=params, user=user) as run:
+            run.counts = batch.run_reclassification(
+                day=day, policy=policy, chunk_size=chunk_size or batch.DEFAULT_CHUNK, run_id=run.pk,
+                progress=lambda pct: set_progress(run, pct),
+            )
+    except Exception:  # the job run already holds the error; the previous tiers stay in force
+        run.refresh_from_db()
+        if run.status != run.Status.FAILED:
+            raise
+    return run

@@ -3,7 +3,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import Customer
+from ..models import TierSnapshot
 from ..scope import mask
+from ..tiering.explain import explain
 
 
 class TierValueField(serializers.Field):
@@ -38,6 +40,19 @@ class TierWeakField(TierValueField):
         return tier.stp_weak if tier and tier.stp_subtype else None
 
 
+@extend_schema_field({"type": "string", "nullable": True})
+class ExplanationField(serializers.Field):
+    """The tier in plain words, in the request's language (null before the first run)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, customer):
+        tier = getattr(customer, "tier", None)
+        snapshot = getattr(tier, "snapshot", None) if tier else None
+        return explain(snapshot) if snapshot else None
+
+
 class MaskedField(serializers.CharField):
     def to_representation(self, value):
         return mask(value)
@@ -64,7 +79,7 @@ class CustomerSerializer(serializers.ModelSerializer):
     cev = TierMoneyField("cev")
     cpv = TierMoneyField("cpv")
     clv = TierMoneyField("clv")
-    explanation = TierTextField("explanation")
+    explanation = ExplanationField()
 
     class Meta:
         model = Customer
@@ -74,3 +89,20 @@ class CustomerSerializer(serializers.ModelSerializer):
             "total_assets", "star", "stp_subtype", "stp_weak", "lifecycle_stage", "quadrant", "cev", "cpv", "clv",
             "legacy_star", "explanation",
         ]
+
+
+class TierHistorySerializer(serializers.ModelSerializer):
+    policy_version = serializers.IntegerField(source="policy.version", read_only=True)
+    stp_subtype = serializers.SerializerMethodField()
+    explanation = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TierSnapshot
+        fields = ["date", "star", "legacy_star", "stp_subtype", "stp_weak", "lifecycle_stage", "quadrant", "cev",
+                  "cpv", "clv", "total_assets", "overridden", "policy_version", "explanation"]
+
+    def get_stp_subtype(self, obj) -> str | None:
+        return obj.stp_subtype or None
+
+    def get_explanation(self, obj) -> str:
+        return explain(obj)

@@ -134,6 +134,7 @@ class Notification(models.Model):
     staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="notifications")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=24)
+    date = models.DateField(null=True, blank=True)  # the run or event date, so a rerun replaces its messages
     detail = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)

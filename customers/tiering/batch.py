@@ -1,0 +1,229 @@
+"""The nightly reclassification: chunks compute into a staging table, one transaction publishes.
+
+A crash before publishing leaves the previous tiers in force and only staging rows behind
+(cleared by the next attempt); re-running a date replaces that date's snapshot.
+"""
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from django.db import connection, transaction
+from django.db.models import Max, Min
+
+from crm.bulk import copy_frame, read_frame
+
+from ..models import Customer, Notification, TierChange, TierSnapshot, TierStaging, TieringPolicy
+from .compute import assign_tiers, customer_values
+from .inputs import activity_data_start
+from .params import TieringParams
+
+DEFAULT_CHUNK = 50_000
+STAGING_COLUMNS = (
+    "legacy_star", "legacy_observed", "legacy_year", "stp_subtype", "stp_weak", "lifecycle_stage", "cev", "cpv",
+    "clv", "total_assets", "stage_reason", "stage_days", "stage_figure", "growth", "retention", "neutral_inputs",
+    "assets_elsewhere", "securities_share", "products_share", "holding_days", "main_product_share",
+)
+SNAPSHOT_COLUMNS = STAGING_COLUMNS + ("star", "computed_star", "below_runs", "quadrant", "overridden",
+                                      "clv_top_share")
+CHANGE_FIELDS = ("star", "lifecycle_stage", "stp_subtype", "quadrant")
+
+
+def active_policy():
+    return TieringPolicy.objects.get(status=TieringPolicy.Status.ACTIVE)
+
+
+def default_run_date():
+    from ..selectors import data_date
+
+    return data_date() or date.today()
+
+
+def chunk_ranges(chunk_size=DEFAULT_CHUNK):
+    bounds = Customer.objects.aggregate(lo=Min("id"), hi=Max("id"))
+    if bounds["lo"] is None:
+        return []
+    return [(lo, min(lo + chunk_size - 1, bounds["hi"])) for lo in range(bounds["lo"], bounds["hi"] + 1, chunk_size)]
+
+
+def previous_run_rows(day, lo=None, hi=None):
+    """The last run before `day` (one branch-wide date), per customer."""
+    prev_date = TierSnapshot.objects.filter(date__lt=day).aggregate(d=Max("date"))["d"]
+    columns = ["customer_id", "star", "below_runs", "legacy_star", "legacy_observed", "legacy_year",
+               "lifecycle_stage", "stp_subtype", "quadrant"]
+    if prev_date is None:
+        return pd.DataFrame(columns=columns).set_index("customer_id"), None
+    sql = f"SELECT {', '.join(columns)} FROM customers_tiersnapshot WHERE date = %s"
+    params = [prev_date]
+    if lo is not None:
+        sql += " AND customer_id BETWEEN %s AND %s"
+        params += [lo, hi]
+    frame = read_frame(sql, params).set_index("customer_id")
+    for column in ("star", "legacy_star", "lifecycle_stage", "stp_subtype", "quadrant"):
+        frame[column] = frame[column].fillna("").astype(str)
+    frame["legacy_observed"] = frame["legacy_observed"].astype(bool)
+    return frame, prev_date
+
+
+def active_overrides(day):
+    frame = read_frame(
+        "SELECT customer_id, star FROM customers_staroverride WHERE revoked_at IS NULL AND expires_on >= %s "
+        "ORDER BY created_at", (day,))
+    return frame.groupby("customer_id")["star"].last() if len(frame) else pd.Series(dtype=object)
+
+
+# Phase A -----------------------------------------------------------------------
+def compute_chunk(run_id, day, params, lo, hi, data_start):
+    """Compute one id range into staging; a retried chunk replaces its own rows."""
+    prev, _ = previous_run_rows(day, lo, hi)
+    values = customer_values(lo, hi, day, data_start, params, prev)
+    with transaction.atomic():
+        TierStaging.objects.filter(run_id=run_id, customer_id__gte=lo, customer_id__lte=hi).delete()
+        if not values.empty:
+            frame = values[list(STAGING_COLUMNS)].copy()
+            frame.insert(0, "customer_id", values.index.astype(int))
+            frame.insert(0, "run_id", run_id)
+            frame["kind"] = values["kind"]
+            frame["rank_value"] = values["clv"].astype(float)
+            for column in ("star", "computed_star", "quadrant"):
+                frame[column] = ""
+            frame["below_runs"] = 0
+            frame["overridden"] = False
+            copy_frame(TierStaging, _db_ready(frame))
+    return len(values)
+
+
+def _db_ready(frame):
+    out = frame.copy()
+    for column in ("legacy_year", "stage_days", "below_runs"):
+        if column in out:
+            out[column] = pd.array(np.round(out[column].astype(float)), dtype="Int64")
+    for column in ("holding_days", "stage_figure", "securities_share", "products_share", "main_product_share",
+                   "clv_top_share"):
+        if column in out:
+            out[column] = out[column].astype(float).replace([np.inf, -np.inf], np.nan)
+    return out
+
+
+# Phase B -----------------------------------------------------------------------
+def staged_values(run_id):
+    columns = ", ".join(f"s.{c}" for c in STAGING_COLUMNS)
+    frame = read_frame(
+        f"SELECT s.customer_id, c.customer_code, s.kind, c.advisor_id, c.investment_advisor_id, {columns} "
+        "FROM customers_tierstaging s JOIN customers_customer c ON c.id = s.customer_id WHERE s.run_id = %s",
+        (run_id,),
+    ).set_index("customer_id")
+    for column in ("legacy_star", "stp_subtype", "lifecycle_stage", "stage_reason", "neutral_inputs"):
+        frame[column] = frame[column].fillna("").astype(str)
+    for column in ("legacy_observed", "stp_weak"):
+        frame[column] = frame[column].astype(bool)
+    return frame
+
+
+def finalize(run_id, day, policy, params):
+    """Rank the whole branch and publish the run atomically. Returns counts."""
+    values = staged_values(run_id)
+    prev, prev_date = previous_run_rows(day)
+    tiers = assign_tiers(values, params, prev, active_overrides(day))
+    with transaction.atomic():
+        counts = publish(tiers, day, policy, prev, prev_date)
+        TierStaging.objects.filter(run_id=run_id).delete()
+    return counts
+
+
+def publish(tiers, day, policy, prev, prev_date):
+    TierSnapshot.objects.filter(date=day).delete()
+    snapshot = tiers[list(SNAPSHOT_COLUMNS)].copy()
+    snapshot.insert(0, "customer_id", tiers.index.astype(int))
+    snapshot["date"] = day.isoformat()
+    snapshot["policy_id"] = policy.pk
+    copy_frame(TierSnapshot, _db_ready(snapshot))
+    changes = _changes(tiers, prev, day)
+    TierChange.objects.filter(date=day).delete()
+    copy_frame(TierChange, changes)
+    notified = _notify(tiers, changes, day)
+    latest = TierSnapshot.objects.aggregate(d=Max("date"))["d"]
+    if latest == day:
+        _refresh_current_tiers(day)
+    return {
+        "customers": len(tiers),
+        "changes": len(changes),
+        "star_changes": int((changes["field"] == "star").sum()) if len(changes) else 0,
+        "notifications": notified,
+        "previous_run": prev_date.isoformat() if prev_date else None,
+        "policy_version": policy.version,
+    }
+
+
+def _changes(tiers, prev, day):
+    columns = ["customer_id", "date", "field", "old", "new"]
+    if prev.empty:
+        return pd.DataFrame(columns=columns)
+    before = prev.reindex(tiers.index)
+    parts = []
+    for field in CHANGE_FIELDS:
+        old = before[field].fillna("").astype(str)
+        new = tiers[field].astype(str)
+        moved = before[field].notna() & (old != new)
+        parts.append(pd.DataFrame({"customer_id": tiers.index[moved].astype(int), "date": day.isoformat(),
+                                   "field": field, "old": old[moved].to_numpy(), "new": new[moved].to_numpy()}))
+    return pd.concat(parts, ignore_index=True)[columns]
+
+
+def _notify(tiers, changes, day):
+    """One notification per star or stage change, to the advisor and the investment advisor."""
+    Notification.objects.filter(kind="tier_change", date=day).delete()
+    moved = changes[changes["field"].isin(["star", "lifecycle_stage"])]
+    if moved.empty:
+        return 0
+    owners = tiers[["advisor_id", "investment_advisor_id"]].reindex(moved["customer_id"]).reset_index(drop=True)
+    frames = []
+    for column in ("advisor_id", "investment_advisor_id"):
+        staff = owners[column]
+        has = staff.notna().to_numpy()
+        frames.append(pd.DataFrame({
+            "staff_id": staff[has].astype(int).to_numpy(), "customer_id": moved["customer_id"].to_numpy()[has],
+            "kind": "tier_change", "date": day.isoformat(),
+            "detail": [f'{{"field": "{f}", "old": "{o}", "new": "{n}"}}' for f, o, n in
+                       zip(moved["field"][has], moved["old"][has], moved["new"][has])],
+            "created_at": pd.Timestamp.now(tz="UTC").isoformat(),
+        }))
+    frame = pd.concat(frames, ignore_index=True)
+    copy_frame(Notification, frame)
+    return len(frame)
+
+
+def _refresh_current_tiers(day):
+    """Copy the run's results into each customer's current-tier row (one INSERT … SELECT)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO customers_currenttier
+                (customer_id, as_of, star, legacy_star, stp_subtype, stp_weak, lifecycle_stage, quadrant,
+                 cev, cpv, clv, total_assets, explanation, snapshot_id)
+            SELECT customer_id, date, star, legacy_star, stp_subtype, stp_weak, lifecycle_stage, quadrant,
+                   cev, cpv, clv, total_assets, '', id
+            FROM customers_tiersnapshot WHERE date = %s AND TRUE
+            ON CONFLICT (customer_id) DO UPDATE SET
+                as_of = excluded.as_of, star = excluded.star, legacy_star = excluded.legacy_star,
+                stp_subtype = excluded.stp_subtype, stp_weak = excluded.stp_weak,
+                lifecycle_stage = excluded.lifecycle_stage, quadrant = excluded.quadrant, cev = excluded.cev,
+                cpv = excluded.cpv, clv = excluded.clv, snapshot_id = excluded.snapshot_id
+            """,
+            [day],
+        )
+
+
+# The whole run in one process (management command, tests, eager mode) ------------
+def run_reclassification(day=None, policy=None, chunk_size=DEFAULT_CHUNK, run_id=None, progress=None):
+    day = day or default_run_date()
+    policy = policy or active_policy()
+    params = TieringParams.from_json(policy.params)
+    run_id = run_id or int(pd.Timestamp.now().value // 1000)
+    data_start = activity_data_start()
+    ranges = chunk_ranges(chunk_size)
+    TierStaging.objects.filter(run_id=run_id).delete()
+    for i, (lo, hi) in enumerate(ranges):
+        compute_chunk(run_id, day, params, lo, hi, data_start)
+        if progress:
+            progress(int(90 * (i + 1) / max(len(ranges), 1)))
+    return finalize(run_id, day, policy, params)
