@@ -17,4 +17,8 @@ app.conf.beat_schedule = {
         "task": "customers.tasks.import_backoffice_drop",
         "schedule": crontab(hour=1, minute=0),
     },
+    "reclassify": {  # tiers for the latest data date, after the import
+        "task": "customers.tasks.reclassify",
+        "schedule": crontab(hour=2, minute=0),
+    },
 }

@@ -4,7 +4,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.services import audit, job_run, set_progress
+from crm.models import JobRun
+from crm.services import audit, finish_job, job_run, start_job
 
 from .imports.engine import import_file
 from .models import Customer, ImportBatch, Interaction, Role, Staff
@@ -103,21 +104,70 @@ def process_import_batch(batch_id):
     return batch
 
 
-def run_reclassification(*, day=None, policy=None, chunk_size=None, user=None, run=None):
+def run_reclassification(*, day=None, policy=None, chunk_size=None, user=None):
     """The nightly tiering run in this process, recorded as a job run (returned, failed or not)."""
+    run = start_reclassification(day=day, policy=policy, chunk_size=chunk_size, user=user)
+    try:
+        for lo, hi in run.params["chunks"]:
+            reclassify_chunk(run.pk, lo, hi)
+        publish_reclassification(run.pk)
+    except Exception as exc:  # the previous tiers stay in force; the run row says why
+        fail_reclassification(run.pk, exc)
+    run.refresh_from_db()
+    return run
+
+
+def start_reclassification(*, day=None, policy=None, chunk_size=None, user=None):
+    """Record a run with its chunks (customer id ranges); chunks may then run on any worker, in any order."""
     from .tiering import batch
 
     day = day or batch.default_run_date()
     policy = policy or batch.active_policy()
-    params = {"date": day.isoformat(), "policy_version": policy.version}
-    try:
-        with job_run("reclassify", params=params, user=user) as run:
-            run.counts = batch.run_reclassification(
-                day=day, policy=policy, chunk_size=chunk_size or batch.DEFAULT_CHUNK, run_id=run.pk,
-                progress=lambda pct: set_progress(run, pct),
-            )
-    except Exception:  # the job run already holds the error; the previous tiers stay in force
-        run.refresh_from_db()
-        if run.status != run.Status.FAILED:
-            raise
+    chunks = batch.chunk_ranges(chunk_size or batch.DEFAULT_CHUNK)
+    batch.clear_abandoned_staging()
+    data_start = batch.activity_data_start()
+    return start_job("reclassify", user=user, params={
+        "date": day.isoformat(), "policy_id": policy.pk, "policy_version": policy.version,
+        "chunks": chunks, "data_start": data_start.isoformat() if data_start else None,
+    })
+
+
+def reclassify_chunk(run_id, lo, hi):
+    """Phase A for one chunk. Returns True when this was the last chunk still missing."""
+    from .tiering import batch
+
+    run = JobRun.objects.get(pk=run_id)
+    if run.status != JobRun.Status.RUNNING:
+        return False
+    day, policy, params, data_start = batch.run_settings(run)
+    batch.compute_chunk(run.pk, day, params, lo, hi, data_start)
+    with transaction.atomic():
+        run = JobRun.objects.select_for_update().get(pk=run_id)
+        done = {tuple(c) for c in run.counts.get("chunks_done", [])} | {(lo, hi)}
+        run.counts = {**run.counts, "chunks_done": sorted(done)}
+        run.progress = int(90 * len(done) / max(len(run.params["chunks"]), 1))
+        run.save(update_fields=["counts", "progress"])
+        return len(done) == len(run.params["chunks"])
+
+
+def publish_reclassification(run_id):
+    """Phase B and the atomic publish; a second call for a finished run does nothing."""
+    from .tiering import batch
+
+    with transaction.atomic():
+        run = JobRun.objects.select_for_update().get(pk=run_id)
+        if run.status != JobRun.Status.RUNNING:
+            return run
+        day, policy, params, _start = batch.run_settings(run)
+        counts = batch.finalize(run.pk, day, policy, params)
+        finish_job(run, counts={**counts, "chunks": len(run.params["chunks"])})
     return run
+
+
+def fail_reclassification(run_id, exc):
+    from .tiering import batch
+
+    run = JobRun.objects.get(pk=run_id)
+    if run.status == JobRun.Status.RUNNING:
+        finish_job(run, error=f"{type(exc).__name__}: {exc}")
+    batch.clear_staging(run_id)

@@ -3,7 +3,7 @@ import logging
 import shutil
 from pathlib import Path
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.conf import settings
 from django.db import OperationalError, transaction
 from kombu.exceptions import OperationalError as BrokerError
@@ -24,6 +24,58 @@ TASK_OPTIONS = {
 
 class QueueUnavailable(Exception):
     """The broker could not be reached; the caller tells the user instead of failing."""
+
+
+class RunTask(Task):
+    """Marks the job run (first argument) failed once the task gives up, so no run stays 'running'."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        if args:
+            services.fail_reclassification(args[0], exc)
+
+
+@shared_task(**TASK_OPTIONS)
+def reclassify(day=None, policy_version=None, user_id=None, chunk_size=None):
+    """Nightly (beat) and "run now": record the run, then one task per chunk for any worker to take."""
+    from datetime import date
+
+    from .models import TieringPolicy
+
+    policy = TieringPolicy.objects.get(version=policy_version) if policy_version else None
+    run = services.start_reclassification(day=date.fromisoformat(day) if day else None, policy=policy,
+                                          chunk_size=chunk_size, user=_user(user_id))
+    for lo, hi in run.params["chunks"]:
+        reclassify_chunk.delay(run.pk, lo, hi)
+    if not run.params["chunks"]:
+        reclassify_publish.delay(run.pk)
+    return run.pk
+
+
+@shared_task(base=RunTask, **TASK_OPTIONS)
+def reclassify_chunk(run_id, lo, hi):
+    if services.reclassify_chunk(run_id, lo, hi):  # the last chunk in publishes the run
+        reclassify_publish.delay(run_id)
+
+
+@shared_task(base=RunTask, **TASK_OPTIONS)
+def reclassify_publish(run_id):
+    services.publish_reclassification(run_id)
+
+
+def enqueue_reclassification(*, user=None, day=None, policy_version=None):
+    """For the "run now" button: raises QueueUnavailable when the broker cannot be reached."""
+    try:
+        return reclassify.apply_async(kwargs={"day": day.isoformat() if day else None,
+                                              "policy_version": policy_version,
+                                              "user_id": user.pk if user else None}, retry=False)
+    except BrokerError as exc:
+        raise QueueUnavailable(str(exc)) from exc
+
+
+def _user(user_id):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(pk=user_id).first() if user_id else None
 
 
 @shared_task(**TASK_OPTIONS)

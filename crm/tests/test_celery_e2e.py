@@ -68,3 +68,30 @@ def test_uploaded_file_is_imported_by_a_worker(reference_data, worker):
     assert batch.status == ImportBatch.Status.IMPORTED, batch.errors
     assert batch.counts["inserted"] == 2
     assert sorted(Snapshot.objects.values_list("customer__customer_code", flat=True)) == ["A1", "B2"]
+
+
+@pytest.mark.e2e
+@pytest.mark.filterwarnings("ignore:task_always_eager")
+@pytest.mark.django_db(transaction=True)
+def test_reclassification_runs_in_chunks_on_a_worker(reference_data, worker):
+    from datetime import date
+
+    from django.core.management import call_command
+
+    from crm.models import JobRun
+    from customers.models import CurrentTier, TierSnapshot
+
+    call_command("generate_branch", customers=300, seed=5, as_of=date(2026, 11, 26), stdout=open(os.devnull, "w"))
+    celery_app.send_task("customers.tasks.reclassify", kwargs={"day": "2026-11-26", "chunk_size": 100},
+                         queue=worker)
+    deadline = time.monotonic() + 120
+    run = None
+    while time.monotonic() < deadline:
+        run = JobRun.objects.filter(job="reclassify").first()
+        if run and run.status != JobRun.Status.RUNNING:
+            break
+        time.sleep(0.5)
+    assert run is not None and run.status == JobRun.Status.SUCCEEDED, run and run.error
+    assert len(run.params["chunks"]) == 3 and run.counts["customers"] == 300
+    assert TierSnapshot.objects.filter(date="2026-11-26").count() == 300
+    assert CurrentTier.objects.exclude(star="").exists()

@@ -64,7 +64,7 @@ class TierFields(models.Model):
     clv_top_share = models.FloatField(null=True, blank=True)  # 0.03 = in the top 3 % by CLV
     growth = models.FloatField(default=0)
     retention = models.FloatField(default=0)
-    neutral_inputs = models.CharField(max_length=40, blank=True)  # survey inputs that took neutral defaults
+    neutral_inputs = models.CharField(max_length=80, blank=True)  # survey inputs that took neutral defaults
     assets_elsewhere = models.DecimalField(null=True, blank=True, **MONEY)
     securities_share = models.FloatField(null=True, blank=True)
     products_share = models.FloatField(null=True, blank=True)

@@ -26,6 +26,7 @@ STAGING_COLUMNS = (
 SNAPSHOT_COLUMNS = STAGING_COLUMNS + ("star", "computed_star", "below_runs", "quadrant", "overridden",
                                       "clv_top_share")
 CHANGE_FIELDS = ("star", "lifecycle_stage", "stp_subtype", "quadrant")
+TEXT_COLUMNS = ("star", "legacy_star", "lifecycle_stage", "stp_subtype", "quadrant")
 
 
 def active_policy():
@@ -57,9 +58,7 @@ def previous_run_rows(day, lo=None, hi=None):
     if lo is not None:
         sql += " AND customer_id BETWEEN %s AND %s"
         params += [lo, hi]
-    frame = read_frame(sql, params).set_index("customer_id")
-    for column in ("star", "legacy_star", "lifecycle_stage", "stp_subtype", "quadrant"):
-        frame[column] = frame[column].fillna("").astype(str)
+    frame = read_frame(sql, params, text=TEXT_COLUMNS).set_index("customer_id")
     frame["legacy_observed"] = frame["legacy_observed"].astype(bool)
     return frame, prev_date
 
@@ -67,7 +66,7 @@ def previous_run_rows(day, lo=None, hi=None):
 def active_overrides(day):
     frame = read_frame(
         "SELECT customer_id, star FROM customers_staroverride WHERE revoked_at IS NULL AND expires_on >= %s "
-        "ORDER BY created_at", (day,))
+        "ORDER BY created_at", (day,), text=("star",))
     return frame.groupby("customer_id")["star"].last() if len(frame) else pd.Series(dtype=object)
 
 
@@ -110,10 +109,8 @@ def staged_values(run_id):
     frame = read_frame(
         f"SELECT s.customer_id, c.customer_code, s.kind, c.advisor_id, c.investment_advisor_id, {columns} "
         "FROM customers_tierstaging s JOIN customers_customer c ON c.id = s.customer_id WHERE s.run_id = %s",
-        (run_id,),
+        (run_id,), text=TEXT_COLUMNS + ("customer_code", "kind", "stage_reason", "neutral_inputs"),
     ).set_index("customer_id")
-    for column in ("legacy_star", "stp_subtype", "lifecycle_stage", "stage_reason", "neutral_inputs"):
-        frame[column] = frame[column].fillna("").astype(str)
     for column in ("legacy_observed", "stp_weak"):
         frame[column] = frame[column].astype(bool)
     return frame
@@ -213,17 +210,21 @@ def _refresh_current_tiers(day):
         )
 
 
-# The whole run in one process (management command, tests, eager mode) ------------
-def run_reclassification(day=None, policy=None, chunk_size=DEFAULT_CHUNK, run_id=None, progress=None):
-    day = day or default_run_date()
-    policy = policy or active_policy()
-    params = TieringParams.from_json(policy.params)
-    run_id = run_id or int(pd.Timestamp.now().value // 1000)
-    data_start = activity_data_start()
-    ranges = chunk_ranges(chunk_size)
+def run_settings(run):
+    """(day, policy, params, data_start) recorded on a job run."""
+    policy = TieringPolicy.objects.get(pk=run.params["policy_id"])
+    data_start = run.params.get("data_start")
+    return (date.fromisoformat(run.params["date"]), policy, TieringParams.from_json(policy.params),
+            date.fromisoformat(data_start) if data_start else None)
+
+
+def clear_staging(run_id):
     TierStaging.objects.filter(run_id=run_id).delete()
-    for i, (lo, hi) in enumerate(ranges):
-        compute_chunk(run_id, day, params, lo, hi, data_start)
-        if progress:
-            progress(int(90 * (i + 1) / max(len(ranges), 1)))
-    return finalize(run_id, day, policy, params)
+
+
+def clear_abandoned_staging():
+    """Staging rows of runs that are no longer running (crashed or failed) are garbage."""
+    from crm.models import JobRun
+
+    running = JobRun.objects.filter(job="reclassify", status=JobRun.Status.RUNNING).values_list("pk", flat=True)
+    TierStaging.objects.exclude(run_id__in=list(running)).delete()

@@ -26,6 +26,7 @@ def _customers(lo, hi):
         "risk_level, commission_rate, advisor_id, investment_advisor_id FROM customers_customer "
         "WHERE id BETWEEN %s AND %s ORDER BY id",
         (lo, hi), parse_dates=("opened_on", "first_funded_on", "closed_on"),
+        text=("customer_code", "kind", "prior_experience", "risk_level"),
     ).set_index("customer_id")
 
 

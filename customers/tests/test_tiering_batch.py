@@ -1,0 +1,131 @@
+"""The reclassification run on the database: shares, idempotence, atomicity, anti-flapping, overrides."""
+from collections import Counter
+from datetime import date, timedelta
+
+import pytest
+from django.core.management import call_command
+
+from crm.models import JobRun
+from customers import services
+from customers.models import (CurrentTier, Notification, Role, Snapshot, StarOverride, TierChange, TierSnapshot,
+                              TierStaging)
+from customers.tests.factories import CustomerFactory, StaffFactory
+from customers.tiering import batch
+
+DAY = date(2026, 11, 26)
+
+
+@pytest.fixture
+def generated(db):
+    call_command("generate_branch", customers=2_000, seed=11, as_of=DAY, stdout=open("/dev/null", "w"))
+
+
+def run(day=DAY, **kwargs):
+    result = services.run_reclassification(day=day, **kwargs)
+    assert result.status == JobRun.Status.SUCCEEDED, result.error
+    return result
+
+
+def test_star_shares_within_one_customer(generated):
+    run(chunk_size=700)  # three chunks, ranked together
+    rows = TierSnapshot.objects.filter(date=DAY, customer__kind="retail").exclude(star="")
+    n = rows.count()
+    counts = Counter(rows.values_list("star", flat=True))
+    for star, share in zip("12345", (0.16, 0.32, 0.32, 0.16, 0.04)):
+        assert abs(counts[star] - share * n) <= 1, (star, counts[star], share * n)
+    inst = Counter(TierSnapshot.objects.filter(date=DAY, customer__kind="institutional").exclude(star="")
+                   .values_list("star", flat=True))
+    assert set(inst) <= {"platinum", "diamond", "prestige"}
+    # sub-types only for 4★ and 5★ (and diamond / prestige)
+    assert not TierSnapshot.objects.filter(star__in="123").exclude(stp_subtype="").exists()
+    assert TierSnapshot.objects.filter(star__in="45").exclude(stp_subtype="").count() == \
+        TierSnapshot.objects.filter(star__in="45", customer__kind="retail").count()
+
+
+def test_same_result_whatever_the_chunk_size(generated):
+    run(chunk_size=50_000)
+    one = dict(TierSnapshot.objects.values_list("customer_id", "star"))
+    run(chunk_size=333)
+    assert dict(TierSnapshot.objects.values_list("customer_id", "star")) == one
+
+
+def test_rerun_replaces_the_days_snapshot(generated):
+    first = run()
+    second = run()
+    assert TierSnapshot.objects.filter(date=DAY).count() == 2_000 == first.counts["customers"]
+    assert second.counts["customers"] == 2_000
+    assert not TierStaging.objects.exists()
+    assert CurrentTier.objects.exclude(star="").count() == TierSnapshot.objects.exclude(star="").count()
+
+
+def test_a_failure_mid_publish_leaves_the_previous_tiers(generated, monkeypatch):
+    run()
+    before = dict(CurrentTier.objects.values_list("customer_id", "star"))
+    tomorrow = DAY + timedelta(days=1)
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(batch, "_notify", explode)  # fails after the snapshot rows were written
+    failed = services.run_reclassification(day=tomorrow)
+    assert failed.status == JobRun.Status.FAILED and "disk full" in failed.error
+    assert not TierSnapshot.objects.filter(date=tomorrow).exists()
+    assert not TierChange.objects.filter(date=tomorrow).exists()
+    assert dict(CurrentTier.objects.values_list("customer_id", "star")) == before
+    assert not TierStaging.objects.exists()
+
+
+def small_book():
+    """25 customers whose only income is interest on cash (CEV = average cash × 1.5 %).
+
+    With 25 ranked customers the shares 16/32/32/16/4 % give exactly 4, 8, 8, 4 and 1 customers.
+    """
+    wa = StaffFactory(role=Role.WEALTH_ADVISOR)
+    customers = []
+    for i in range(25):
+        c = CustomerFactory(customer_code=f"B{i:02d}", advisor=wa, opened_on=date(2015, 1, 5),
+                            first_funded_on=date(2015, 1, 10), prior_experience="yes")
+        cash = 10_000 * (i + 1)
+        Snapshot.objects.create(customer=c, date=DAY, total_assets=cash + 1000, securities_value=1000,
+                                equity_fund_value=0, fixed_income_value=0, reits_trust_value=0,
+                                other_product_value=0, cash=cash, margin_debt=0)
+        customers.append(c)
+    return wa, customers
+
+
+def test_demotion_waits_three_runs_and_promotion_is_immediate(db):
+    wa, customers = small_book()
+    top = customers[-1]  # the largest cash: the one 5★
+    run(DAY)
+    assert TierSnapshot.objects.get(customer=top, date=DAY).star == "5"
+    # From the next day the top customer's cash is gone and everyone else's grows tenfold a day: by its average
+    # cash (e.g. day 1: (250,000 + 0) / 2 = 125,000 against 55,000 × k for the others) it ranks among the 1★.
+    day = DAY
+    expected = ["5", "5", "1"]
+    for i, star in enumerate(expected, start=1):
+        day = DAY + timedelta(days=i)
+        for c in customers:
+            cash = 0 if c == top else 10_000 * (customers.index(c) + 1) * 10 ** i
+            Snapshot.objects.create(customer=c, date=day, total_assets=cash + 1000, securities_value=1000,
+                                    equity_fund_value=0, fixed_income_value=0, reits_trust_value=0,
+                                    other_product_value=0, cash=cash, margin_debt=0)
+        run(day)
+        snap = TierSnapshot.objects.get(customer=top, date=day)
+        assert (snap.star, snap.computed_star) == (star, "1"), i
+        assert snap.below_runs == (i if star == "5" else 0)
+    change = TierChange.objects.get(customer=top, field="star")
+    assert (change.date, change.old, change.new) == (day, "5", "1")
+    note = Notification.objects.get(customer=top, kind="tier_change", detail__field="star")
+    assert note.staff == wa and note.detail == {"field": "star", "old": "5", "new": "1"}
+
+
+def test_override_pins_until_it_expires(db):
+    _wa, customers = small_book()
+    low = customers[0]
+    StarOverride.objects.create(customer=low, star="4", reason="strategic account", expires_on=DAY)
+    run(DAY)
+    snap = TierSnapshot.objects.get(customer=low, date=DAY)
+    assert (snap.star, snap.computed_star, snap.overridden) == ("4", "1", True)
+    run(DAY + timedelta(days=1))  # expired yesterday: back to its rank (up moves are immediate, down after 3 runs)
+    snap = TierSnapshot.objects.get(customer=low, date=DAY + timedelta(days=1))
+    assert snap.overridden is False and snap.computed_star == "1" and snap.star == "4" and snap.below_runs == 1
