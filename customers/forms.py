@@ -54,3 +54,72 @@ class AssignAdvisorForm(forms.Form):
         self.fields["advisor"].queryset = advisors if advisors is not None else Staff.objects.none()
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+
+class TieringPolicyForm(forms.Form):
+    """Every parameter of a tiering policy; lists and tables are edited as JSON."""
+
+    note = forms.CharField(label=_("What changes and why"), max_length=200)
+
+    def __init__(self, *args, initial_params=None, **kwargs):
+        import json
+        from dataclasses import fields as dc_fields
+
+        from .tiering.params import TieringParams
+
+        super().__init__(*args, **kwargs)
+        params = initial_params or TieringParams()
+        for f in dc_fields(TieringParams):
+            value = getattr(params, f.name)
+            if isinstance(value, (tuple, list, dict)):
+                field = forms.CharField(initial=json.dumps(list(value) if isinstance(value, tuple) else value))
+            elif isinstance(value, int) and not isinstance(value, bool):
+                field = forms.IntegerField(initial=value)
+            else:
+                field = forms.FloatField(initial=value)
+            field.label = f.name
+            self.fields[f.name] = field
+        self.helper = FormHelper()
+        self.helper.form_class = "row row-cols-md-3 g-2"
+        self.helper.add_input(Submit("submit", _("Save as a draft and preview")))
+
+    def clean(self):
+        import json
+        from dataclasses import fields as dc_fields
+
+        from .tiering.params import TieringParams
+
+        data = super().clean()
+        values = {}
+        for f in dc_fields(TieringParams):
+            raw = data.get(f.name)
+            if isinstance(raw, str):
+                try:
+                    raw = json.loads(raw)
+                except ValueError:
+                    self.add_error(f.name, _("Not valid JSON."))
+                    continue
+            values[f.name] = raw
+        try:
+            params = TieringParams.from_json(values)  # fields that failed above keep their defaults here
+        except (TypeError, ValueError):
+            self.add_error(None, _("Some values have the wrong shape."))
+            return data
+        for name, message in params.validate().items():
+            if name not in self.errors:
+                self.add_error(name, message)
+        if not self.errors:
+            data["params"] = params
+        return data
+
+
+class StarOverrideForm(forms.Form):
+    star = forms.ChoiceField(label=_("Star"), choices=[(s, s) for s in ("1", "2", "3", "4", "5", "platinum",
+                                                                         "diamond", "prestige")])
+    reason = forms.CharField(label=_("Reason"), max_length=200)
+    expires_on = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False

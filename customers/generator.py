@@ -135,6 +135,10 @@ class Generator:
         opened = as_of - age_days
         recent = rng.integers(5, 170, n)
         opened = np.where(profile == "budding", as_of - recent, opened)
+        # The study: only ~20 % of new accounts fund and trade within 180 days; the rest stay budding.
+        young = (as_of - opened).astype(int) < 365
+        stalled = young & (profile == "active") & (seg == "ordinary") & (rng.random(n) < 0.85)
+        profile[stalled] = "budding"
         funded = opened + rng.integers(0, 30, n)
         has_opened = profile != "prospect"
         has_funded = has_opened & ((profile != "budding") | (rng.random(n) < 0.4))
@@ -307,6 +311,9 @@ class Generator:
         tot = np.round(total[rows, cols], 2)
         parts = np.round(tot[:, None] * mix[rows], 2)
         parts[:, 5] = np.round(tot - parts[:, :5].sum(axis=1), 2)  # cash takes the rounding
+        waiting = c["profile"][rows] == "budding"  # funded but never invested: all cash
+        parts[waiting, 5] = tot[waiting]
+        parts[waiting, :5] = 0
         neg = parts[:, 5] < 0
         parts[neg, 0] += parts[neg, 5]
         parts[neg, 5] = 0

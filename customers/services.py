@@ -105,12 +105,19 @@ def process_import_batch(batch_id):
 
 
 def run_reclassification(*, day=None, policy=None, chunk_size=None, user=None):
-    """The nightly tiering run in this process, recorded as a job run (returned, failed or not)."""
+    """The nightly tiering run in this process, recorded as a job run (returned, failed or not).
+
+    Chunks are computed one after another in memory; workers use the staged path (tasks.reclassify).
+    """
+    from .tiering import batch
+
     run = start_reclassification(day=day, policy=policy, chunk_size=chunk_size, user=user)
     try:
-        for lo, hi in run.params["chunks"]:
-            reclassify_chunk(run.pk, lo, hi)
-        publish_reclassification(run.pk)
+        day, policy, params, data_start = batch.run_settings(run)
+        with transaction.atomic():
+            counts = batch.run_in_process(day, policy, params, run.params["chunks"], data_start,
+                                          progress=lambda pct: JobRun.objects.filter(pk=run.pk).update(progress=pct))
+            finish_job(run, counts={**counts, "chunks": len(run.params["chunks"])})
     except Exception as exc:  # the previous tiers stay in force; the run row says why
         fail_reclassification(run.pk, exc)
     run.refresh_from_db()
@@ -171,3 +178,23 @@ def fail_reclassification(run_id, exc):
     if run.status == JobRun.Status.RUNNING:
         finish_job(run, error=f"{type(exc).__name__}: {exc}")
     batch.clear_staging(run_id)
+
+
+def override_star(*, customer, star, reason, expires_on, actor):
+    """Pin a customer's star until `expires_on` (a manager, within scope); audited."""
+    from django.utils import timezone as tz
+
+    from .models import StarOverride
+
+    scope = scope_for(actor)
+    if not scope.can_assign or not scope.customers().filter(pk=customer.pk).exists():
+        raise PermissionDenied
+    institutional = customer.kind == Customer.Kind.INSTITUTIONAL
+    if (star in ("platinum", "diamond", "prestige")) != institutional:
+        raise ValidationError(_("That star does not apply to this kind of customer."))
+    if expires_on < tz.localdate():
+        raise ValidationError(_("The expiry date is in the past."))
+    override = StarOverride.objects.create(customer=customer, star=star, reason=reason, expires_on=expires_on,
+                                           created_by=actor)
+    audit(actor, "star_override.create", customer, star=star, reason=reason, expires_on=expires_on.isoformat())
+    return override

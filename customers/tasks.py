@@ -6,7 +6,9 @@ from pathlib import Path
 from celery import Task, shared_task
 from django.conf import settings
 from django.db import OperationalError, transaction
-from kombu.exceptions import OperationalError as BrokerError
+from kombu.exceptions import OperationalError as BrokerError  # noqa: F401 (views catch it)
+
+from crm.services import job_run
 
 from . import services
 from .imports.datasets import IMPORT_ORDER
@@ -70,6 +72,23 @@ def enqueue_reclassification(*, user=None, day=None, policy_version=None):
                                               "user_id": user.pk if user else None}, retry=False)
     except BrokerError as exc:
         raise QueueUnavailable(str(exc)) from exc
+
+
+@shared_task(**TASK_OPTIONS)
+def tiering_preview(policy_version, user_id=None):
+    """Compute a draft's migration matrices against the active policy; the result lives on the job run."""
+    from .models import TieringPolicy
+    from .tiering.policy import preview
+
+    draft = TieringPolicy.objects.get(version=policy_version)
+    with job_run("tiering_preview", params={"policy_version": policy_version}, user=_user(user_id)) as run:
+        result = preview(draft)
+        run.counts = {
+            "date": result["day"].isoformat(), "against": result["against"], "moved": result["moved"],
+            "matrices": {field: {"rows": [str(i) for i in m.index], "columns": [str(c) for c in m.columns],
+                                 "cells": m.to_numpy().tolist()} for field, m in result["matrices"].items()},
+        }
+    return run.pk
 
 
 def _user(user_id):

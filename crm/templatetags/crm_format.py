@@ -29,3 +29,25 @@ def sort_link(context, key):
     query["ordering"] = f"-{key}" if current == key else key
     query.pop("page", None)
     return "?" + query.urlencode()
+
+
+@register.filter
+def pct(value):
+    try:
+        return f"{float(value) * 100:.1f}%"
+    except (TypeError, ValueError):
+        return "—"
+
+
+@register.filter
+def num(value):
+    """Counts with separators; large amounts as cny; anything else unchanged."""
+    if isinstance(value, bool) or value is None:
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return value
+    if number.is_integer() and abs(number) < 10_000:
+        return f"{int(number):,}"
+    return cny(value)

@@ -3,6 +3,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .branch import MONEY, Customer, Staff
 
@@ -13,9 +14,9 @@ class TieringPolicy(models.Model):
     """One version of every tiering parameter (customers.tiering.params). Exactly one is active."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", _("draft")
-        ACTIVE = "active", _("active")
-        RETIRED = "retired", _("retired")
+        DRAFT = "draft", pgettext_lazy("policy status", "draft")
+        ACTIVE = "active", pgettext_lazy("policy status", "active")
+        RETIRED = "retired", pgettext_lazy("policy status", "retired")
 
     version = models.PositiveIntegerField(_("version"), unique=True)
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.DRAFT)

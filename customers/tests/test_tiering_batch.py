@@ -129,3 +129,21 @@ def test_override_pins_until_it_expires(db):
     run(DAY + timedelta(days=1))  # expired yesterday: back to its rank (up moves are immediate, down after 3 runs)
     snap = TierSnapshot.objects.get(customer=low, date=DAY + timedelta(days=1))
     assert snap.overridden is False and snap.computed_star == "1" and snap.star == "4" and snap.below_runs == 1
+
+
+def test_worker_path_with_staging_gives_the_same_tiers(generated):
+    run(chunk_size=50_000)
+    in_process = dict(TierSnapshot.objects.values_list("customer_id", "star"))
+    started = services.start_reclassification(day=DAY, chunk_size=600)
+    chunks = started.params["chunks"]
+    assert len(chunks) == 4
+    for lo, hi in reversed(chunks):  # any order, as workers would take them
+        last = services.reclassify_chunk(started.pk, lo, hi)
+    assert last is True and TierStaging.objects.count() == 2_000
+    services.publish_reclassification(started.pk)
+    started.refresh_from_db()
+    assert started.status == JobRun.Status.SUCCEEDED and started.counts["customers"] == 2_000
+    assert dict(TierSnapshot.objects.values_list("customer_id", "star")) == in_process
+    assert not TierStaging.objects.exists()
+    services.publish_reclassification(started.pk)  # a redelivered publish does nothing
+    assert TierSnapshot.objects.filter(date=DAY).count() == 2_000

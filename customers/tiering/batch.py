@@ -76,7 +76,8 @@ def compute_chunk(run_id, day, params, lo, hi, data_start):
     prev, _ = previous_run_rows(day, lo, hi)
     values = customer_values(lo, hi, day, data_start, params, prev)
     with transaction.atomic():
-        TierStaging.objects.filter(run_id=run_id, customer_id__gte=lo, customer_id__lte=hi).delete()
+        TierStaging.objects.filter(run_id=run_id, customer_id__gte=lo, customer_id__lte=hi)._raw_delete(
+            TierStaging.objects.db)
         if not values.empty:
             frame = values[list(STAGING_COLUMNS)].copy()
             frame.insert(0, "customer_id", values.index.astype(int))
@@ -104,6 +105,22 @@ def _db_ready(frame):
 
 
 # Phase B -----------------------------------------------------------------------
+def run_in_process(day, policy, params, chunks, data_start, progress=None):
+    """The whole run in this process: chunks computed in memory (no staging round trip), then published."""
+    frames = []
+    for i, (lo, hi) in enumerate(chunks):
+        prev_chunk, _ = previous_run_rows(day, lo, hi)
+        frames.append(customer_values(lo, hi, day, data_start, params, prev_chunk))
+        if progress:
+            progress(int(90 * (i + 1) / max(len(chunks), 1)))
+    frames = [f for f in frames if not f.empty]
+    values = pd.concat(frames) if frames else pd.DataFrame()
+    prev, prev_date = previous_run_rows(day)
+    tiers = assign_tiers(values, params, prev, active_overrides(day)) if len(values) else values
+    with transaction.atomic():
+        return publish(tiers, day, policy, prev, prev_date)
+
+
 def staged_values(run_id):
     columns = ", ".join(f"s.{c}" for c in STAGING_COLUMNS)
     frame = read_frame(
@@ -123,19 +140,28 @@ def finalize(run_id, day, policy, params):
     tiers = assign_tiers(values, params, prev, active_overrides(day))
     with transaction.atomic():
         counts = publish(tiers, day, policy, prev, prev_date)
-        TierStaging.objects.filter(run_id=run_id).delete()
+        clear_staging(run_id)
     return counts
 
 
+def _delete_day(day):
+    """Set-based deletes of a date's run output (the ORM's delete would visit every row's relations)."""
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE customers_currenttier SET snapshot_id = NULL WHERE snapshot_id IN "
+                       "(SELECT id FROM customers_tiersnapshot WHERE date = %s)", [day])
+        cursor.execute("DELETE FROM customers_tiersnapshot WHERE date = %s", [day])
+        cursor.execute("DELETE FROM customers_tierchange WHERE date = %s", [day])
+        cursor.execute("DELETE FROM customers_notification WHERE kind = 'tier_change' AND date = %s", [day])
+
+
 def publish(tiers, day, policy, prev, prev_date):
-    TierSnapshot.objects.filter(date=day).delete()
+    _delete_day(day)
     snapshot = tiers[list(SNAPSHOT_COLUMNS)].copy()
     snapshot.insert(0, "customer_id", tiers.index.astype(int))
     snapshot["date"] = day.isoformat()
     snapshot["policy_id"] = policy.pk
     copy_frame(TierSnapshot, _db_ready(snapshot))
     changes = _changes(tiers, prev, day)
-    TierChange.objects.filter(date=day).delete()
     copy_frame(TierChange, changes)
     notified = _notify(tiers, changes, day)
     latest = TierSnapshot.objects.aggregate(d=Max("date"))["d"]
@@ -168,7 +194,6 @@ def _changes(tiers, prev, day):
 
 def _notify(tiers, changes, day):
     """One notification per star or stage change, to the advisor and the investment advisor."""
-    Notification.objects.filter(kind="tier_change", date=day).delete()
     moved = changes[changes["field"].isin(["star", "lifecycle_stage"])]
     if moved.empty:
         return 0
@@ -219,7 +244,7 @@ def run_settings(run):
 
 
 def clear_staging(run_id):
-    TierStaging.objects.filter(run_id=run_id).delete()
+    TierStaging.objects.filter(run_id=run_id)._raw_delete(TierStaging.objects.db)
 
 
 def clear_abandoned_staging():
@@ -227,4 +252,4 @@ def clear_abandoned_staging():
     from crm.models import JobRun
 
     running = JobRun.objects.filter(job="reclassify", status=JobRun.Status.RUNNING).values_list("pk", flat=True)
-    TierStaging.objects.exclude(run_id__in=list(running)).delete()
+    TierStaging.objects.exclude(run_id__in=list(running))._raw_delete(TierStaging.objects.db)

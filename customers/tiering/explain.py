@@ -1,30 +1,30 @@
 """A tier in plain words, rendered in the reader's language from the numbers stored with the snapshot."""
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 SUBTYPE_NAMES = {
-    "I": N_("value investing"), "II": N_("low-frequency trading"), "III": N_("high-frequency trading"),
-    "IV": N_("equity funds"), "V": N_("fixed income"), "VI": N_("REITs / trusts"),
+    "I": gettext_noop("value investing"), "II": gettext_noop("low-frequency trading"), "III": gettext_noop("high-frequency trading"),
+    "IV": gettext_noop("equity funds"), "V": gettext_noop("fixed income"), "VI": gettext_noop("REITs / trusts"),
 }
 STAGE_REASONS = {
-    "closed": N_("account closed or transferred out"),
-    "exit_application": N_("closing / transfer application accepted"),
-    "dormant": N_("assets under 100 CNY for %(days)d days"),
-    "trading_fell": N_("trades in the last 90 days at %(pct)s of the earlier average"),
-    "products_fell": N_("product holdings at %(pct)s of 90 days ago"),
-    "outflow": N_("net outflow of %(pct)s of assets over 90 days"),
-    "prospect": N_("no account yet"),
-    "not_effective": N_("account open, not yet funded and traded"),
-    "growth_window": N_("funded %(days)d days ago, within the %(window)d-day growth window"),
-    "past_growth_window": N_("funded %(days)d days ago, past the %(window)d-day growth window"),
+    "closed": gettext_noop("account closed or transferred out"),
+    "exit_application": gettext_noop("closing / transfer application accepted"),
+    "dormant": gettext_noop("assets under 100 CNY for %(days)d days"),
+    "trading_fell": gettext_noop("trades in the last 90 days at %(pct)s of the earlier average"),
+    "products_fell": gettext_noop("product holdings at %(pct)s of 90 days ago"),
+    "outflow": gettext_noop("net outflow of %(pct)s of assets over 90 days"),
+    "prospect": gettext_noop("no account yet"),
+    "not_effective": gettext_noop("account open, not yet funded and traded"),
+    "growth_window": gettext_noop("funded %(days)d days ago, within the %(window)d-day growth window"),
+    "past_growth_window": gettext_noop("funded %(days)d days ago, past the %(window)d-day growth window"),
 }
 STAGE_NAMES = {
-    "potential": N_("potential"), "budding": N_("budding"), "growth": N_("growth"), "mature": N_("mature"),
-    "decline": N_("decline"), "churned": N_("churned"),
+    "potential": gettext_noop("potential"), "budding": gettext_noop("budding"), "growth": gettext_noop("growth"), "mature": gettext_noop("mature"),
+    "decline": gettext_noop("decline"), "churned": gettext_noop("churned"),
 }
-STAR_NAMES = {"platinum": N_("platinum"), "diamond": N_("diamond"), "prestige": N_("prestige")}
-NEUTRAL_LABELS = {"satisfaction": N_("satisfaction"), "loyalty": N_("loyalty"), "planned_ratio": N_("planned investment"),
-                  "expected_return": N_("expected return")}
+STAR_NAMES = {"platinum": gettext_noop("platinum"), "diamond": gettext_noop("diamond"), "prestige": gettext_noop("prestige")}
+NEUTRAL_LABELS = {"satisfaction": gettext_noop("satisfaction"), "loyalty": gettext_noop("loyalty"), "planned_ratio": gettext_noop("planned investment"),
+                  "expected_return": gettext_noop("expected return")}
 
 
 def star_label(star):
@@ -36,7 +36,7 @@ def stage_label(stage):
 
 
 def _pct(value):
-    return f"{value * 100:.0f}%"
+    return f"{round(value * 100)}%"
 
 
 def explain(t):
@@ -76,3 +76,20 @@ def explain(t):
         names = ", ".join(_(NEUTRAL_LABELS.get(n, n)) for n in t.neutral_inputs.split(","))
         parts.append(_("no survey answers yet, neutral values used for: %(names)s") % {"names": names})
     return "; ".join(parts)
+
+
+# Study table 4-1: what each lifecycle stage needs (basic need / expected need), shown as the service focus.
+STAGE_FOCUS = {
+    "potential": (gettext_noop("Understand the customer and the firm: account opening guidance, brand and product introduction"),
+                  gettext_noop("A first contact who answers quickly and follows up")),
+    "budding": (gettext_noop("Help with the first deposit and trade: trading software, basic rules, market basics"),
+                gettext_noop("Investor education and a simple first product")),
+    "growth": (gettext_noop("Timely information and tools: market views, research, trading skills"),
+               gettext_noop("Regular contact from the advisor and suitable products as assets grow")),
+    "mature": (gettext_noop("Asset allocation, wealth management and personalised service"),
+               gettext_noop("Priority service, exclusive activities, the best advisors")),
+    "decline": (gettext_noop("Find out why: contact quickly, listen to complaints, solve problems"),
+                gettext_noop("Win-back offers and a tailored plan to keep the assets")),
+    "churned": (gettext_noop("Learn the reason for leaving and keep the door open"),
+                gettext_noop("Stay in touch and invite the customer back")),
+}

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from customers.models import Customer
 
-BENCHMARKS = {"import": "crm.benchmarks.imports"}
+BENCHMARKS = {"import": "crm.benchmarks.imports", "reclassify": "crm.benchmarks.reclassify"}
 
 
 class Command(BaseCommand):

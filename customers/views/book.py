@@ -10,11 +10,12 @@ from django.views.decorators.http import require_POST
 from crm.exports import export_response
 from crm.services import audit
 
-from . import selectors, services, tasks
-from .filters import CustomerFilter
-from .forms import AssignAdvisorForm, ImportUploadForm, InteractionForm
-from .models import ADVISOR_ROLES, Customer, ImportBatch, Role
-from .scope import mask, scope_for
+from .. import selectors, services, tasks
+from ..filters import CustomerFilter
+from ..forms import AssignAdvisorForm, ImportUploadForm, InteractionForm, StarOverrideForm
+from ..models import ADVISOR_ROLES, Customer, ImportBatch, Role
+from ..scope import mask, scope_for
+from ..tiering.explain import STAGE_FOCUS, explain
 
 PAGE_SIZES = (25, 50, 100, 200)
 EXPORT_LIMIT = 50_000
@@ -62,6 +63,15 @@ def customer_export(request, fmt):
     return export_response(rows, headers, "customers", fmt)
 
 
+def _tier_of(customer):
+    return getattr(customer, "tier", None)
+
+
+def _snapshot_of(customer):
+    tier = _tier_of(customer)
+    return getattr(tier, "snapshot", None) if tier else None
+
+
 def _get_customer(request, code):
     try:
         return selectors.customer_detail(request.user, code)
@@ -90,6 +100,11 @@ def customer_detail(request, code):
             "interactions": selectors.recent_interactions(customer),
             "interaction_form": InteractionForm(),
             "assign_form": assign_form,
+            "tier_history": selectors.tier_history(customer)[-24:],
+            "tier_changes": selectors.tier_changes(customer, limit=20),
+            "explanation": explain(customer.tier.snapshot) if _snapshot_of(customer) else "",
+            "override_form": StarOverrideForm() if scope.can_assign else None,
+            "stage_focus": STAGE_FOCUS.get(getattr(_tier_of(customer), "lifecycle_stage", ""), None),
         },
     )
 

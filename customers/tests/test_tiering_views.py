@@ -1,0 +1,136 @@
+"""Tiering pages and API: policy drafts, preview, activation, run now, reports, overrides, tier history."""
+from datetime import date, timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import override
+
+from crm.models import AuditEvent, JobRun
+from customers import services
+from customers.models import Customer, Role, StarOverride, TieringPolicy
+from customers.tests.factories import StaffFactory, office
+
+DAY = date(2026, 11, 26)
+
+
+@pytest.fixture
+def branch(db):
+    call_command("generate_branch", customers=400, seed=2, as_of=DAY, stdout=open("/dev/null", "w"))
+    services.run_reclassification(day=DAY - timedelta(days=1))
+    services.run_reclassification(day=DAY)
+
+
+@pytest.fixture
+def bm(db, client_for):
+    return client_for(StaffFactory(role=Role.BRANCH_MANAGER, office=office("ZS"), with_user=True))
+
+
+def test_policy_draft_preview_and_activation(branch, bm, django_capture_on_commit_callbacks):
+    form = bm.get(reverse("customers:tiering-policy-new"))
+    data = {name: field.initial for name, field in form.context["form"].fields.items() if name != "note"}
+    data["quadrant_percentile"] = 70
+    data["star_shares"] = "[0.2, 0.3, 0.3, 0.15, 0.05]"
+    data["note"] = "wider top stars"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = bm.post(reverse("customers:tiering-policy-new"), data)
+    assert response.status_code == 302
+    draft = TieringPolicy.objects.get(version=2)
+    assert draft.status == "draft" and draft.params["star_shares"] == [0.2, 0.3, 0.3, 0.15, 0.05]
+    page = bm.get(reverse("customers:tiering-policy", args=[2])).content.decode()
+    assert "wider top stars" in page and "quadrant_percentile" in page  # the changes against v1 are listed
+    preview = JobRun.objects.get(job="tiering_preview")
+    assert preview.status == "succeeded"
+    moved = preview.counts["moved"]["star"]
+    assert moved > 0  # 4 % -> 5 % at the top and 16 % -> 20 % at the bottom must move some customers
+    stars = preview.counts["matrices"]["star"]
+    assert sum(map(sum, stars["cells"])) == Customer.objects.count()
+    assert TieringPolicy.objects.get(version=1).status == "active"  # preview changed nothing
+    bm.post(reverse("customers:tiering-policy-activate", args=[2]))
+    assert TieringPolicy.objects.get(version=2).status == "active"
+    assert TieringPolicy.objects.get(version=1).status == "retired"
+    assert AuditEvent.objects.filter(action="tiering_policy.activate", object_id=str(draft.pk)).exists()
+
+
+def test_invalid_policy_is_refused_field_by_field(branch, bm):
+    form = bm.get(reverse("customers:tiering-policy-new"))
+    data = {name: field.initial for name, field in form.context["form"].fields.items()}
+    data.update(note="bad", star_shares="[0.5, 0.5, 0.5, 0, 0]", horizon_years=0, legacy_asset_bounds="nope")
+    page = bm.post(reverse("customers:tiering-policy-new"), data)
+    errors = page.context["form"].errors
+    assert set(errors) == {"star_shares", "horizon_years", "legacy_asset_bounds"}
+    assert TieringPolicy.objects.count() == 1
+
+
+def test_only_branch_managers_edit_policy_and_advisors_see_no_tiering(branch, client_for):
+    om = client_for(StaffFactory(role=Role.OFFICE_MANAGER, with_user=True))
+    assert om.get(reverse("customers:tiering")).status_code == 200
+    assert om.get(reverse("customers:tiering-policy-new")).status_code == 403
+    assert om.post(reverse("customers:tiering-policy-activate", args=[1])).status_code == 403
+    ops = client_for(StaffFactory(role=Role.OPERATIONS, with_user=True))
+    wa = client_for(StaffFactory(role=Role.WEALTH_ADVISOR, with_user=True))
+    for client in (ops, wa):
+        assert client.get(reverse("customers:tiering")).status_code == 403
+        assert client.get(reverse("customers:tier-report")).status_code == 403
+        assert client.post(reverse("customers:tiering-run")).status_code == 403
+
+
+def test_run_now_records_a_run(branch, bm):
+    before = JobRun.objects.filter(job="reclassify").count()
+    response = bm.post(reverse("customers:tiering-run"), follow=True)
+    assert "started" in response.content.decode()
+    assert JobRun.objects.filter(job="reclassify").count() == before + 1
+    assert JobRun.objects.filter(job="reclassify").first().status == "succeeded"
+
+
+def test_report_page_office_scope_exports_and_constant_queries(branch, bm, client_for):
+    page = bm.get(reverse("customers:tier-report"))
+    assert page.status_code == 200
+    by_star = page.context["report"]["by_star"]
+    assert by_star.loc["5", "customer_share"] == pytest.approx(0.04, abs=0.01)
+    om = client_for(StaffFactory(role=Role.OFFICE_MANAGER, office=office("HY"), with_user=True))
+    hy = om.get(reverse("customers:tier-report")).context["report"]
+    assert hy["customers"] == Customer.objects.filter(office__code="HY").count()
+    csv = bm.get(reverse("customers:tier-report") + "?export=by_star&format=csv").content.decode("utf-8-sig")
+    assert csv.splitlines()[0] == "star,customers,cev,customer_share,cev_share"
+    with CaptureQueriesContext(connection) as q1:
+        bm.get(reverse("customers:tier-report") + "?date=2026-11-26&from=2026-11-25")
+    with CaptureQueriesContext(connection) as q2:
+        bm.get(reverse("customers:tier-report") + "?date=2026-11-25&from=2026-11-26&field=lifecycle_stage")
+    assert len(q1) == len(q2)
+
+
+def test_override_from_the_customer_page(branch, client_for):
+    om_staff = StaffFactory(role=Role.OFFICE_MANAGER, office=office("CS"), with_user=True)
+    om = client_for(om_staff)
+    customer = Customer.objects.filter(office__code="CS", kind="retail").first()
+    far = Customer.objects.filter(office__code="HY").first()
+    until = (timezone.localdate() + timedelta(days=30)).isoformat()
+    om.post(reverse("customers:star-override", args=[customer.customer_code]),
+            {"star": "5", "reason": "strategic", "expires_on": until})
+    assert StarOverride.objects.get(customer=customer).star == "5"
+    assert om.post(reverse("customers:star-override", args=[far.customer_code]),
+                   {"star": "5", "reason": "x", "expires_on": until}).status_code == 404
+    om.post(reverse("customers:star-override", args=[customer.customer_code]),
+            {"star": "diamond", "reason": "wrong kind", "expires_on": until})
+    assert StarOverride.objects.count() == 1
+    assert AuditEvent.objects.filter(action="star_override.create").count() == 1
+
+
+def test_api_tier_fields_history_and_explanation(branch, bm):
+    customer = Customer.objects.filter(tier__star="5").first()
+    detail = bm.get(f"/api/customers/customers/{customer.customer_code}/").json()
+    assert detail["star"] == "5" and detail["quadrant"] in "ABCD" and detail["stp_subtype"] in (
+        "I", "II", "III", "IV", "V", "VI")
+    assert detail["explanation"].startswith("5★ because CLV ranks in the top")
+    history = bm.get(f"/api/customers/customers/{customer.customer_code}/tier-history/").json()
+    assert [h["date"] for h in history] == ["2026-11-25", "2026-11-26"]
+    assert bm.get("/api/customers/customers/?star=5").json()["count"] == Customer.objects.filter(
+        tier__star="5").count()
+    with override("zh-hans"):
+        bm.cookies["django_language"] = "zh-hans"
+        text = bm.get(f"/api/customers/customers/{customer.customer_code}/").json()["explanation"]
+    assert text.startswith("5★") and "CLV" in text and "because" not in text

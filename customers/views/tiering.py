@@ -1,0 +1,198 @@
+"""Tiering pages for managers: policy versions and preview, run now with progress, tier reports."""
+from datetime import date
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm.exports import export_response
+from crm.models import JobRun
+from crm.services import audit
+
+from .. import selectors, services, tasks
+from ..forms import StarOverrideForm, TieringPolicyForm
+from ..models import Customer, TieringPolicy
+from ..scope import scope_for
+from ..tiering import reports
+from ..tiering.params import TieringParams
+
+__all__ = ["tiering_home", "policy_new", "policy_detail", "policy_activate", "run_now", "tier_report",
+           "star_override"]
+
+
+def _manager(request):
+    scope = scope_for(request.user)
+    if not (scope.can_assign or scope.is_branch_wide):
+        raise PermissionDenied
+    return scope
+
+
+def _branch_manager(request):
+    scope = scope_for(request.user)
+    if not (scope.everything or scope.role == "branch_manager"):
+        raise PermissionDenied
+    return scope
+
+
+def tiering_home(request):
+    scope = _manager(request)
+    runs = JobRun.objects.filter(job__in=["reclassify", "tiering_preview"]).select_related("started_by")[:15]
+    return render(request, "customers/tiering_home.html", {
+        "policies": TieringPolicy.objects.select_related("created_by", "activated_by")[:30],
+        "runs": runs, "running": any(r.status == JobRun.Status.RUNNING for r in runs),
+        "can_edit": scope.everything or scope.role == "branch_manager",
+    })
+
+
+def policy_new(request):
+    _branch_manager(request)
+    base = TieringPolicy.objects.filter(version=request.GET.get("from")).first() or \
+        TieringPolicy.objects.filter(status=TieringPolicy.Status.ACTIVE).first()
+    initial = TieringParams.from_json(base.params) if base else TieringParams()
+    form = TieringPolicyForm(request.POST or None, initial_params=initial)
+    if request.method == "POST" and form.is_valid():
+        from ..tiering.policy import create_draft
+
+        try:
+            draft = create_draft(params=form.cleaned_data["params"], user=request.user,
+                                 note=form.cleaned_data["note"])
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            _start_preview(request, draft)
+            return redirect("customers:tiering-policy", version=draft.version)
+    return render(request, "customers/tiering_policy_form.html", {"form": form, "base": base})
+
+
+def _start_preview(request, draft):
+    try:
+        tasks.tiering_preview.apply_async(args=[draft.version, request.user.pk], retry=False)
+    except tasks.BrokerError:
+        messages.warning(request, _("The job queue is unreachable; the preview will be computed later."))
+
+
+def policy_detail(request, version):
+    _manager(request)
+    policy = get_object_or_404(TieringPolicy, version=version)
+    if request.method == "POST":
+        _branch_manager(request)
+        _start_preview(request, policy)
+        return redirect("customers:tiering-policy", version=version)
+    active = TieringPolicy.objects.filter(status=TieringPolicy.Status.ACTIVE).first()
+    changed = []
+    if active and active.pk != policy.pk:
+        changed = [(k, active.params.get(k), v) for k, v in policy.params.items() if active.params.get(k) != v]
+    preview = JobRun.objects.filter(job="tiering_preview", params__policy_version=version).first()
+    matrices = []
+    if preview and preview.status == JobRun.Status.SUCCEEDED:
+        for field, m in preview.counts.get("matrices", {}).items():
+            matrices.append({"field": field, "moved": preview.counts["moved"].get(field, 0),
+                             "columns": m["columns"], "rows": list(zip(m["rows"], m["cells"]))})
+    return render(request, "customers/tiering_policy.html", {
+        "policy": policy, "active": active, "changed": changed, "preview": preview, "matrices": matrices,
+        "can_edit": scope_for(request.user).everything or scope_for(request.user).role == "branch_manager",
+    })
+
+
+@require_POST
+def policy_activate(request, version):
+    _branch_manager(request)
+    from ..tiering.policy import activate
+
+    policy = activate(policy=get_object_or_404(TieringPolicy, version=version), user=request.user)
+    messages.success(request, _("Version %(v)d is now active; the next run uses it.") % {"v": policy.version})
+    return redirect("customers:tiering")
+
+
+@require_POST
+def run_now(request):
+    _manager(request)
+    try:
+        tasks.enqueue_reclassification(user=request.user)
+        messages.success(request, _("The reclassification has started."))
+    except tasks.QueueUnavailable:
+        messages.error(request, _("The job queue is unreachable, so the run could not start. Try again later."))
+    return redirect("customers:tiering")
+
+
+def _parse_day(value, default):
+    try:
+        return date.fromisoformat(value) if value else default
+    except ValueError:
+        return default
+
+
+def tier_report(request):
+    scope = _manager(request)
+    office_id = None if scope.is_branch_wide else scope.office_id
+    dates = reports.run_dates()
+    day = _parse_day(request.GET.get("date"), dates[0] if dates else None)
+    if day is None:
+        return render(request, "customers/tier_report.html", {"report": None, "dates": dates})
+    report = reports.tier_report(day, office_id)
+    day_from = _parse_day(request.GET.get("from"), dates[1] if len(dates) > 1 else day)
+    field = request.GET.get("field") if request.GET.get("field") in ("star", "lifecycle_stage", "stp_subtype",
+                                                                      "quadrant") else "star"
+    moves = reports.migration(day_from, day, field, office_id)
+    tables = {
+        "by_star": report["by_star"], "by_office": report["by_office"], "quadrants": report["quadrants"].to_frame(),
+        "subtypes": report["subtypes"].to_frame(), "stages": report["stages"].to_frame(),
+        "legacy_vs_value": report["legacy_vs_value"], "migration": moves,
+    }
+    export = request.GET.get("export")
+    if export:
+        if export not in tables or request.GET.get("format") not in ("csv", "xlsx"):
+            raise Http404
+        table = tables[export].reset_index()
+        audit(request.user, "export", object_type="tier_report", object_id=export, date=day.isoformat())
+        return export_response(table.itertuples(index=False), list(table.columns), f"{export}-{day}",
+                               request.GET["format"])
+    by_star = report["by_star"]
+    charts = {
+        "stars": {"labels": [str(i) for i in by_star.index],
+                  "customers": [round(v * 100, 1) for v in by_star.get("customer_share", [])],
+                  "cev": [round(v * 100, 1) for v in by_star.get("cev_share", [])]},
+        "stages": {"labels": list(report["stages"].index), "values": [int(v) for v in report["stages"]]},
+        "quadrants": {"labels": list(report["quadrants"].index), "values": [int(v) for v in report["quadrants"]]},
+    }
+    return render(request, "customers/tier_report.html", {
+        "report": report, "dates": dates, "day": day, "day_from": day_from, "field": field,
+        "tables": {name: _table(frame) for name, frame in tables.items()}, "charts": charts,
+        "query": request.GET.urlencode(),
+    })
+
+
+PERCENT_COLUMNS = ("customer_share", "cev_share")
+
+
+def _table(frame):
+    """A frame as header + rows of (label, cells) for the templates; shares shown as percentages."""
+    frame = frame.copy()
+    for column in PERCENT_COLUMNS:
+        if column in frame:
+            frame[column] = frame[column].map(lambda v: f"{v * 100:.1f}%")
+    return {"columns": [str(c) for c in frame.columns],
+            "rows": [(str(i), list(r)) for i, r in zip(frame.index, frame.itertuples(index=False))]}
+
+
+@require_POST
+def star_override(request, code):
+    _manager(request)
+    try:
+        customer = selectors.customer_detail(request.user, code)
+    except Customer.DoesNotExist:
+        raise Http404 from None
+    form = StarOverrideForm(request.POST)
+    if form.is_valid():
+        try:
+            services.override_star(customer=customer, actor=request.user, **form.cleaned_data)
+            messages.success(request, _("Star pinned; the next run applies it."))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, _("Give a star, a reason and an expiry date."))
+    return redirect("customers:detail", code=customer.customer_code)
