@@ -75,3 +75,15 @@ def tier_history(customer):
 
 def tier_changes(customer, limit=50):
     return list(TierChange.objects.filter(customer=customer).order_by("-date", "field")[:limit])
+
+
+def notifications_for(staff):
+    from .models import Notification
+
+    return Notification.objects.filter(staff=staff).select_related("customer").order_by("read_at", "-created_at")
+
+
+def unread_notification_count(staff):
+    from .models import Notification
+
+    return Notification.objects.filter(staff=staff, read_at__isnull=True).count()

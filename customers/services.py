@@ -198,3 +198,9 @@ def override_star(*, customer, star, reason, expires_on, actor):
                                            created_by=actor)
     audit(actor, "star_override.create", customer, star=star, reason=reason, expires_on=expires_on.isoformat())
     return override
+
+
+def mark_notifications_read(*, staff):
+    from .models import Notification
+
+    return Notification.objects.filter(staff=staff, read_at__isnull=True).update(read_at=timezone.now())

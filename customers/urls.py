@@ -8,6 +8,7 @@ urlpatterns = [
     path("export.<str:fmt>", views.customer_export, name="export"),
     path("import/", views.import_upload, name="import"),
     path("import/<int:pk>/", views.import_batch, name="import-batch"),
+    path("notifications/", views.notifications, name="notifications"),
     path("tiering/", views.tiering_home, name="tiering"),
     path("tiering/run/", views.run_now, name="tiering-run"),
     path("tiering/report/", views.tier_report, name="tier-report"),

@@ -75,12 +75,12 @@ def test_a_failure_mid_publish_leaves_the_previous_tiers(generated, monkeypatch)
     assert not TierStaging.objects.exists()
 
 
-def small_book():
+def small_book(with_user=False):
     """25 customers whose only income is interest on cash (CEV = average cash × 1.5 %).
 
     With 25 ranked customers the shares 16/32/32/16/4 % give exactly 4, 8, 8, 4 and 1 customers.
     """
-    wa = StaffFactory(role=Role.WEALTH_ADVISOR)
+    wa = StaffFactory(role=Role.WEALTH_ADVISOR, with_user=with_user)
     customers = []
     for i in range(25):
         c = CustomerFactory(customer_code=f"B{i:02d}", advisor=wa, opened_on=date(2015, 1, 5),
@@ -147,3 +147,22 @@ def test_worker_path_with_staging_gives_the_same_tiers(generated):
     assert not TierStaging.objects.exists()
     services.publish_reclassification(started.pk)  # a redelivered publish does nothing
     assert TierSnapshot.objects.filter(date=DAY).count() == 2_000
+
+
+def test_advisor_sees_and_clears_their_notifications(db, client_for):
+    wa, customers = small_book(with_user=True)
+    top = customers[-1]
+    run(DAY)
+    for i in range(1, 4):
+        day = DAY + timedelta(days=i)
+        for c in customers:
+            cash = 0 if c == top else 10_000 * (customers.index(c) + 1) * 10 ** i
+            Snapshot.objects.create(customer=c, date=day, total_assets=cash + 1000, securities_value=1000,
+                                    equity_fund_value=0, fixed_income_value=0, reits_trust_value=0,
+                                    other_product_value=0, cash=cash, margin_debt=0)
+        run(day)
+    client = client_for(wa)
+    page = client.get("/customers/notifications/").content.decode()
+    assert top.customer_code in page
+    client.post("/customers/notifications/")
+    assert not Notification.objects.filter(staff=wa, read_at__isnull=True).exists()

@@ -20,7 +20,7 @@ from ..tiering import reports
 from ..tiering.params import TieringParams
 
 __all__ = ["tiering_home", "policy_new", "policy_detail", "policy_activate", "run_now", "tier_report",
-           "star_override"]
+           "star_override", "notifications"]
 
 
 def _manager(request):
@@ -196,3 +196,15 @@ def star_override(request, code):
     else:
         messages.error(request, _("Give a star, a reason and an expiry date."))
     return redirect("customers:detail", code=customer.customer_code)
+
+
+def notifications(request):
+    """The signed-in staff member's notifications (tier changes of their customers), newest first."""
+    scope = scope_for(request.user)
+    if scope.staff is None:
+        raise PermissionDenied
+    items = list(selectors.notifications_for(scope.staff)[:200])
+    if request.method == "POST":
+        services.mark_notifications_read(staff=scope.staff)
+        return redirect("customers:notifications")
+    return render(request, "customers/notifications.html", {"items": items})
