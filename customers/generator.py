@@ -319,7 +319,8 @@ class Generator:
         parts[neg, 5] = 0
         margin = (c["flags"][rows] & BIT["margin"]) > 0
         debt = np.where(margin, np.round(parts[:, 0] * rng.uniform(0.0, 0.55, len(rows)), 2), 0.0)
-        ratio = np.where(debt > 0, np.round(tot / np.maximum(debt, 0.01) * 100, 2), np.nan)
+        debt = np.where(debt >= 1_000, debt, 0.0)  # no meaningful ratio on a few yuan of debt
+        ratio = np.where(debt > 0, np.round(np.minimum(tot / np.maximum(debt, 1.0) * 100, 99_999), 2), np.nan)
         frame = pd.DataFrame(
             {
                 "customer_id": c["id"][rows],

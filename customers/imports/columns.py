@@ -63,7 +63,7 @@ def check_column(col, values, refs):
             errors = errors.where(~not_int, _("is not a whole number"))
             errors = errors.where(~(ok & (parsed.abs() > MAX_INT)), _("is too large"))
         else:
-            errors = errors.where(~(ok & (parsed.abs() >= MAX_MONEY)), _("is too large"))
+            errors = errors.where(~(ok & (parsed.abs() >= col.extra.get("max", MAX_MONEY))), _("is too large"))
             parsed = parsed.round(4)
         if not col.signed:
             errors = errors.where(~(ok & (parsed < 0)), _("must not be negative"))

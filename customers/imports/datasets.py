@@ -259,7 +259,7 @@ SNAPSHOTS = Dataset(
     name="snapshots",
     model=Snapshot,
     columns=(CUSTOMER_REF, C("date", "date"), *(_money(c) for c in MONEY_COLS),
-             C("maintenance_ratio", "decimal", required=False)),
+             C("maintenance_ratio", "decimal", required=False, extra={"max": 1e8})),
     keys=("customer_code", "date"),
     db_keys=("customer_id", "date"),
     build=_snapshot_build,

@@ -58,8 +58,9 @@ def test_valid_snapshots_are_written_with_exact_values(book):
         (snap(total="-1000", sec="-1000", eq="0", fi="0", cash="0"), (2, "total_assets")),  # negative amount
         (snap(total="5000"), (2, "total_assets")),  # parts do not add up
         (snap(code=""), (2, "customer_code")),  # required value missing
+        (snap(ratio="541582816.67"), (2, "maintenance_ratio")),  # beyond the column's range
     ],
-    ids=["type", "date", "date-format", "unknown-customer", "negative", "sum", "required"],
+    ids=["type", "date", "date-format", "unknown-customer", "negative", "sum", "required", "range"],
 )
 def test_bad_snapshot_row_rejects_whole_file(book, row, line_field):
     result = import_file("snapshots", csv_bytes(SNAP_HEADER, snap("B2"), row))
