@@ -75,6 +75,12 @@ def test_a_failure_mid_publish_leaves_the_previous_tiers(generated, monkeypatch)
     assert not TierStaging.objects.exists()
 
 
+def cash_snapshot(customer, day, cash):
+    Snapshot.objects.create(customer=customer, date=day, total_assets=cash + 1000, securities_value=1000,
+                            equity_fund_value=0, fixed_income_value=0, reits_trust_value=0,
+                            other_product_value=0, cash=cash, margin_debt=0)
+
+
 def small_book(with_user=False):
     """25 customers whose only income is interest on cash (CEV = average cash × 1.5 %).
 
@@ -85,10 +91,7 @@ def small_book(with_user=False):
     for i in range(25):
         c = CustomerFactory(customer_code=f"B{i:02d}", advisor=wa, opened_on=date(2015, 1, 5),
                             first_funded_on=date(2015, 1, 10), prior_experience="yes")
-        cash = 10_000 * (i + 1)
-        Snapshot.objects.create(customer=c, date=DAY, total_assets=cash + 1000, securities_value=1000,
-                                equity_fund_value=0, fixed_income_value=0, reits_trust_value=0,
-                                other_product_value=0, cash=cash, margin_debt=0)
+        cash_snapshot(c, DAY, 10_000 * (i + 1))
         customers.append(c)
     return wa, customers
 
@@ -106,9 +109,7 @@ def test_demotion_waits_three_runs_and_promotion_is_immediate(db):
         day = DAY + timedelta(days=i)
         for c in customers:
             cash = 0 if c == top else 10_000 * (customers.index(c) + 1) * 10 ** i
-            Snapshot.objects.create(customer=c, date=day, total_assets=cash + 1000, securities_value=1000,
-                                    equity_fund_value=0, fixed_income_value=0, reits_trust_value=0,
-                                    other_product_value=0, cash=cash, margin_debt=0)
+            cash_snapshot(c, day, cash)
         run(day)
         snap = TierSnapshot.objects.get(customer=top, date=day)
         assert (snap.star, snap.computed_star) == (star, "1"), i
@@ -157,9 +158,7 @@ def test_advisor_sees_and_clears_their_notifications(db, client_for):
         day = DAY + timedelta(days=i)
         for c in customers:
             cash = 0 if c == top else 10_000 * (customers.index(c) + 1) * 10 ** i
-            Snapshot.objects.create(customer=c, date=day, total_assets=cash + 1000, securities_value=1000,
-                                    equity_fund_value=0, fixed_income_value=0, reits_trust_value=0,
-                                    other_product_value=0, cash=cash, margin_debt=0)
+            cash_snapshot(c, day, cash)
         run(day)
     client = client_for(wa)
     page = client.get("/customers/notifications/").content.decode()
