@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm.exports import export_response
+from crm.panels import customer_panels
 from crm.services import audit
 
 from .. import selectors, services, tasks
@@ -105,6 +106,7 @@ def customer_detail(request, code):
             "explanation": explain(customer.tier.snapshot) if _snapshot_of(customer) else "",
             "override_form": StarOverrideForm() if scope.can_assign else None,
             "stage_focus": STAGE_FOCUS.get(getattr(_tier_of(customer), "lifecycle_stage", ""), None),
+            "panels": customer_panels(request, customer, scope),
         },
     )
 

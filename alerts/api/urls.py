@@ -1,0 +1,2 @@
+# Mounted at /api/alerts/.
+urlpatterns = []
