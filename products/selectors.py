@@ -1,0 +1,191 @@
+"""Reads: the current catalogue and policies, customer facts (one row or a frame), recommendations.
+
+Customers are always obtained through the caller's scope (customers.scope) by the views; the
+functions here take querysets that are already scoped.
+"""
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pandas as pd
+from django.db.models import DecimalField, F, Q, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from crm.bulk import read_frame
+from customers.selectors import latest_snapshot_subquery
+
+from . import rules
+from .models import PolicyKind, ProductPolicy, ProductVersion, SuitabilityOverride
+
+HOLDING_COLUMNS = {
+    "securities": "securities_value", "equity_fund": "equity_fund_value", "fixed_income": "fixed_income_value",
+    "reits_trust": "reits_trust_value", "other_product": "other_product_value",
+}
+
+
+def current_versions(include_retired=True):
+    qs = ProductVersion.objects.filter(is_current=True).select_related("product").order_by("product_id")
+    return qs if include_retired else qs.filter(retired=False)
+
+
+def product_history(product):
+    return product.versions.select_related("created_by").order_by("-version")
+
+
+def active_policies():
+    """{kind: ProductPolicy} of the active version of each kind (one query)."""
+    return {p.kind: p for p in ProductPolicy.objects.filter(status=ProductPolicy.Status.ACTIVE)}
+
+
+def policy_history(kind):
+    return ProductPolicy.objects.filter(kind=kind).select_related("created_by").order_by("-version")
+
+
+@dataclass
+class MatchContext:
+    """Everything suitability needs besides the customer: loaded once per request or batch (2 queries)."""
+
+    today: object
+    cutoff: object
+    versions: dict  # code -> current ProductVersion (not retired)
+    catalogue: list  # [rules.ProductTerms] in catalogue order
+    params: dict
+    levels: dict  # column -> advisor grade
+    matrix: dict  # code -> [0/1 per column]
+    columns: list
+
+
+def match_context(today=None):
+    today = today or timezone.localdate()
+    policies = active_policies()
+    eligibility = policies[PolicyKind.ELIGIBILITY].data
+    levels = policies[PolicyKind.ADVISOR_LEVELS].data
+    params = policies[PolicyKind.PARAMETERS].data
+    columns = eligibility["columns"]
+    versions, catalogue = {}, []
+    for v in current_versions(include_retired=False):
+        row = dict(zip(columns, eligibility["rows"].get(v.product.code, [])))
+        versions[v.product.code] = v
+        catalogue.append(rules.ProductTerms(
+            code=v.product.code, risk=v.risk, required_flags=v.required_flags, min_investment=v.min_investment,
+            offered=frozenset(rules.offered_columns(row)),
+        ))
+    return MatchContext(
+        today=today, cutoff=rules.assessment_cutoff(today, int(params["assessment_valid_months"])),
+        versions=versions, catalogue=catalogue, params=params,
+        levels=dict(zip(levels["columns"], levels["grades"])), matrix=eligibility["rows"], columns=columns,
+    )
+
+
+def with_facts(customers):
+    """Annotate a customer queryset with what suitability reads (the same for one row or 220,000).
+
+    Assets: the current tier's total assets, else the latest snapshot's, else 0.
+    """
+    return customers.annotate(
+        f_star=Coalesce(F("tier__star"), Value("")),
+        f_subtype=Coalesce(F("tier__stp_subtype"), Value("")),
+        f_assets=Coalesce(F("tier__total_assets"), latest_snapshot_subquery(), Value(Decimal(0)),
+                          output_field=DecimalField(max_digits=18, decimal_places=2)),
+    )
+
+
+FACT_FIELDS = ("id", "customer_code", "name", "kind", "risk_level", "risk_assessed_on", "permission_flags",
+               "closed_on", "f_star", "f_subtype", "f_assets")
+
+
+def facts_of(row):
+    return rules.Facts(
+        customer_id=row["id"], risk_level=row["risk_level"], risk_assessed_on=row["risk_assessed_on"],
+        permission_flags=row["permission_flags"] or 0, assets=Decimal(row["f_assets"] or 0),
+        star=row["f_star"] or "", stp_subtype=row["f_subtype"] or "", kind=row["kind"],
+    )
+
+
+def facts_for(customer):
+    """One customer's facts (one query)."""
+    from customers.models import Customer
+
+    row = with_facts(Customer.objects.filter(pk=customer.pk)).values(*FACT_FIELDS).get()
+    return facts_of(row)
+
+
+def facts_frame(customers, extra=()):
+    """The same facts for a (scoped) queryset as a DataFrame, read in one set-based query.
+
+    extra: further (alias, expression) annotations to read along, e.g. ("office_code", F("office__code")).
+    """
+    qs = with_facts(customers)
+    if extra:
+        qs = qs.annotate(**dict(extra))
+    qs = qs.order_by().values(*FACT_FIELDS, *(name for name, _ in extra))
+    sql, params = qs.query.sql_with_params()
+    frame = read_frame(sql, params, text=("customer_code", "name", "kind", "risk_level", "f_star", "f_subtype",
+                                          *(name for name, _ in extra)))
+    frame["risk_assessed_on"] = pd.to_datetime(frame["risk_assessed_on"])
+    frame["closed_on"] = pd.to_datetime(frame["closed_on"])
+    frame["f_assets"] = pd.to_numeric(frame["f_assets"]).fillna(0.0).astype(float)
+    frame["permission_flags"] = pd.to_numeric(frame["permission_flags"]).fillna(0).astype("int64")
+    return frame
+
+
+def active_overrides(today=None):
+    today = today or timezone.localdate()
+    return SuitabilityOverride.objects.filter(revoked_at__isnull=True).filter(
+        Q(expires_on__isnull=True) | Q(expires_on__gte=today))
+
+
+def waivers_for(customer, today=None):
+    """{product code: (waived rules)} of one customer's active overrides (one query)."""
+    out = {}
+    for o in active_overrides(today).filter(customer=customer).select_related("product"):
+        waived = out.setdefault(o.product.code, set())
+        if o.waive_min_investment:
+            waived.add(rules.MIN_INVESTMENT)
+        if o.waive_tier_matrix:
+            waived.add(rules.TIER_MATRIX)
+    return out
+
+
+def overrides_frame(product_code=None, today=None):
+    """Active overrides as (customer_id, product, waive_min_investment, waive_tier_matrix), combined per pair."""
+    qs = active_overrides(today)
+    if product_code:
+        qs = qs.filter(product__code=product_code)
+    frame = pd.DataFrame(list(qs.values_list("customer_id", "product__code", "waive_min_investment",
+                                             "waive_tier_matrix")),
+                         columns=["customer_id", "product", "waive_min_investment", "waive_tier_matrix"])
+    if frame.empty:
+        return frame
+    return frame.groupby(["customer_id", "product"], as_index=False).any()
+
+
+def latest_holdings(customer):
+    """{holding class: value} of the customer's latest snapshot, or None without one."""
+    from customers.selectors import latest_snapshot
+
+    snap = latest_snapshot(customer)
+    if snap is None:
+        return None
+    return {cls: Decimal(getattr(snap, col)) for cls, col in HOLDING_COLUMNS.items()}
+
+
+def recommendations_for(customer, ctx=None):
+    """Matched and excluded products of one customer (rules.check per product), plus flags and concentration.
+
+    Queries: context (2, unless given), facts (1), overrides (1), latest snapshot (1).
+    """
+    ctx = ctx or match_context()
+    facts = facts_for(customer)
+    matched, excluded = rules.recommend(facts, ctx.catalogue, cutoff=ctx.cutoff, overrides=waivers_for(customer))
+    holdings = latest_holdings(customer)
+    concentration = rules.concentration(holdings, ctx.params) if holdings else None
+    suggestions = []
+    if concentration:
+        suggestions = rules.diversifying(concentration, [ctx.versions[v.product] for v in matched], ctx.params)
+    return {
+        "facts": facts, "ctx": ctx, "matched": matched, "excluded": excluded,
+        "column": rules.column_for(facts.star, facts.stp_subtype),
+        "flags": rules.service_flags(facts, ctx.params),
+        "concentration": concentration, "suggestions": suggestions,
+    }
