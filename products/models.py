@@ -110,7 +110,7 @@ class PolicyKind(models.TextChoices):
 class ProductPolicy(models.Model):
     """A version of one kind of product policy data; exactly one version per kind is active.
 
-    - eligibility: {"columns": [...], "rows": {product code: [0/1 per column]}}
+    - eligibility: {"columns": [...], "products": [codes in order], "rows": {code: [0/1 per column]}}
     - advisor_levels: {"columns": [...], "grades": [grade or "" per column]}
     - parameters: the keys of products/data/policy.json
     """

@@ -36,12 +36,15 @@ def catalogue(directory=DATA_DIR):
 
 
 def eligibility(directory=DATA_DIR):
-    """{"columns": [...], "rows": {code: [0/1, ...]}} in the CSV's order."""
+    """{"columns": [...], "products": [codes in order], "rows": {code: [0/1, ...]}}.
+
+    The order is kept in "products" because PostgreSQL's jsonb does not keep the order of keys.
+    """
     with open(Path(directory) / "eligibility_matrix.csv", encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh)
         header = next(reader)
         rows = {line[0]: [int(v) for v in line[1:]] for line in reader if line}
-    return {"columns": header[1:], "rows": rows}
+    return {"columns": header[1:], "products": list(rows), "rows": rows}
 
 
 def advisor_levels(directory=DATA_DIR):

@@ -36,7 +36,8 @@ def test_shipped_eligibility_matrix_cell_by_cell(source):
     table = _rows(source, "eligibility_matrix.csv")
     header, body = table[0], table[1:]
     assert policy.data["columns"] == header[1:]
-    assert list(policy.data["rows"]) == [r[0] for r in body]
+    assert policy.data["products"] == [r[0] for r in body]
+    assert set(policy.data["rows"]) == set(policy.data["products"])
     cells = 0
     for row in body:
         for column, value in zip(header[1:], row[1:]):
