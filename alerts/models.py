@@ -1,0 +1,143 @@
+"""Alerts: versioned thresholds, the alerts themselves (one active per customer and rule) and their history."""
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from customers.models import MONEY, Customer, Staff
+
+ACTIVE = ("open", "acknowledged", "contacted")
+CLOSED = ("resolved", "dismissed")
+
+
+class AlertPolicy(models.Model):
+    """One version of every alert threshold (alerts.params.AlertParams). Exactly one is active."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", pgettext_lazy("policy status", "active")
+        RETIRED = "retired", pgettext_lazy("policy status", "retired")
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    params = models.JSONField(_("parameters"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [models.UniqueConstraint(fields=["status"], condition=Q(status="active"),
+                                               name="one_active_alert_policy")]
+        verbose_name = _("alert policy")
+        verbose_name_plural = _("alert policies")
+
+    def __str__(self):
+        return f"v{self.version} ({self.get_status_display()})"
+
+
+class Rule(models.TextChoices):
+    LARGE_OUTFLOW = "large_outflow", _("Large outflow")
+    FALLING_TRADING = "falling_trading", _("Falling trading")
+    PNL_THRESHOLD = "pnl_threshold", _("Loss / gain threshold")
+    ASSETS_ELSEWHERE = "assets_elsewhere", _("Assets elsewhere")
+    CLOSING_APPLICATION = "closing_application", _("Closing / transfer application")
+    LIFECYCLE_DECLINE = "lifecycle_decline", _("Lifecycle → decline")
+    ID_EXPIRY = "id_expiry", _("ID card expiry")
+    IPO_PAYMENT = "ipo_payment", _("IPO win payment")
+    RIGHTS_PAYMENT = "rights_payment", _("Rights issue payment")
+    MARGIN_RATIO = "margin_ratio", _("Margin maintenance ratio")
+    DEBT_MATURITY = "debt_maturity", _("Margin debt maturity")
+    ASSESSMENT_EXPIRY = "assessment_expiry", _("Risk assessment expiry")
+    BIRTHDAY = "birthday", _("Birthday")
+    CONTACT_DUE = "contact_due", _("Service contact due")
+
+
+class Level(models.TextChoices):
+    RED = "red", _("Red")
+    YELLOW = "yellow", _("Yellow")
+    REMINDER = "reminder", _("Reminder")
+
+
+class Status(models.TextChoices):
+    OPEN = "open", pgettext_lazy("alert status", "Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    CONTACTED = "contacted", _("Contacted")
+    RESOLVED = "resolved", _("Resolved")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class Outcome(models.TextChoices):
+    RETAINED = "retained", _("Retained")
+    FUNDS_RETURNED = "funds_returned", _("Funds returned")
+    LOST = "lost", _("Lost")
+    NOT_A_RISK = "not_a_risk", _("Not a real risk")
+
+
+class Alert(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="alerts",
+                                 verbose_name=_("customer"))
+    rule = models.CharField(_("rule"), max_length=24, choices=Rule.choices)
+    level = models.CharField(_("level"), max_length=8, choices=Level.choices)
+    status = models.CharField(_("status"), max_length=14, choices=Status.choices, default=Status.OPEN)
+    evidence = models.JSONField(_("evidence"), default=dict)
+    fire_key = models.CharField(max_length=40, blank=True)  # the event behind an event-like firing (a date, …)
+    owner = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts",
+                              verbose_name=_("owner"))
+    manager = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                verbose_name=_("office manager"))  # informed (red) or escalated to (overdue)
+    opened_at = models.DateTimeField(_("opened"))
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)  # acknowledgement SLA
+    first_fired_on = models.DateField(_("first fired"))
+    last_fired_on = models.DateField(_("last fired"))
+    fire_count = models.PositiveIntegerField(_("nights fired"), default=1)
+    opened_run_id = models.BigIntegerField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
+    contacted_at = models.DateTimeField(_("contacted"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
+    funds_returned = models.DecimalField(_("funds returned"), null=True, blank=True, **MONEY)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "rule"], condition=Q(status__in=ACTIVE),
+                                    name="one_active_alert_per_customer_rule"),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "rule"]),
+            models.Index(fields=["owner", "status"]),
+            models.Index(fields=["status", "due_at"]),
+            models.Index(fields=["opened_run_id"]),
+        ]
+        verbose_name = _("alert")
+
+    def __str__(self):
+        return f"#{self.pk} {self.rule} {self.customer_id}"
+
+    @property
+    def is_active(self):
+        return self.status in ACTIVE
+
+
+class AlertTransition(models.Model):
+    """Every change of an alert: who, when, from, to, note (append-only)."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="transitions")
+    at = models.DateTimeField(_("when"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")  # empty for the nightly scan and the escalation job
+    action = models.CharField(_("action"), max_length=12)  # opened, transition, escalated
+    from_status = models.CharField(_("from"), max_length=14, blank=True)
+    to_status = models.CharField(_("to"), max_length=14)
+    note = models.TextField(_("note"), blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16, blank=True)
+    amount = models.DecimalField(_("amount"), null=True, blank=True, **MONEY)
+    interaction_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["alert", "at"])]

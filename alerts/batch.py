@@ -1,0 +1,154 @@
+"""The nightly scan: evaluate every rule over the whole branch, then merge the firings into the alerts
+table with a few set-based statements in one transaction.
+
+- an active alert (open / acknowledged / contacted) of the same customer and rule takes the new evidence
+  (one active alert per customer and rule, enforced by a partial unique constraint);
+- otherwise a new alert opens, unless the same firing was already handled: a closed alert of that customer
+  and rule with the same event key, or one that already saw this date, or one closed within the rule's
+  cool-down (policy);
+- re-running a date changes nothing; a crash leaves the previous state (one transaction).
+"""
+from datetime import date, datetime, timezone as dt_timezone
+
+import pandas as pd
+from django.db import connection, transaction
+from django.utils import timezone
+
+from crm.bulk import is_postgres
+
+from . import inputs, rules, sla
+from .models import ACTIVE, CLOSED
+
+TEMP = "_alert_firings"
+ACTIVE_SQL = "(" + ", ".join(f"'{s}'" for s in ACTIVE) + ")"
+CLOSED_SQL = "(" + ", ".join(f"'{s}'" for s in CLOSED) + ")"
+
+
+def load(day, params):
+    """Every frame the rules read, for `day` (about nine bulk queries)."""
+    return rules.ScanData(
+        day=day, customers=inputs.customers(day), activity=inputs.activity(day, params),
+        snapshots=inputs.snapshots(day, params), quotas=inputs.ipo_quotas(day, params),
+        applications=inputs.filed_applications(day), events=inputs.events(day, params),
+        tiers=inputs.current_tiers(), contacts=inputs.last_contacts(day),
+    )
+
+
+def firings(day, params, now):
+    """The rules' firings for `day` with their owner, informed manager, SLA deadline and cool-down start."""
+    data = load(day, params)
+    fired = rules.evaluate(data, params)
+    if fired.empty:
+        return fired
+    managers = inputs.office_managers()
+    office = data.customers["office_id"].reindex(fired["customer_id"]).to_numpy()
+    manager = pd.Series(office).map(managers)
+    fired["manager_id"] = manager.where(fired["level"].eq("red").to_numpy()).to_numpy()
+    deadlines = {level: sla.due_at(level, now, params) for level in ("red", "yellow", "reminder")}
+    fired["due_at"] = fired["level"].map(lambda lv: _db_time(deadlines[lv]))
+    cooldowns = {rule: params.cooldown(rule) for rule in rules.RULE_FUNCTIONS}
+    starts = {rule: _db_time(sla.local_midnight(date.fromordinal(day.toordinal() - n + 1))) if n > 0 else None
+              for rule, n in cooldowns.items()}
+    fired["cooldown_from"] = fired["rule"].map(starts)
+    for column in ("owner_id", "manager_id"):
+        fired[column] = pd.array(fired[column], dtype="Int64")
+    return fired
+
+
+def _db_time(value):
+    """A timestamp as the database stores it (UTC; SQLite keeps naive text)."""
+    if value is None:
+        return None
+    utc = value.astimezone(dt_timezone.utc).replace(microsecond=0)
+    return utc.isoformat() if is_postgres() else utc.replace(tzinfo=None).isoformat(sep=" ")
+
+
+COLUMNS = ["customer_id", "rule", "level", "fire_key", "evidence", "owner_id", "manager_id", "due_at",
+           "cooldown_from"]
+
+
+def _create_temp(cursor):
+    cursor.execute(f"DROP TABLE IF EXISTS {TEMP}")
+    if is_postgres():
+        cursor.execute(f"CREATE TEMP TABLE {TEMP} (customer_id bigint, rule varchar(24), level varchar(8), "
+                       "fire_key varchar(40), evidence jsonb, owner_id bigint, manager_id bigint, "
+                       "due_at timestamptz, cooldown_from timestamptz)")
+    else:
+        cursor.execute(f"CREATE TEMP TABLE {TEMP} (customer_id integer, rule text, level text, fire_key text, "
+                       "evidence text, owner_id integer, manager_id integer, due_at text, cooldown_from text)")
+
+
+def _fill_temp(cursor, frame):
+    frame = frame[COLUMNS]
+    if is_postgres():
+        import io
+
+        buf = io.StringIO()
+        frame.to_csv(buf, index=False, header=False, na_rep="\\N")
+        buf.seek(0)
+        cursor.cursor.copy_expert(f"COPY {TEMP} ({', '.join(COLUMNS)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')",
+                                  buf)
+    else:
+        rows = frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None)
+        cursor.executemany(f"INSERT INTO {TEMP} VALUES ({', '.join(['%s'] * len(COLUMNS))})", list(rows))
+
+
+def merge(fired, day, run_id, now):
+    """Apply the firings; returns counts. Call inside a transaction."""
+    now_db = _db_time(now)
+    distinct = "IS DISTINCT FROM" if is_postgres() else "IS NOT"
+    counts = {"fired": len(fired)}
+    with connection.cursor() as cursor:
+        _create_temp(cursor)
+        if len(fired):
+            _fill_temp(cursor, fired)
+        cursor.execute(
+            f"""DELETE FROM {TEMP} WHERE EXISTS (
+                  SELECT 1 FROM alerts_alert a WHERE a.customer_id = {TEMP}.customer_id AND a.rule = {TEMP}.rule
+                  AND a.status IN {CLOSED_SQL}
+                  AND ((a.fire_key <> '' AND a.fire_key = {TEMP}.fire_key) OR a.last_fired_on >= %s
+                       OR ({TEMP}.cooldown_from IS NOT NULL AND a.closed_at >= {TEMP}.cooldown_from)))""",
+            [day])
+        counts["suppressed"] = max(cursor.rowcount, 0)
+        cursor.execute(
+            f"""UPDATE alerts_alert SET
+                  evidence = f.evidence, level = f.level, fire_key = f.fire_key,
+                  fire_count = alerts_alert.fire_count + CASE WHEN alerts_alert.last_fired_on < %s THEN 1 ELSE 0 END,
+                  last_fired_on = CASE WHEN alerts_alert.last_fired_on < %s THEN %s ELSE alerts_alert.last_fired_on END,
+                  due_at = CASE WHEN alerts_alert.status = 'open' AND f.due_at IS NOT NULL
+                                 AND (alerts_alert.due_at IS NULL OR f.due_at < alerts_alert.due_at)
+                                THEN f.due_at ELSE alerts_alert.due_at END
+                FROM {TEMP} f
+                WHERE alerts_alert.customer_id = f.customer_id AND alerts_alert.rule = f.rule
+                  AND alerts_alert.status IN {ACTIVE_SQL}
+                  AND (alerts_alert.evidence {distinct} f.evidence OR alerts_alert.last_fired_on < %s
+                       OR alerts_alert.level <> f.level OR alerts_alert.fire_key <> f.fire_key)""",
+            [day, day, day, day])
+        counts["updated"] = max(cursor.rowcount, 0)
+        cursor.execute(
+            f"""INSERT INTO alerts_alert (customer_id, rule, level, status, evidence, fire_key, owner_id, manager_id,
+                  opened_at, due_at, first_fired_on, last_fired_on, fire_count, opened_run_id, outcome, reason)
+                SELECT f.customer_id, f.rule, f.level, 'open', f.evidence, f.fire_key, f.owner_id, f.manager_id,
+                  %s, f.due_at, %s, %s, 1, %s, '', ''
+                FROM {TEMP} f WHERE NOT EXISTS (
+                  SELECT 1 FROM alerts_alert a WHERE a.customer_id = f.customer_id AND a.rule = f.rule
+                  AND a.status IN {ACTIVE_SQL})""",
+            [now_db, day, day, run_id])
+        counts["opened"] = max(cursor.rowcount, 0)
+        cursor.execute(
+            """INSERT INTO alerts_alerttransition (alert_id, at, action, from_status, to_status, note, outcome)
+               SELECT id, opened_at, 'opened', '', 'open', '', '' FROM alerts_alert WHERE opened_run_id = %s""",
+            [run_id])
+        cursor.execute(f"DROP TABLE {TEMP}")
+    return counts
+
+
+def scan(day, params, run_id, now=None):
+    """The whole scan for `day` (evaluate, then merge in one transaction)."""
+    now = now or timezone.now()
+    fired = firings(day, params, now)
+    with transaction.atomic():
+        counts = merge(fired, day, run_id, now)
+    by_rule = fired["rule"].value_counts().to_dict() if len(fired) else {}
+    counts["by_rule"] = {str(k): int(v) for k, v in by_rule.items()}
+    return counts

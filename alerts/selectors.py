@@ -1,0 +1,94 @@
+"""Reads: alerts through the user's scope, the active policy, the panel and the tiering hook."""
+from datetime import date
+
+import pandas as pd
+from django.db.models import Case, IntegerField, Value, When
+from django.utils import timezone
+
+from crm.bulk import read_frame
+from customers.scope import scope_for
+
+from .models import ACTIVE, Alert, AlertPolicy, AlertTransition
+from .params import CHURN_RULES, AlertParams
+
+LEVEL_RANK = Case(When(level="red", then=Value(0)), When(level="yellow", then=Value(1)), default=Value(2),
+                  output_field=IntegerField())
+
+
+def active_policy():
+    return AlertPolicy.objects.get(status=AlertPolicy.Status.ACTIVE)
+
+
+def active_params():
+    return AlertParams.from_json(active_policy().params)
+
+
+def policy_versions():
+    return list(AlertPolicy.objects.select_related("created_by").order_by("-version"))
+
+
+def default_scan_date():
+    """The latest date the back office delivered (activity or snapshots)."""
+    frame = read_frame("SELECT (SELECT MAX(date) FROM customers_dailyactivity) AS a, "
+                       "(SELECT MAX(date) FROM customers_snapshot) AS s")
+    values = [pd.Timestamp(v).date() for v in frame.iloc[0] if v is not None and not pd.isna(v)] if len(frame) else []
+    return max(values) if values else timezone.localdate()
+
+
+def visible_alerts(user):
+    return scope_for(user).filter(Alert.objects.all(), "customer__")
+
+
+def alert_list(user):
+    """Inbox / API list: one query with everything each row shows; red first, then the earliest due."""
+    return (visible_alerts(user)
+            .select_related("customer", "customer__office", "owner", "manager")
+            .annotate(level_rank=LEVEL_RANK)
+            .order_by("level_rank", "due_at", "-opened_at", "id"))
+
+
+def alert_detail(user, pk):
+    """One alert within the user's scope (raises Alert.DoesNotExist otherwise)."""
+    return alert_list(user).get(pk=pk)
+
+
+def history(alert):
+    return list(AlertTransition.objects.filter(alert=alert).select_related("actor").order_by("at", "id"))
+
+
+def customer_alerts(customer):
+    """The customer page panel: the customer's active alerts (one query)."""
+    return list(Alert.objects.filter(customer=customer, status__in=ACTIVE).select_related("owner")
+                .annotate(level_rank=LEVEL_RANK).order_by("level_rank", "due_at", "id"))
+
+
+def is_overdue(alert, now=None):
+    return alert.status == "open" and alert.due_at is not None and alert.due_at < (now or timezone.now())
+
+
+def open_warning_customer_ids(customer_ids=None):
+    """For the tiering batch: True for customers with an active churn warning (a bool Series by customer_id)."""
+    rules = ", ".join(f"'{r}'" for r in CHURN_RULES)
+    states = ", ".join(f"'{s}'" for s in ACTIVE)
+    sql = f"SELECT DISTINCT customer_id FROM alerts_alert WHERE rule IN ({rules}) AND status IN ({states})"
+    params = ()
+    if customer_ids is not None and len(customer_ids):
+        sql += " AND customer_id BETWEEN %s AND %s"
+        params = (int(min(customer_ids)), int(max(customer_ids)))
+    frame = read_frame(sql, params)
+    warned = set(frame["customer_id"].astype(int)) if len(frame) else set()
+    index = pd.Index(customer_ids if customer_ids is not None else sorted(warned), name="customer_id")
+    return pd.Series(index.isin(list(warned)), index=index)
+
+
+def scan_runs(limit=10):
+    from crm.models import JobRun
+
+    return list(JobRun.objects.filter(job="scan_alerts").order_by("-started_at")[:limit])
+
+
+def as_date(value, default=None):
+    try:
+        return date.fromisoformat(value) if value else default
+    except (TypeError, ValueError):
+        return default

@@ -1,0 +1,188 @@
+"""Writes and domain rules of the alert workflow: scans, transitions, escalation, policy versions."""
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.db.models.functions import Coalesce
+from django.db.models import F, Value
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.services import audit, job_run
+from customers.models import Interaction, Role, Staff
+from customers.scope import scope_for
+from customers.services import log_interaction
+
+from . import batch, selectors
+from .models import ACTIVE, Alert, AlertPolicy, AlertTransition, Outcome, Status
+from .params import AlertParams
+
+# Which status may follow which. Contacting straight from "open" acknowledges implicitly.
+TRANSITIONS = {
+    Status.OPEN: (Status.ACKNOWLEDGED, Status.CONTACTED, Status.DISMISSED),
+    Status.ACKNOWLEDGED: (Status.CONTACTED, Status.DISMISSED),
+    Status.CONTACTED: (Status.RESOLVED, Status.DISMISSED),
+    Status.RESOLVED: (),
+    Status.DISMISSED: (),
+}
+READ_ONLY_ROLES = (Role.COMPLIANCE,)
+
+
+class AlertNotFound(Exception):
+    """Out of the user's scope or absent: the caller answers 404 either way."""
+
+
+def run_scan(*, day=None, user=None, task_id=""):
+    """The nightly scan for `day` (default: the latest data date), recorded as a job run."""
+    day = day or selectors.default_scan_date()
+    policy = selectors.active_policy()
+    params = AlertParams.from_json(policy.params)
+    with job_run("scan_alerts", params={"date": day.isoformat(), "policy_version": policy.version},
+                 user=user, task_id=task_id) as run:
+        run.counts = batch.scan(day, params, run.pk)
+    return run
+
+
+def can_transition(user):
+    scope = scope_for(user)
+    return scope.is_member and scope.role not in READ_ONLY_ROLES
+
+
+def transition(*, alert_id, actor, to, note="", outcome="", amount=None, channel="", summary=""):
+    """Move one alert to `to`, under a row lock so concurrent changes are applied one after the other.
+
+    Raises AlertNotFound (out of scope), PermissionDenied (read-only role) or ValidationError
+    ({field: [messages]}) for an illegal move or missing details. Nothing is written on error.
+    """
+    if not can_transition(actor):
+        raise PermissionDenied(_("Your role may read alerts but not change them."))
+    note = (note or "").strip()
+    with transaction.atomic():
+        locked = selectors.visible_alerts(actor).select_for_update().filter(pk=alert_id).first()
+        if locked is None:
+            raise AlertNotFound(alert_id)
+        alert = Alert.objects.select_related("customer").get(pk=locked.pk)
+        errors = _check(alert, to, note, outcome, amount, channel)
+        if errors:
+            raise ValidationError(errors)
+        now = timezone.now()
+        before = alert.status
+        interaction = None
+        if to == Status.CONTACTED:
+            interaction = log_interaction(
+                customer=alert.customer, actor=actor, channel=channel,
+                summary=(summary or _("Alert follow-up: %(rule)s") % {"rule": alert.get_rule_display()})[:200],
+                note=note, at=now)
+        alert.status = to
+        fields = ["status"]
+        if to in (Status.ACKNOWLEDGED, Status.CONTACTED) and alert.acknowledged_at is None:
+            alert.acknowledged_at = now
+            fields.append("acknowledged_at")
+        if to == Status.CONTACTED:
+            alert.contacted_at = now
+            fields.append("contacted_at")
+        if to in (Status.RESOLVED, Status.DISMISSED):
+            alert.closed_at = now
+            fields.append("closed_at")
+        if to == Status.RESOLVED:
+            alert.outcome = outcome
+            alert.funds_returned = _amount(amount) if outcome == Outcome.FUNDS_RETURNED else None
+            fields += ["outcome", "funds_returned"]
+        if to == Status.DISMISSED:
+            alert.reason = note[:200]
+            fields.append("reason")
+        alert.save(update_fields=fields)
+        AlertTransition.objects.create(
+            alert=alert, at=now, actor=actor, action="transition", from_status=before, to_status=to, note=note,
+            outcome=outcome if to == Status.RESOLVED else "",
+            amount=alert.funds_returned if to == Status.RESOLVED else None,
+            interaction_id=interaction.pk if interaction else None)
+        audit(actor, "alert.transition", alert, before=before, after=to, outcome=alert.outcome,
+              amount=str(alert.funds_returned) if alert.funds_returned is not None else None)
+    return alert
+
+
+def _amount(value):
+    try:
+        return Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, TypeError, ValueError):
+        return None
+
+
+def _check(alert, to, note, outcome, amount, channel):
+    errors = {}
+    if to not in Status.values:
+        return {"to": [_("Unknown status “%(to)s”.") % {"to": to}]}
+    allowed = TRANSITIONS[alert.status]
+    if to not in allowed:
+        names = ", ".join(str(Status(s).label) for s in allowed) or _("none (the alert is closed)")
+        errors["to"] = [_("An alert that is %(status)s cannot become %(to)s. Allowed next: %(allowed)s.") % {
+            "status": alert.get_status_display(), "to": Status(to).label, "allowed": names}]
+        return errors
+    if to == Status.CONTACTED and channel not in Interaction.Channel.values:
+        errors["channel"] = [_("Choose how the customer was contacted.")]
+    if to == Status.RESOLVED:
+        if outcome not in Outcome.values:
+            errors["outcome"] = [_("Choose an outcome: retained, funds returned, lost or not a real risk.")]
+        elif outcome == Outcome.FUNDS_RETURNED:
+            value = _amount(amount) if amount not in (None, "") else None
+            if value is None or value <= 0:
+                errors["amount"] = [_("Enter the amount returned (a positive number).")]
+        elif amount not in (None, ""):
+            errors["amount"] = [_("An amount is recorded only with the outcome “funds returned”.")]
+    elif outcome:
+        errors["outcome"] = [_("An outcome is recorded only when resolving.")]
+    if to == Status.DISMISSED and not note:
+        errors["note"] = [_("Give the reason for dismissing the alert.")]
+    return errors
+
+
+def escalate_overdue(now=None):
+    """Overdue open alerts (past their acknowledgement SLA) go to their office manager; set-based, idempotent."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        overdue = Alert.objects.select_for_update().filter(status=Status.OPEN, due_at__lt=now,
+                                                           escalated_at__isnull=True)
+        rows = list(overdue.values_list("pk", "customer__office_id", "status"))
+        if not rows:
+            return 0
+        managers = {}
+        for office, pk in (Staff.objects.filter(role=Role.OFFICE_MANAGER, is_active=True).order_by("id")
+                           .values_list("office_id", "id")):
+            managers.setdefault(office, pk)
+        by_office = {}
+        for pk, office, _status in rows:
+            by_office.setdefault(office, []).append(pk)
+        for office, ids in by_office.items():
+            manager = managers.get(office)
+            Alert.objects.filter(pk__in=ids).update(
+                escalated_at=now, manager_id=Coalesce(F("manager_id"), Value(manager)) if manager else F("manager_id"))
+        AlertTransition.objects.bulk_create([
+            AlertTransition(alert_id=pk, at=now, action="escalated", from_status=status, to_status=status,
+                            note=str(managers.get(office) or ""))
+            for pk, office, status in rows], batch_size=5000)
+    return len(rows)
+
+
+@transaction.atomic
+def create_policy_version(*, params, user, note=""):
+    """Branch managers: a new version from a full parameter set becomes the active one (audited)."""
+    scope = scope_for(user)
+    if not (scope.everything or scope.role == Role.BRANCH_MANAGER):
+        raise PermissionDenied(_("Only branch managers change alert thresholds."))
+    values = params if isinstance(params, AlertParams) else AlertParams.from_json(params)
+    errors = values.validate()
+    if errors:
+        raise ValidationError(errors)
+    version = (AlertPolicy.objects.select_for_update().aggregate(v=Max("version"))["v"] or 0) + 1
+    previous = AlertPolicy.objects.select_for_update().filter(status=AlertPolicy.Status.ACTIVE).first()
+    if previous:
+        previous.status = AlertPolicy.Status.RETIRED
+        previous.save(update_fields=["status"])
+    policy = AlertPolicy.objects.create(version=version, params=values.to_json(), note=note, created_by=user,
+                                        status=AlertPolicy.Status.ACTIVE)
+    audit(user, "alert_policy.create", policy, version=version, note=note,
+          replaced=previous.version if previous else None)
+    return policy
+
