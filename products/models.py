@@ -164,3 +164,13 @@ class SuitabilityOverride(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["product", "revoked_at"]), models.Index(fields=["customer", "revoked_at"])]
         verbose_name = _("suitability override")
+
+
+def _display_name(self):
+    """The product's name in the active language (Chinese by default)."""
+    from django.utils.translation import get_language
+
+    return self.name_en if (get_language() or "").startswith("en") else self.name_zh
+
+
+ProductVersion.display_name = property(_display_name)

@@ -189,3 +189,52 @@ def recommendations_for(customer, ctx=None):
         "flags": rules.service_flags(facts, ctx.params),
         "concentration": concentration, "suggestions": suggestions,
     }
+
+
+def terms_of(ctx, code):
+    for terms in ctx.catalogue:
+        if terms.code == code:
+            return terms
+    return None
+
+
+PUSH_EXTRA = (("office_code", F("office__code")), ("advisor_code", F("advisor__staff_code")),
+              ("advisor_name", F("advisor__name")))
+
+
+def push_list(user, code, ctx):
+    """The customers in the user's scope that product `code` may be pushed to (set-based, one read).
+
+    Only customers matched by the full suitability rules (overrides included, which can only waive
+    rules 4–5), open accounts only. Sorted by customer code.
+    """
+    from customers.scope import scope_for
+
+    from . import batch
+
+    terms = terms_of(ctx, code)
+    if terms is None:  # retired or unknown: nobody
+        return facts_frame(scope_for(user).customers().none(), extra=PUSH_EXTRA)
+    frame = facts_frame(scope_for(user).customers(), extra=PUSH_EXTRA)
+    out = batch.suitable(frame, terms, cutoff=ctx.cutoff, overrides=overrides_frame(code, ctx.today))
+    return out.sort_values("customer_code").reset_index(drop=True)
+
+
+def staffing_inputs(scope):
+    """The frames of the staffing report (3 queries): open customers, advisors in scope, their load."""
+    from customers.models import ADVISOR_ROLES
+    from customers.selectors import advisor_load
+
+    customers = scope.customers().filter(closed_on__isnull=True).annotate(
+        office_code=F("office__code"), ia_grade=F("investment_advisor__grade"),
+        f_star=Coalesce(F("tier__star"), Value("")),
+        f_subtype=Coalesce(F("tier__stp_subtype"), Value(""))).order_by()
+    sql, params = customers.values("id", "office_code", "investment_advisor_id", "ia_grade", "f_star",
+                                   "f_subtype").query.sql_with_params()
+    frame = read_frame(sql, params, text=("office_code", "ia_grade", "f_star", "f_subtype"))
+    advisors = pd.DataFrame(list(
+        scope.staff_queryset().filter(role__in=ADVISOR_ROLES, is_active=True).order_by()
+        .values_list("id", "staff_code", "name", "office__code", "role", "grade")),
+        columns=["id", "staff_code", "name", "office_code", "role", "grade"])
+    load = advisor_load(list(advisors["id"])) if len(advisors) else {}
+    return frame, advisors, load

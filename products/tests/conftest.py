@@ -3,6 +3,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from customers import permissions
 from customers.models import Role
@@ -13,9 +14,11 @@ TODAY = date(2026, 11, 27)
 
 @pytest.fixture
 def make_customer(db):
-    """make_customer(advisor=None, risk="C3", assessed=TODAY, perms=(), assets=0, star="3", subtype="", **kw)."""
+    """make_customer(advisor=None, risk="C3", assessed=<today>, perms=(), assets=0, star="3", subtype="", **kw)."""
 
-    def make(advisor=None, risk="C3", assessed=TODAY, perms=(), assets=0, star="3", subtype="", tier=True, **kw):
+    def make(advisor=None, risk="C3", assessed="today", perms=(), assets=0, star="3", subtype="", tier=True, **kw):
+        if assessed == "today":
+            assessed = timezone.localdate()
         if advisor is None:
             advisor = StaffFactory(role=Role.WEALTH_ADVISOR)
         customer = CustomerFactory(advisor=advisor, office=advisor.office, risk_level=risk,

@@ -1,0 +1,187 @@
+"""Pages: every page in scope, manager-only writes, push list and export, customer panel, zh rendering, queries."""
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from crm.models import AuditEvent
+from customers.models import Role
+from products.models import PolicyKind, ProductPolicy, ProductVersion, SuitabilityOverride
+
+
+def queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(ctx.captured_queries)
+
+
+PAGES = ["products:catalogue", "products:matrix", "products:grades", "products:parameters", "products:overrides"]
+MANAGER_PAGES = ["products:staffing", "products:matching"]
+
+
+@pytest.mark.parametrize("role", [r for r, _ in Role.choices])
+def test_pages_open_by_role(role, staff, client_for):
+    client = client_for(staff(role))
+    for name in PAGES:
+        assert client.get(reverse(name)).status_code == 200, name
+    assert client.get(reverse("products:detail", args=["GHDH"])).status_code == 200
+    assert client.get(reverse("products:push", args=["GHDH"])).status_code == 200
+    expected = 200 if role in ("office_manager", "branch_manager", "compliance") else 403
+    for name in MANAGER_PAGES:
+        assert client.get(reverse(name)).status_code == expected, name
+
+
+@pytest.mark.parametrize("role", ["wealth_advisor", "investment_advisor", "operations", "office_manager",
+                                  "compliance"])
+def test_only_branch_managers_edit_catalogue_and_matrices(role, staff, client_for):
+    client = client_for(staff(role))
+    assert client.get(reverse("products:edit", args=["GHDH"])).status_code == 403
+    assert client.post(reverse("products:edit", args=["GHDH"]), {"note": "x"}).status_code == 403
+    assert client.post(reverse("products:retire", args=["GHDH"]), {"retired": "1"}).status_code == 403
+    assert client.post(reverse("products:matrix"), {"note": "x"}).status_code == 403
+    assert client.post(reverse("products:grades"), {"note": "x"}).status_code == 403
+    assert client.post(reverse("products:parameters"), {"note": "x"}).status_code == 403
+    assert ProductVersion.objects.count() == 25 and ProductPolicy.objects.count() == 3
+
+
+def test_branch_manager_edits_product_with_history(staff, client_for):
+    bm = client_for(staff(Role.BRANCH_MANAGER, "ZS"))
+    form = bm.get(reverse("products:edit", args=["PRIVATE_FUND"])).context["form"]
+    data = {k: v for k, v in form.initial.items() if k in form.fields and v is not None}
+    data.update(min_investment="3000000", note="raise the minimum", permissions=[])
+    response = bm.post(reverse("products:edit", args=["PRIVATE_FUND"]), data)
+    assert response.status_code == 302
+    versions = ProductVersion.objects.filter(product__code="PRIVATE_FUND").order_by("version")
+    assert [(v.version, v.is_current, int(v.min_investment)) for v in versions] == [
+        (1, False, 1_000_000), (2, True, 3_000_000)]
+    page = bm.get(reverse("products:detail", args=["PRIVATE_FUND"])).content.decode()
+    assert "raise the minimum" in page and "v1" in page and "v2" in page
+    bm.post(reverse("products:retire", args=["PRIVATE_FUND"]), {"retired": "1", "note": "closed"})
+    current = ProductVersion.objects.get(product__code="PRIVATE_FUND", is_current=True)
+    assert current.version == 3 and current.retired
+    assert ProductVersion.objects.filter(product__code="PRIVATE_FUND").count() == 3  # history kept
+    assert list(AuditEvent.objects.filter(action__startswith="product.").values_list("action", flat=True)
+                .order_by("id")) == ["product.edit", "product.retire"]
+
+
+def test_branch_manager_edits_matrix_and_grades_as_new_versions(staff, client_for):
+    bm = client_for(staff(Role.BRANCH_MANAGER, "ZS"))
+    rows = ProductPolicy.objects.get(kind=PolicyKind.ELIGIBILITY).data
+    post = {f"{code}|{col}": "1" for code in rows["products"] for col, v in zip(rows["columns"], rows["rows"][code])
+            if v}
+    post.pop("GHDH|1")  # untick 股海导航 for 1★
+    post["note"] = "GHDH not for 1 star"
+    bm.post(reverse("products:matrix"), post)
+    active = ProductPolicy.objects.get(kind=PolicyKind.ELIGIBILITY, status="active")
+    assert active.version == 2 and active.data["rows"]["GHDH"][0] == 0
+    assert sum(map(sum, active.data["rows"].values())) == sum(map(sum, rows["rows"].values())) - 1
+    assert ProductPolicy.objects.get(kind=PolicyKind.ELIGIBILITY, version=1).status == "retired"
+    event = AuditEvent.objects.get(action="product_policy.eligibility")
+    assert event.detail["changed"] == {"GHDH": ["1"]}
+    grades = {f"grade|{c}": g for c, g in zip(*ProductPolicy.objects.get(kind="advisor_levels").data.values())}
+    grades["grade|3"] = "senior"
+    grades["grade|4-I"] = "wizard"
+    grades["note"] = "typo"
+    bm.post(reverse("products:grades"), grades)
+    assert ProductPolicy.objects.filter(kind="advisor_levels").count() == 1  # refused whole, nothing written
+    grades["grade|4-I"] = "senior"
+    bm.post(reverse("products:grades"), grades)
+    assert ProductPolicy.objects.get(kind="advisor_levels", status="active").data["grades"][2] == "senior"
+    old = bm.get(reverse("products:matrix") + "?version=1")
+    assert old.context["shown"].version == 1 and not old.context["can_edit"]
+
+
+def test_push_list_scope_only_suitable_export_audited_and_constant_queries(staff, client_for, make_customer):
+    wa, other = staff(Role.WEALTH_ADVISOR), staff(Role.WEALTH_ADVISOR)
+    # PUBLIC_FUND: R4, matrix 2,3,4-I..III,5-I..III, no minimum
+    ok = make_customer(wa, risk="C4", star="3")
+    make_customer(wa, risk="C3", star="3")  # risk_level
+    make_customer(wa, risk="C4", star="4", subtype="IV")  # tier_matrix
+    make_customer(wa, risk="C4", star="3", assessed=None)  # assessment_expired
+    theirs = make_customer(other, risk="C5", star="3")
+    client = client_for(wa)
+    url = reverse("products:push", args=["PUBLIC_FUND"])
+    page = client.get(url)
+    assert [r["customer_code"] for r in page.context["page"]] == [ok.customer_code]
+    assert theirs.customer_code not in page.content.decode()
+    csv = client.get(url + "?export=csv").content.decode("utf-8-sig").splitlines()
+    assert len(csv) == 2 and csv[1].startswith(ok.customer_code)
+    assert AuditEvent.objects.filter(action="export", object_type="product_push", object_id="PUBLIC_FUND").count() == 1
+    xlsx = client.get(url + "?export=xlsx")
+    assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
+    bm = client_for(staff(Role.BRANCH_MANAGER, "ZS"))
+    assert {r["customer_code"] for r in bm.get(url).context["page"]} == {ok.customer_code, theirs.customer_code}
+    few = queries(bm, url)
+    for _ in range(30):
+        make_customer(wa, risk="C5", star="3")
+    assert queries(bm, url) == few
+
+
+def test_constant_queries_on_catalogue_overrides_staffing(staff, client_for, make_customer):
+    om_staff = staff(Role.OFFICE_MANAGER)
+    om = client_for(om_staff)
+    wa, ia = staff(Role.WEALTH_ADVISOR), staff(Role.INVESTMENT_ADVISOR, grade="junior")
+    from products import services
+    from products.models import Product
+
+    def add(n):
+        for _ in range(n):
+            c = make_customer(wa, star="4", subtype="I", investment_advisor=ia)
+            services.create_override(user=om_staff.user, customer=c, product=Product.objects.get(code="ASSET_PLAN"),
+                                     waive_min_investment=True, waive_tier_matrix=False, reason="vip")
+
+    add(1)
+    urls = [reverse("products:catalogue"), reverse("products:overrides"), reverse("products:staffing"),
+            reverse("products:matching"), reverse("products:matrix")]
+    before = [queries(om, u) for u in urls]
+    add(12)
+    assert [queries(om, u) for u in urls] == before
+
+
+def test_customer_panel_lists_matches_and_reasons_in_words(staff, client_for, make_customer):
+    wa = staff(Role.WEALTH_ADVISOR)
+    customer = make_customer(wa, risk="C3", star="3", assets=50_000)
+    page = client_for(wa).get(reverse("customers:detail", args=[customer.customer_code])).content.decode()
+    assert 'id="products-panel"' in page
+    assert "Stock Sea Navigator" in page  # GHDH matched, English name in English
+    assert "C3 &lt; R5: the customer&#x27;s risk level is below the product&#x27;s" in page  # PRIVATE_FUND etc.
+    assert "Save override" not in page  # advisors cannot override
+
+
+def test_customer_page_in_chinese(staff, client_for, make_customer):
+    wa = staff(Role.WEALTH_ADVISOR)
+    customer = make_customer(wa, risk="C3", star="3", perms=[])
+    client = client_for(wa)
+    client.cookies["django_language"] = "zh-hans"
+    page = client.get(reverse("customers:detail", args=[customer.customer_code])).content.decode()
+    assert "股海导航" in page and "适配产品" in page
+    assert "风险等级低于产品" in page
+    catalogue = client.get(reverse("products:catalogue")).content.decode()
+    assert "产品目录" in catalogue and "Product catalogue" not in catalogue
+
+
+def test_manager_override_from_customer_page(staff, client_for, make_customer):
+    om_staff = staff(Role.OFFICE_MANAGER)
+    wa = staff(Role.WEALTH_ADVISOR)
+    customer = make_customer(wa, risk="C5", star="3", assets=10)  # ASSET_PLAN: min 400k + only 4-I/5-I
+    far = make_customer(staff(Role.WEALTH_ADVISOR, "HY"), risk="C5")
+    om = client_for(om_staff)
+    page = om.get(reverse("customers:detail", args=[customer.customer_code])).content.decode()
+    assert "Save override" in page
+    data = {"product": "ASSET_PLAN", "waive_min_investment": "on", "waive_tier_matrix": "on", "reason": "family"}
+    om.post(reverse("products:override-create", args=[customer.customer_code]), data)
+    rec = client_for(wa).get(f"/api/products/recommendations/{customer.customer_code}/").json()
+    assert "ASSET_PLAN" in rec["matched"] and rec["overridden"] == ["ASSET_PLAN"]
+    assert AuditEvent.objects.filter(action="suitability_override.create").count() == 1
+    assert om.post(reverse("products:override-create", args=[far.customer_code]), data).status_code == 404
+    for role in ("wealth_advisor", "operations", "compliance"):
+        other = client_for(staff(role, "ZS" if role == "compliance" else "CS"))
+        assert other.post(reverse("products:override-create", args=[customer.customer_code]),
+                          data).status_code in (403, 404)
+    assert SuitabilityOverride.objects.count() == 1
+    override = SuitabilityOverride.objects.get()
+    assert client_for(wa).post(reverse("products:override-revoke", args=[override.pk])).status_code == 403
+    om.post(reverse("products:override-revoke", args=[override.pk]))
+    rec = client_for(wa).get(f"/api/products/recommendations/{customer.customer_code}/").json()
+    assert "ASSET_PLAN" not in rec["matched"]

@@ -1,0 +1,322 @@
+"""Product pages: catalogue and its history, matrices, parameters, bulk push lists, overrides, staffing.
+
+Customers are only ever read through the user's scope (customers.scope via selectors); writes go
+through services, which check the role again.
+"""
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm.exports import export_response
+from crm.services import audit
+from customers.models import Customer
+from customers.scope import scope_for
+
+from . import batch, rules, selectors, services
+from .filters import ProductFilter
+from .forms import OverrideForm, ParametersForm, ProductForm
+from .models import HoldingClass, PolicyKind, Product, SuitabilityOverride
+from .reasons import reason_label
+
+PAGE_SIZE = 50
+
+
+def _member(request):
+    scope = scope_for(request.user)
+    if not scope.is_member:
+        raise PermissionDenied
+    return scope
+
+
+def _manager_or_compliance(request):
+    scope = _member(request)
+    if not (scope.can_assign or scope.is_branch_wide):
+        raise PermissionDenied
+    return scope
+
+
+def _editor(request):
+    _member(request)
+    if not services.can_edit_catalogue(request.user):
+        raise PermissionDenied
+
+
+def _fmt(request):
+    fmt = request.GET.get("export")
+    if fmt and fmt not in ("csv", "xlsx"):
+        raise Http404
+    return fmt
+
+
+# -- catalogue -----------------------------------------------------------------
+
+def catalogue(request):
+    _member(request)
+    filterset = ProductFilter(request.GET, queryset=selectors.current_versions())
+    fmt = _fmt(request)
+    if fmt:
+        rows = [(v.product.code, v.name_zh, v.name_en, v.get_category_display(), v.risk, v.min_investment,
+                 ";".join(v.required_permissions), v.fee_model, v.retired) for v in filterset.qs]
+        audit(request.user, "export", object_type="products", object_id=fmt, rows=len(rows))
+        headers = [_("Code"), _("Chinese name"), _("English name"), _("Category"), _("Risk rating"),
+                   _("Minimum investment"), _("Required permissions"), _("Fee model"), _("Retired")]
+        return export_response(rows, headers, "products", fmt)
+    query = request.GET.copy()
+    return render(request, "products/catalogue.html", {
+        "filter": filterset, "versions": filterset.qs, "query": query.urlencode(),
+        "can_edit": services.can_edit_catalogue(request.user),
+    })
+
+
+def product_detail(request, code):
+    scope = _member(request)
+    product = get_object_or_404(Product, code=code)
+    history = list(selectors.product_history(product))
+    current = next((v for v in history if v.is_current), None)
+    return render(request, "products/product_detail.html", {
+        "product": product, "current": current, "history": history,
+        "can_edit": services.can_edit_catalogue(request.user), "can_push": scope.is_member,
+    })
+
+
+def product_edit(request, code=None):
+    _editor(request)
+    product = get_object_or_404(Product, code=code) if code else None
+    current = product.versions.get(is_current=True) if product else None
+    form = ProductForm(request.POST or None, instance=current, new=product is None)
+    if request.method == "POST" and form.is_valid():
+        new_code = code or form.cleaned_data["code"]
+        if product is None and Product.objects.filter(code=new_code).exists():
+            form.add_error("code", _("A product with this code exists."))
+        else:
+            try:
+                services.save_product(user=request.user, code=new_code, values=form.values(),
+                                      note=form.cleaned_data["note"])
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(request, _("Saved as a new version."))
+                return redirect("products:detail", code=new_code)
+    return render(request, "products/product_form.html", {"form": form, "product": product})
+
+
+@require_POST
+def product_retire(request, code):
+    _editor(request)
+    product = get_object_or_404(Product, code=code)
+    retire = request.POST.get("retired") == "1"
+    services.set_retired(user=request.user, product=product, retired=retire, note=request.POST.get("note", ""))
+    messages.success(request, _("Product retired; it stays in the history.") if retire else _("Product reinstated."))
+    return redirect("products:detail", code=code)
+
+
+# -- matrices and parameters ---------------------------------------------------
+
+def _policy_page(request, kind):
+    _member(request)
+    history = list(selectors.policy_history(kind))
+    shown = history[0] if history else None
+    wanted = request.GET.get("version")
+    if wanted:
+        shown = next((p for p in history if str(p.version) == wanted), None)
+        if shown is None:
+            raise Http404
+    return history, shown
+
+
+def matrix(request):
+    history, shown = _policy_page(request, PolicyKind.ELIGIBILITY)
+    can_edit = services.can_edit_catalogue(request.user)
+    versions = {v.product.code: v for v in selectors.current_versions()}
+    if request.method == "POST":
+        _editor(request)
+        data = {"columns": list(rules.MATRIX_COLUMNS), "products": list(shown.data["products"]), "rows": {}}
+        for code in data["products"]:
+            data["rows"][code] = [1 if request.POST.get(f"{code}|{c}") else 0 for c in rules.MATRIX_COLUMNS]
+        for code in versions:  # products added to the catalogue after the matrix: a new row
+            if code not in data["rows"] and any(request.POST.get(f"{code}|{c}") for c in rules.MATRIX_COLUMNS):
+                data["products"].append(code)
+                data["rows"][code] = [1 if request.POST.get(f"{code}|{c}") else 0 for c in rules.MATRIX_COLUMNS]
+        return _save_policy(request, PolicyKind.ELIGIBILITY, data, "products:matrix")
+    codes = list(shown.data["products"]) + [c for c in versions if c not in shown.data["rows"]]
+    rows = [(code, versions.get(code),
+             list(zip(shown.data["columns"], shown.data["rows"].get(code, [0] * len(rules.MATRIX_COLUMNS)))))
+            for code in codes]
+    return render(request, "products/matrix.html", {
+        "history": history, "shown": shown, "columns": shown.data["columns"], "rows": rows,
+        "can_edit": can_edit and shown.status == "active",
+    })
+
+
+def advisor_levels(request):
+    history, shown = _policy_page(request, PolicyKind.ADVISOR_LEVELS)
+    if request.method == "POST":
+        _editor(request)
+        data = {"columns": list(rules.MATRIX_COLUMNS),
+                "grades": [request.POST.get(f"grade|{c}", "") for c in rules.MATRIX_COLUMNS]}
+        return _save_policy(request, PolicyKind.ADVISOR_LEVELS, data, "products:grades")
+    return render(request, "products/advisor_levels.html", {
+        "history": history, "shown": shown, "cells": list(zip(shown.data["columns"], shown.data["grades"])),
+        "grades": rules.GRADES, "can_edit": services.can_edit_catalogue(request.user) and shown.status == "active",
+    })
+
+
+def parameters(request):
+    history, shown = _policy_page(request, PolicyKind.PARAMETERS)
+    classes = list(HoldingClass.choices)
+    form = ParametersForm(request.POST or None, initial=ParametersForm.initial_from(shown.data),
+                          holding_classes=classes)
+    if request.method == "POST":
+        _editor(request)
+        if form.is_valid():
+            return _save_policy(request, PolicyKind.PARAMETERS, form.params(), "products:parameters", form=form)
+    return render(request, "products/parameters.html", {
+        "history": history, "shown": shown, "form": form,
+        "can_edit": services.can_edit_catalogue(request.user) and shown.status == "active",
+    })
+
+
+def _save_policy(request, kind, data, url, form=None):
+    note = (form.cleaned_data.get("note") if form else request.POST.get("note", "")) or ""
+    if not note.strip():
+        messages.error(request, _("Say what changes and why (note)."))
+        return redirect(url)
+    try:
+        policy = services.save_policy(user=request.user, kind=kind, data=data, note=note.strip())
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items():
+            messages.error(request, f"{field}: {' '.join(errors)}")
+        return redirect(url)
+    messages.success(request, _("Version %(v)d is now in force.") % {"v": policy.version})
+    return redirect(url)
+
+
+# -- bulk push -----------------------------------------------------------------
+
+PUSH_COLUMNS = ("customer_code", "name", "office_code", "advisor_code", "risk_level", "f_star", "f_subtype",
+                "f_assets")
+
+
+def push_list(request, code):
+    """The customers (in scope) a product may be pushed to: only suitable ones; exportable (audited)."""
+    _member(request)
+    ctx = selectors.match_context()
+    version = ctx.versions.get(code)
+    if version is None and not Product.objects.filter(code=code).exists():
+        raise Http404
+    frame = selectors.push_list(request.user, code, ctx)
+    fmt = _fmt(request)
+    if fmt:
+        rows = list(frame[list(PUSH_COLUMNS)].itertuples(index=False, name=None))
+        audit(request.user, "export", object_type="product_push", object_id=code, format=fmt, rows=len(rows))
+        headers = [_("Customer code"), _("Name"), _("Office"), _("Advisor"), _("Risk level"), _("Star"),
+                   _("Sub-type"), _("Total assets")]
+        return export_response(rows, headers, f"push-{code}", fmt)
+    page = Paginator(frame.to_dict("records"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "products/push_list.html", {
+        "code": code, "version": version, "page": page, "total": len(frame),
+    })
+
+
+# -- overrides -----------------------------------------------------------------
+
+def overrides(request):
+    scope = _member(request)
+    qs = scope.filter(SuitabilityOverride.objects.all(), "customer__").select_related(
+        "customer", "product", "created_by", "revoked_by")
+    if request.GET.get("all") != "1":
+        qs = qs.filter(revoked_at__isnull=True)
+    page = Paginator(qs.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "products/overrides.html", {"page": page, "can_override": services.can_override(
+        request.user), "show_all": request.GET.get("all") == "1"})
+
+
+def _scoped_customer(request, customer_code):
+    try:
+        return scope_for(request.user).customers().get(customer_code=customer_code)
+    except Customer.DoesNotExist:
+        raise Http404 from None
+
+
+@require_POST
+def override_create(request, customer_code):
+    _member(request)
+    customer = _scoped_customer(request, customer_code)
+    if not services.can_override(request.user):
+        raise PermissionDenied
+    codes = [(c, c) for c in Product.objects.values_list("code", flat=True)]
+    form = OverrideForm(request.POST, products=codes)
+    if form.is_valid():
+        try:
+            services.create_override(
+                user=request.user, customer=customer, product=Product.objects.get(code=form.cleaned_data["product"]),
+                waive_min_investment=form.cleaned_data["waive_min_investment"],
+                waive_tier_matrix=form.cleaned_data["waive_tier_matrix"], reason=form.cleaned_data["reason"],
+                expires_on=form.cleaned_data["expires_on"])
+            messages.success(request, _("Override saved. Rules 1–3 still apply."))
+        except ValidationError as exc:
+            for errors in exc.message_dict.values():
+                messages.error(request, " ".join(errors))
+    else:
+        for field, errors in form.errors.items():
+            messages.error(request, f"{form.fields[field].label if field in form.fields else ''}: {' '.join(errors)}")
+    return redirect("customers:detail", code=customer.customer_code)
+
+
+@require_POST
+def override_revoke(request, pk):
+    scope = _member(request)
+    override = get_object_or_404(scope.filter(SuitabilityOverride.objects.all(), "customer__"), pk=pk)
+    if not services.can_override(request.user):
+        raise PermissionDenied
+    services.revoke_override(user=request.user, override=override)
+    messages.success(request, _("Override revoked."))
+    return redirect(request.POST.get("next") or "products:overrides")
+
+
+# -- reports -------------------------------------------------------------------
+
+def staffing(request):
+    """Advisor grade fit and capacity per office and advisor (managers and compliance)."""
+    scope = _manager_or_compliance(request)
+    from customers.models import Role
+    from customers.selectors import active_capacity_policy
+
+    customers, advisors, load = selectors.staffing_inputs(scope)
+    policy = active_capacity_policy()
+    caps = {r: policy.cap_for(r) for r in (Role.WEALTH_ADVISOR, Role.INVESTMENT_ADVISOR,
+                                           Role.INSTITUTIONAL_ADVISOR)}
+    levels = selectors.active_policies()[PolicyKind.ADVISOR_LEVELS].data
+    people, offices, _below = batch.staffing(customers, advisors, load, caps,
+                                             dict(zip(levels["columns"], levels["grades"])))
+    role_labels = dict(Role.choices)
+    fmt = _fmt(request)
+    if fmt:
+        rows = [(r.office_code, r.staff_code, r.name, str(role_labels.get(r.role, r.role)), r.grade, r.load, r.cap,
+                 r.over_cap, r.needs_grade, r.below_grade) for r in people.itertuples()]
+        audit(request.user, "export", object_type="advisor_staffing", object_id=fmt, rows=len(rows))
+        headers = [_("Office"), _("Staff code"), _("Name"), _("Role"), _("Grade"), _("Customers"), _("Cap"),
+                   _("Over cap"), _("Customers calling for a grade"), _("Served below grade")]
+        return export_response(rows, headers, "advisor-staffing", fmt)
+    return render(request, "products/staffing.html", {
+        "people": people.to_dict("records"), "offices": offices.reset_index().to_dict("records"),
+        "role_labels": role_labels, "caps": caps, "query": request.GET.urlencode(),
+    })
+
+
+def reason_counts(request):
+    """Per product: customers in scope it matches and why the rest do not (set-based, one read)."""
+    scope = _manager_or_compliance(request)
+    ctx = selectors.match_context()
+    frame = selectors.facts_frame(scope.customers().filter(closed_on__isnull=True))
+    counts = batch.matched_counts(frame, ctx.catalogue, cutoff=ctx.cutoff,
+                                  overrides=selectors.overrides_frame(today=ctx.today))
+    rows = [(ctx.versions[code], [int(v) for v in counts.loc[code]]) for code in counts.index]
+    return render(request, "products/reason_counts.html", {
+        "rows": rows, "headers": [reason_label(c) for c in counts.columns], "customers": len(frame),
+    })
