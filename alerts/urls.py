@@ -1,4 +1,13 @@
-from django.urls import path  # noqa: F401 (pages are added here)
+from django.urls import path
+
+from . import views
 
 app_name = "alerts"
-urlpatterns = []
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("export.<str:fmt>", views.export, name="export"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/transition/", views.transition, name="transition"),
+    path("measures/", views.measures, name="measures"),
+    path("policy/", views.policy, name="policy"),
+]

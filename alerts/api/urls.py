@@ -1,2 +1,8 @@
 # Mounted at /api/alerts/.
-urlpatterns = []
+from rest_framework.routers import DefaultRouter
+
+from .views import AlertViewSet
+
+router = DefaultRouter()
+router.register("alerts", AlertViewSet, basename="alert")
+urlpatterns = router.urls

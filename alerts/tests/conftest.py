@@ -43,3 +43,21 @@ def act(customer, day, trades=0, transfer_out=0, pnl=0, transfer_in=0):
     return DailyActivity.objects.create(
         customer=customer, date=day, trade_count=trades, traded_amount=0, commission_income=0, product_income=0,
         transfer_in=money(transfer_in), transfer_out=money(transfer_out), pnl=money(pnl))
+
+
+@pytest.fixture
+def make_alert(db):
+    from django.utils import timezone
+
+    from alerts.models import Alert
+
+    def make(customer, rule="large_outflow", level="yellow", **kw):
+        kw.setdefault("opened_at", timezone.now())
+        kw.setdefault("due_at", timezone.now() + timedelta(days=1))
+        kw.setdefault("evidence", {"date": DAY.isoformat(), "transfer_out": 80_000.0, "previous_assets": 200_000.0,
+                                   "share": 0.4})
+        kw.setdefault("first_fired_on", DAY)
+        kw.setdefault("last_fired_on", kw["first_fired_on"])
+        return Alert.objects.create(customer=customer, rule=rule, level=level, owner=customer.advisor, **kw)
+
+    return make

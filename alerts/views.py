@@ -1,0 +1,186 @@
+"""Alert pages: the inbox, an alert with its evidence and history, quick actions, measures, thresholds.
+Every queryset comes from selectors, which apply the user's scope."""
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm.exports import export_response
+from crm.services import audit
+from customers.scope import scope_for
+
+from . import reports, selectors, services
+from .filters import AlertFilter
+from .forms import PolicyForm, TransitionForm
+from .models import Alert, Outcome, Status
+from .params import AlertParams
+
+EXPORT_LIMIT = 50_000
+
+
+def _member(request):
+    scope = scope_for(request.user)
+    if not scope.is_member:
+        raise PermissionDenied
+    return scope
+
+
+def _manager(request):
+    scope = _member(request)
+    if not (scope.can_assign or scope.is_branch_wide):
+        raise PermissionDenied
+    return scope
+
+
+def _filtered(request):
+    data = request.GET.copy()
+    data.setdefault("status", "active")  # the inbox opens on the work still to do
+    return AlertFilter(data, queryset=selectors.alert_list(request.user))
+
+
+def inbox(request):
+    scope = _member(request)
+    filterset = _filtered(request)
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "alerts/inbox.html", {
+        "filter": filterset, "page": page, "query": query.urlencode(), "now": timezone.now(),
+        "can_transition": services.can_transition(request.user), "scope": scope,
+    })
+
+
+def export(request, fmt):
+    _member(request)
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    rows = list(_filtered(request).qs.values_list(
+        "id", "customer__customer_code", "customer__office__code", "rule", "level", "status", "owner__staff_code",
+        "opened_at", "due_at", "acknowledged_at", "closed_at", "outcome", "funds_returned", "evidence",
+    )[:EXPORT_LIMIT])
+    rows = [(*r[:7], *[v.isoformat() if v else "" for v in r[7:11]], r[11], r[12], str(r[13])) for r in rows]
+    audit(request.user, "export", object_type="alerts", object_id=fmt, rows=len(rows), query=request.GET.urlencode())
+    headers = [_("Alert"), _("Customer code"), _("Office"), _("Rule"), _("Level"), _("Status"), _("Owner"),
+               _("Opened"), _("Due"), _("Acknowledged"), _("Closed"), _("Outcome"), _("Funds returned"),
+               _("Evidence")]
+    return export_response(rows, headers, "alerts", fmt)
+
+
+def _get(request, pk):
+    try:
+        return selectors.alert_detail(request.user, pk)
+    except Alert.DoesNotExist:
+        raise Http404 from None  # out of scope looks exactly like absent
+
+
+def detail(request, pk):
+    _member(request)
+    alert = _get(request, pk)
+    return render(request, "alerts/detail.html", {
+        "alert": alert, "history": selectors.history(alert), "form": TransitionForm(),
+        "overdue": selectors.is_overdue(alert), "next_statuses": services.TRANSITIONS[alert.status],
+        "can_transition": services.can_transition(request.user), "outcomes": Outcome.choices,
+        "channels": TransitionForm.base_fields["channel"].choices[1:],
+    })
+
+
+@require_POST
+def transition(request, pk):
+    _member(request)
+    form = TransitionForm(request.POST)
+    target = request.POST.get("next") or reverse("alerts:detail", args=[pk])
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("alerts:detail", args=[pk])
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{form.fields[field].label if field in form.fields else field}: "
+                                    f"{' '.join(errors)}")
+        return redirect(target)
+    data = form.cleaned_data
+    try:
+        services.transition(alert_id=pk, actor=request.user, to=data["to"], note=data["note"],
+                            outcome=data["outcome"], amount=data["amount"], channel=data["channel"],
+                            summary=data["summary"])
+    except services.AlertNotFound:
+        raise Http404 from None
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items():
+            label = form.fields[field].label if field in form.fields else field
+            messages.error(request, f"{label}: {' '.join(errors)}")
+        return redirect(target)
+    messages.success(request, _("Alert #%(id)s is now %(status)s.") % {"id": pk, "status": Status(data["to"]).label})
+    return redirect(target)
+
+
+EXPORTABLE = ("by_rule", "by_office", "by_advisor", "timing", "outcomes", "precision")
+
+
+def measures(request):
+    scope = _manager(request)
+    today = timezone.localdate()
+    date_to = selectors.as_date(request.GET.get("to"), today)
+    date_from = selectors.as_date(request.GET.get("from"), date_to - timedelta(days=180))
+    params = selectors.active_params()
+    result = reports.measures(selectors.visible_alerts(request.user), scope.customers(), date_from, date_to,
+                              params.precision_days)
+    tables = result["tables"]
+    name = request.GET.get("export")
+    if name:
+        if name not in EXPORTABLE or name not in tables or request.GET.get("format") not in ("csv", "xlsx"):
+            raise Http404
+        table = tables[name].reset_index()
+        audit(request.user, "export", object_type="alert_measures", object_id=name,
+              date_from=date_from.isoformat(), date_to=date_to.isoformat())
+        return export_response(table.itertuples(index=False), [str(c) for c in table.columns],
+                               f"alert-{name}-{date_from}-{date_to}", request.GET["format"])
+    by_rule = tables.get("by_rule")
+    chart = {"labels": [str(i) for i in by_rule.index] if by_rule is not None else [],
+             "series": {str(c): [int(v) for v in by_rule[c]] for c in by_rule.columns if c != "total"}
+             if by_rule is not None else {}}
+    outcomes = tables.get("outcomes")
+    chart["outcomes"] = {"labels": [str(i) for i in outcomes.index], "values": [int(v) for v in outcomes["count"]]} \
+        if outcomes is not None else {"labels": [], "values": []}
+    return render(request, "alerts/measures.html", {
+        "result": result, "date_from": date_from, "date_to": date_to, "chart": chart,
+        "tables": {n: _table(tables[n]) for n in EXPORTABLE if n in tables},
+        "query": request.GET.urlencode(), "precision_days": params.precision_days,
+        "can_edit_policy": scope.everything or scope.role == "branch_manager",
+    })
+
+
+def _table(frame):
+    return {"columns": [str(c) for c in frame.columns],
+            "rows": [(str(i), list(r)) for i, r in zip(frame.index, frame.itertuples(index=False))]}
+
+
+def policy(request):
+    scope = _manager(request)
+    can_edit = scope.everything or scope.role == "branch_manager"
+    active = selectors.active_policy()
+    form = PolicyForm(request.POST or None, initial_params=AlertParams.from_json(active.params))
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        if form.is_valid():
+            data = form.params_json()
+            if not form.errors:
+                try:
+                    created = services.create_policy_version(params=data, user=request.user,
+                                                             note=form.cleaned_data.get("note", ""))
+                except ValidationError as exc:
+                    for field, errors in exc.message_dict.items():
+                        form.add_error(field if field in form.fields else None, errors)
+                else:
+                    messages.success(request, _("Alert thresholds version %(v)s is now in force.") % {
+                        "v": created.version})
+                    return redirect("alerts:policy")
+    return render(request, "alerts/policy.html", {"form": form, "active": active,
+                                                  "versions": selectors.policy_versions(), "can_edit": can_edit})
