@@ -1,5 +1,7 @@
-"""This app's section of the 360° customer page (see crm/panels.py)."""
+"""This app's section of the 360° customer page (see crm/panels.py): latest answers, open follow-ups."""
+from . import selectors
 
 
 def customer_panel(request, customer, scope):
-    return None
+    responses, open_tasks = selectors.latest_answers(customer)
+    return {"template": "surveys/_customer_panel.html", "responses": responses, "open_tasks": open_tasks}

@@ -1,4 +1,18 @@
-from django.urls import path  # noqa: F401 (pages are added here)
+from django.urls import path
+
+from . import views
 
 app_name = "surveys"
-urlpatterns = []
+urlpatterns = [
+    path("", views.response_list, name="responses"),
+    path("responses/<int:pk>/", views.response_detail, name="response"),
+    path("file/<str:code>/", views.file_response, name="file"),
+    path("upload/", views.upload, name="upload"),
+    path("plans/", views.plans, name="plans"),
+    path("plans/<int:pk>/", views.plan_detail, name="plan"),
+    path("worklist/", views.worklist, name="worklist"),
+    path("worklist/<int:pk>/attempt/", views.attempt, name="attempt"),
+    path("tasks/", views.task_list, name="tasks"),
+    path("tasks/<int:pk>/", views.task_detail, name="task"),
+    path("reports/<str:code>/", views.report, name="report"),
+]

@@ -121,10 +121,11 @@ def _quota_elsewhere(lo, hi, day, snapshot, p):
 
 def survey_inputs(customer_ids):
     """Satisfaction, loyalty (referral willingness), planned investment and expected return, each in [0, 1]
-    or as a ratio, from the latest survey answers. Surveys are not filed yet in this release, so every
-    customer takes the policy's neutral values (named in the explanation)."""
-    return pd.DataFrame(index=pd.Index(customer_ids, name="customer_id"),
-                        columns=["satisfaction", "loyalty", "planned_ratio", "expected_return"], dtype=float)
+    or as a ratio, from each customer's latest survey answers (surveys.selectors.profile_inputs, set-based).
+    Customers without answers get NaN: the policy's neutral values (named in the explanation)."""
+    from surveys.selectors import profile_inputs
+
+    return profile_inputs(customer_ids)[["satisfaction", "loyalty", "planned_ratio", "expected_return"]]
 
 
 def open_warnings(customer_ids):

@@ -1,0 +1,601 @@
+"""Writes and domain rules for surveys: one validation for form, API and CSV; follow-ups; plans."""
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.models import AuditEvent
+from crm.services import audit
+from customers.models import Role, Staff
+from customers.scope import scope_for
+
+from . import selectors
+from .models import (Answer, Channel, FollowUpTask, Option, Outcome, PlanItem, Question, Questionnaire,
+                     SamplingPlan, SurveyResponse)
+
+MULTI_SEPARATOR = ";"
+CSV_BASE_COLUMNS = ("questionnaire", "customer_code", "channel", "outcome", "date", "interviewer",
+                    "service_person", "handling_minutes", "materials_complete", "review_minutes")
+COUNTER_FIELDS = ("handling_minutes", "materials_complete", "review_minutes")
+
+
+class SurveyInvalid(Exception):
+    """Every problem found, as [{"row": n|None, "field": name, "value": text, "message": text}]."""
+
+    def __init__(self, errors):
+        super().__init__(f"{len(errors)} errors")
+        self.errors = errors
+
+
+@dataclass
+class Context:
+    """Lookups shared by all rows of one filing (so a CSV of any length costs a constant number of queries)."""
+
+    scope: object
+    versions: dict
+    customers: dict = field(default_factory=dict)
+    staff: dict = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, scope, customer_codes=(), staff_codes=()):
+        customers = {c.customer_code: c for c in scope.customers().filter(customer_code__in=set(customer_codes))}
+        staff = {s.staff_code: s for s in Staff.objects.filter(staff_code__in=set(staff_codes))}
+        return cls(scope=scope, versions=selectors.active_versions(), customers=customers, staff=staff)
+
+
+def _err(errors, fld, value, message, row=None):
+    errors.append({"row": row, "field": fld, "value": "" if value is None else str(value), "message": str(message)})
+
+
+def _as_list(value):
+    if value is None or value == "":
+        return []
+    if isinstance(value, (list, tuple)):
+        return [v for v in value if v not in (None, "")]
+    return [value]
+
+
+def check(data, ctx, row=None):
+    """Validate one response given as plain data; returns (clean dict, errors). Writes nothing.
+
+    data: questionnaire, customer_code, channel, outcome, date (ISO, default today), interviewer,
+    service_person (staff codes), handling_minutes, materials_complete, review_minutes (counter),
+    answers {question code: option code | [codes] | text}, reasons {question code: text}.
+    """
+    errors = []
+    clean = {}
+    code = (data.get("questionnaire") or "").strip()
+    version = ctx.versions.get(code)
+    if version is None:
+        _err(errors, "questionnaire", code, _("Unknown questionnaire."), row)
+    clean["version"] = version
+    cc = (data.get("customer_code") or "").strip()
+    customer = ctx.customers.get(cc)
+    if customer is None:
+        _err(errors, "customer_code", cc, _("Unknown customer, or not one of yours."), row)
+    clean["customer"] = customer
+    channel = (data.get("channel") or "").strip()
+    if channel not in Channel.values:
+        _err(errors, "channel", channel, _("Unknown channel (phone, counter, ivr, chat, visit)."), row)
+    clean["channel"] = channel
+    outcome = (data.get("outcome") or "").strip()
+    if outcome not in Outcome.values:
+        _err(errors, "outcome", outcome, _("Unknown outcome (completed, hung_up, no_answer, refused)."), row)
+    clean["outcome"] = outcome
+    raw_day = data.get("date") or data.get("surveyed_on") or ""
+    if isinstance(raw_day, date):
+        day = raw_day
+    elif raw_day == "":
+        day = timezone.localdate()
+    else:
+        try:
+            day = date.fromisoformat(str(raw_day).strip())
+        except ValueError:
+            day = None
+            _err(errors, "date", raw_day, _("Not a date (YYYY-MM-DD)."), row)
+    if day and day > timezone.localdate():
+        _err(errors, "date", raw_day, _("The date is in the future."), row)
+    clean["surveyed_on"] = day
+    for name in ("interviewer", "service_person"):
+        value = data.get(name)
+        value = value.staff_code if isinstance(value, Staff) else (value or "").strip()
+        person = ctx.staff.get(value) if value else None
+        if value and person is None:
+            _err(errors, name, value, _("Unknown staff code."), row)
+        clean[name] = person
+    if clean["interviewer"] is None and not data.get("interviewer"):
+        clean["interviewer"] = ctx.scope.staff
+    if clean["service_person"] is None and not data.get("service_person") and customer is not None:
+        clean["service_person_id"] = customer.advisor_id
+    _check_counter(data, channel, clean, errors, row)
+    clean["answers"] = []
+    answers = data.get("answers") or {}
+    reasons = data.get("reasons") or {}
+    if outcome and outcome != Outcome.COMPLETED:
+        given = [k for k, v in answers.items() if _as_list(v)]
+        if given:
+            _err(errors, given[0], "", _("Answers were given for an attempt that was not completed."), row)
+    elif version is not None and outcome == Outcome.COMPLETED:
+        clean["answers"] = _check_answers(version, answers, reasons, errors, row)
+    return clean, errors
+
+
+def _check_counter(data, channel, clean, errors, row):
+    for name in COUNTER_FIELDS:
+        value = data.get(name)
+        if value in (None, ""):
+            clean[name] = None
+            if channel == Channel.COUNTER and name != "review_minutes":
+                _err(errors, name, "", _("Required for the counter evaluation device."), row)
+            continue
+        if channel != Channel.COUNTER:
+            _err(errors, name, value, _("Only the counter evaluation device records this measure."), row)
+            continue
+        if name == "materials_complete":
+            text = str(value).strip().lower()
+            if isinstance(value, bool):
+                clean[name] = value
+            elif text in ("yes", "true", "1", "y"):
+                clean[name] = True
+            elif text in ("no", "false", "0", "n"):
+                clean[name] = False
+            else:
+                _err(errors, name, value, _("Yes or no."), row)
+            continue
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            _err(errors, name, value, _("Not a number."), row)
+            continue
+        if number < 0 or number > 9999:
+            _err(errors, name, value, _("Minutes between 0 and 9999."), row)
+        else:
+            clean[name] = number
+
+
+def _check_answers(version, answers, reasons, errors, row):
+    """Answers of a completed response -> [(question, option|None, text)]."""
+    out = []
+    questions = {q.code: q for q in version.questions.all()}
+    for key in list(answers) + list(reasons):
+        if key not in questions:
+            _err(errors, key, answers.get(key, reasons.get(key)), _("No such question in this questionnaire."), row)
+    for code, question in questions.items():
+        value = answers.get(code)
+        reason = (reasons.get(code) or "").strip()
+        options = {o.code: o for o in question.options.all()}
+        if question.kind == Question.Kind.TEXT:
+            if isinstance(value, (list, tuple)):
+                _err(errors, code, value, _("This question takes free text."), row)
+                continue
+            text = (value or "").strip()
+            if not text and question.required:
+                _err(errors, code, "", _("This question must be answered."), row)
+            if text:
+                out.append((question, None, text))
+            continue
+        chosen = [str(v).strip().upper() for v in _as_list(value)]
+        if not chosen:
+            if question.required:
+                _err(errors, code, "", _("This question must be answered."), row)
+            if reason:
+                _err(errors, code, reason, _("A reason was given but no option was chosen."), row)
+            continue
+        if question.kind == Question.Kind.SINGLE and len(chosen) > 1:
+            _err(errors, code, MULTI_SEPARATOR.join(chosen), _("Single choice: give exactly one option."), row)
+            continue
+        if len(set(chosen)) != len(chosen):
+            _err(errors, code, MULTI_SEPARATOR.join(chosen), _("The same option was given twice."), row)
+            continue
+        unknown = [c for c in chosen if c not in options]
+        if unknown:
+            _err(errors, code, MULTI_SEPARATOR.join(unknown),
+                 _("Unknown option; valid: %(codes)s.") % {"codes": ", ".join(options)}, row)
+            continue
+        reason_options = [options[c] for c in chosen if options[c].allows_reason]
+        if reason and not reason_options:
+            _err(errors, code, reason, _("None of the chosen options takes a reason."), row)
+            continue
+        for c in chosen:
+            option = options[c]
+            text = reason if (reason_options and option is reason_options[0]) else ""
+            out.append((question, option, text))
+    return out
+
+
+# --- filing -------------------------------------------------------------------------------------------
+
+def _require_filing(scope):
+    if not selectors.can_file(scope):
+        raise PermissionDenied(_("Only operations staff and managers file survey results."))
+
+
+def file_response(*, actor, data, source="form", plan_item=None):
+    """Validate and write one response (with follow-up tasks); raise SurveyInvalid with every error."""
+    scope = scope_for(actor)
+    _require_filing(scope)
+    codes = [data.get(k) for k in ("interviewer", "service_person") if isinstance(data.get(k), str)]
+    ctx = Context.build(scope, [data.get("customer_code") or ""], codes)
+    clean, errors = check(data, ctx)
+    if errors:
+        raise SurveyInvalid(errors)
+    with transaction.atomic():
+        responses = _write([clean], actor, source, plan_items=[plan_item])
+        audit(actor, "survey.file", responses[0], source=source)
+    return responses[0]
+
+
+def file_csv(*, actor, raw, filename=""):
+    """All-or-nothing CSV batch (call-centre export). Returns the responses; raises SurveyInvalid listing
+    every error by row and field (row = line number in the file, the header being line 1)."""
+    scope = scope_for(actor)
+    _require_filing(scope)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise SurveyInvalid([{"row": None, "field": "", "value": "", "message": _("The file is not UTF-8 text.")}])
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in ("questionnaire", "customer_code", "channel", "outcome") if c not in header]
+    if missing:
+        raise SurveyInvalid([{"row": 1, "field": c, "value": "", "message": _("Missing column.")} for c in missing])
+    rows = [{(k or "").strip(): (v or "").strip() for k, v in r.items() if k is not None} for r in reader]
+    if not rows:
+        raise SurveyInvalid([{"row": None, "field": "", "value": "", "message": _("The file has no rows.")}])
+    ctx = Context.build(scope, [r.get("customer_code", "") for r in rows],
+                        [r.get(k, "") for r in rows for k in ("interviewer", "service_person")])
+    cleans, errors = [], []
+    for line, r in enumerate(rows, start=2):
+        data = {k: r.get(k, "") for k in CSV_BASE_COLUMNS}
+        answers, reasons = {}, {}
+        for key, value in r.items():
+            if key in CSV_BASE_COLUMNS or not value:
+                continue
+            if key.endswith("_reason"):
+                reasons[key[:-7]] = value
+            else:
+                version = ctx.versions.get(r.get("questionnaire", ""))
+                question = next((q for q in version.questions.all() if q.code == key), None) if version else None
+                if question is not None and question.kind == Question.Kind.TEXT:
+                    answers[key] = value
+                else:
+                    answers[key] = [v.strip() for v in value.split(MULTI_SEPARATOR) if v.strip()]
+        data["answers"], data["reasons"] = answers, reasons
+        clean, row_errors = check(data, ctx, row=line)
+        cleans.append(clean)
+        errors.extend(row_errors)
+    if errors:
+        raise SurveyInvalid(errors)
+    with transaction.atomic():
+        responses = _write(cleans, actor, "csv")
+        audit(actor, "survey.upload", object_type="surveys.surveyresponse", object_id=filename or "csv",
+              rows=len(responses))
+    return responses
+
+
+def _write(cleans, actor, source, plan_items=None, follow_up=True):
+    """Bulk write responses and answers, update plan items, open and resolve follow-up tasks."""
+    plan_items = plan_items or [None] * len(cleans)
+    responses = [SurveyResponse(
+        version=c["version"], customer=c["customer"], channel=c["channel"], outcome=c["outcome"],
+        interviewer=c["interviewer"],
+        service_person_id=(c["service_person"].pk if c.get("service_person") else c.get("service_person_id")),
+        surveyed_on=c["surveyed_on"], handling_minutes=c.get("handling_minutes"),
+        materials_complete=c.get("materials_complete"), review_minutes=c.get("review_minutes"),
+        plan_item=item, source=source, filed_by=actor if getattr(actor, "is_authenticated", False) else None,
+    ) for c, item in zip(cleans, plan_items)]
+    SurveyResponse.objects.bulk_create(responses)
+    if any(r.pk is None for r in responses):  # backends without RETURNING ids
+        raise RuntimeError("bulk_create did not return ids")
+    Answer.objects.bulk_create([Answer(response=r, question=q, option=o, text=t)
+                                for r, c in zip(responses, cleans) for q, o, t in c["answers"]])
+    _record_attempts(responses)
+    if follow_up:
+        _follow_up(responses, cleans)
+    return responses
+
+
+def _record_attempts(responses):
+    """Plan items of the month: the latest outcome and the number of attempts (set-based)."""
+    from django.db.models import F
+
+    by_item = {}
+    for r in responses:
+        if r.plan_item_id:
+            by_item[r.plan_item_id] = r.outcome
+    for outcome in set(by_item.values()):
+        ids = [i for i, o in by_item.items() if o == outcome]
+        PlanItem.objects.filter(pk__in=ids).update(outcome=outcome, attempts=F("attempts") + 1)
+
+
+# --- follow-up loop ---------------------------------------------------------------------------------------
+
+def add_working_days(start, days, holidays=()):
+    """The date `days` working days after `start` (weekends and the policy's holidays skipped)."""
+    holidays = {date.fromisoformat(h) if isinstance(h, str) else h for h in holidays}
+    day = start
+    left = int(days)
+    while left > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5 and day not in holidays:
+            left -= 1
+    return day
+
+
+def _compliance_owner():
+    return Staff.objects.filter(role=Role.COMPLIANCE, is_active=True).order_by("staff_code").first()
+
+
+def _follow_up(responses, cleans):
+    """Open a task for every flagged answer; resolve re-surveys of open dissatisfaction tasks."""
+    completed = [(r, c) for r, c in zip(responses, cleans) if r.outcome == Outcome.COMPLETED]
+    if not completed:
+        return []
+    policy = selectors.policy_params()["follow_up"]
+    customer_ids = {r.customer_id for r, _c in completed}
+    open_dissatisfied = {}
+    for task in FollowUpTask.objects.filter(customer_id__in=customer_ids, kind=Option.FollowUp.DISSATISFIED,
+                                            status__in=[FollowUpTask.State.OPEN, FollowUpTask.State.RESURVEY]
+                                            ).select_related("question__version__questionnaire"):
+        key = (task.customer_id, task.question.version.questionnaire_id, task.question.code)
+        open_dissatisfied.setdefault(key, []).append(task)
+    compliance_owner = None
+    new_tasks = []
+    now = timezone.now()
+    for response, clean in completed:
+        version = clean["version"]
+        customer = clean["customer"]
+        for question, option, text in clean["answers"]:
+            key = (customer.pk, version.questionnaire_id, question.code)
+            if option is None:
+                continue
+            pending = open_dissatisfied.pop(key, [])
+            for task in pending:  # a re-survey of the same question
+                task.resurvey = response
+                if option.follow_up == Option.FollowUp.DISSATISFIED:
+                    task.status = FollowUpTask.State.OPEN
+                    task.due_on = add_working_days(response.surveyed_on, policy["due_working_days"]["dissatisfied"],
+                                                   policy.get("holidays", ()))
+                    task.note = (task.note + "\n" if task.note else "") + _("Re-survey still not satisfied.")
+                else:
+                    task.status = FollowUpTask.State.CLOSED
+                    task.closed_at = now
+                    task.note = (task.note + "\n" if task.note else "") + _("Re-survey satisfied.")
+                task.save(update_fields=["resurvey", "status", "due_on", "note", "closed_at"])
+            if not option.follow_up or (pending and option.follow_up == Option.FollowUp.DISSATISFIED):
+                continue
+            kind = option.follow_up
+            if kind == Option.FollowUp.COMPLIANCE:
+                compliance_owner = compliance_owner or _compliance_owner()
+                owner = compliance_owner
+            elif option.follow_up_category == "stock_advice" and customer.investment_advisor_id:
+                owner = customer.investment_advisor
+            else:
+                owner = customer.advisor
+            new_tasks.append(FollowUpTask(
+                response=response, customer=customer, question=question, option=option, kind=kind,
+                category=option.follow_up_category or FollowUpTask.Category.OTHER,
+                priority=int(policy["priority"][kind]), owner=owner, detail=text,
+                opened_on=response.surveyed_on,
+                due_on=add_working_days(response.surveyed_on, policy["due_working_days"][kind],
+                                        policy.get("holidays", ())),
+            ))
+    FollowUpTask.objects.bulk_create(new_tasks)
+    return new_tasks
+
+
+def _task_in_scope(actor, task_id):
+    try:
+        return selectors.tasks_for(actor).select_for_update(of=("self",)).get(pk=task_id)
+    except FollowUpTask.DoesNotExist:
+        raise PermissionDenied from None
+
+
+@transaction.atomic
+def close_task(*, actor, task_id, note):
+    """The owner (or a manager) closes with a note. Dissatisfaction waits for a re-survey."""
+    task = _task_in_scope(actor, task_id)
+    scope = scope_for(actor)
+    if not note or not note.strip():
+        raise SurveyInvalid([{"row": None, "field": "note", "value": "", "message": _("A note is required.")}])
+    if not task.is_open:
+        raise SurveyInvalid([{"row": None, "field": "", "value": "", "message": _("The task is already closed.")}])
+    if not (selectors.is_manager(scope) or (task.owner_id and scope.staff and task.owner_id == scope.staff.pk)):
+        raise PermissionDenied(_("Only the task's owner or a manager closes it."))
+    before = task.status
+    task.note = (task.note + "\n" if task.note else "") + note.strip()
+    if task.kind == Option.FollowUp.DISSATISFIED:
+        task.status = FollowUpTask.State.RESURVEY
+    else:
+        task.status = FollowUpTask.State.CLOSED
+        task.closed_at = timezone.now()
+        task.closed_by = actor
+    task.save(update_fields=["note", "status", "closed_at", "closed_by"])
+    audit(actor, "survey.task.close", task, before=before, after=task.status)
+    return task
+
+
+@transaction.atomic
+def manager_close_task(*, actor, task_id, reason):
+    scope = scope_for(actor)
+    if not selectors.is_manager(scope):
+        raise PermissionDenied(_("Only a manager closes a task with a reason."))
+    task = _task_in_scope(actor, task_id)
+    if not reason or not reason.strip():
+        raise SurveyInvalid([{"row": None, "field": "reason", "value": "", "message": _("A reason is required.")}])
+    if not task.is_open:
+        raise SurveyInvalid([{"row": None, "field": "", "value": "", "message": _("The task is already closed.")}])
+    before = task.status
+    task.status = FollowUpTask.State.CLOSED_BY_MANAGER
+    task.close_reason = reason.strip()[:200]
+    task.closed_at = timezone.now()
+    task.closed_by = actor
+    task.save(update_fields=["status", "close_reason", "closed_at", "closed_by"])
+    audit(actor, "survey.task.manager_close", task, before=before, reason=task.close_reason)
+    return task
+
+
+def escalate_overdue(today=None):
+    """Open tasks past their due date go to their customer's office manager (set-based; once per task)."""
+    today = today or timezone.localdate()
+    overdue = FollowUpTask.objects.filter(status__in=[FollowUpTask.State.OPEN, FollowUpTask.State.RESURVEY],
+                                          due_on__lt=today, escalated_at__isnull=True)
+    managers = {}
+    for office_id, staff_id in (Staff.objects.filter(role=Role.OFFICE_MANAGER, is_active=True)
+                                .order_by("-staff_code").values_list("office_id", "pk")):
+        managers[office_id] = staff_id  # the lowest staff code wins
+    rows = list(overdue.values_list("pk", "customer__office_id"))
+    now = timezone.now()
+    escalated = 0
+    with transaction.atomic():
+        by_office = {}
+        for pk, office_id in rows:
+            by_office.setdefault(office_id, []).append(pk)
+        for office_id, ids in by_office.items():
+            escalated += FollowUpTask.objects.filter(pk__in=ids, escalated_at__isnull=True).update(
+                escalated_to_id=managers.get(office_id), escalated_at=now)
+        AuditEvent.objects.bulk_create([
+            AuditEvent(actor=None, action="survey.task.escalate", object_type="surveys.followuptask",
+                       object_id=str(pk), detail={"to": managers.get(office_id), "day": today.isoformat()})
+            for pk, office_id in rows])
+    return escalated
+
+
+# --- sampling plans ---------------------------------------------------------------------------------------
+
+def _plan_in_scope(actor, plan_id, lock=True):
+    scope = scope_for(actor)
+    if not selectors.can_plan(scope):
+        raise PermissionDenied
+    qs = selectors.plans_for(actor)
+    try:
+        return (qs.select_for_update(of=("self",)) if lock else qs).get(pk=plan_id)
+    except SamplingPlan.DoesNotExist:
+        raise PermissionDenied from None
+
+
+def _draft(plan):
+    if plan.status != SamplingPlan.State.DRAFT:
+        raise SurveyInvalid([{"row": None, "field": "", "value": "",
+                              "message": _("The plan is released; it can no longer be edited.")}])
+
+
+@transaction.atomic
+def remove_plan_item(*, actor, plan_id, item_id):
+    plan = _plan_in_scope(actor, plan_id)
+    _draft(plan)
+    deleted, _n = selectors.plan_items(plan, actor).filter(pk=item_id).delete()
+    audit(actor, "survey.plan.remove", plan, item=item_id)
+    return deleted
+
+
+@transaction.atomic
+def add_plan_item(*, actor, plan_id, customer_code, questionnaire_code):
+    plan = _plan_in_scope(actor, plan_id)
+    _draft(plan)
+    errors = []
+    customer = scope_for(actor).customers().filter(customer_code=customer_code.strip(), office=plan.office).first()
+    if customer is None:
+        _err(errors, "customer_code", customer_code, _("Unknown customer, or not in this plan's office."))
+    questionnaire = Questionnaire.objects.filter(code=questionnaire_code).first()
+    if questionnaire is None:
+        _err(errors, "questionnaire", questionnaire_code, _("Unknown questionnaire."))
+    if customer and plan.items.filter(customer=customer).exists():
+        _err(errors, "customer_code", customer_code, _("Already in the plan."))
+    if errors:
+        raise SurveyInvalid(errors)
+    tier = getattr(customer, "tier", None) if hasattr(customer, "tier") else None
+    item = PlanItem.objects.create(plan=plan, customer=customer, questionnaire=questionnaire,
+                                   reason=PlanItem.Reason.MANUAL, sampled_for=customer.advisor,
+                                   star=getattr(tier, "star", ""), stage=getattr(tier, "lifecycle_stage", ""))
+    audit(actor, "survey.plan.add", plan, customer=customer.customer_code)
+    return item
+
+
+@transaction.atomic
+def change_item_questionnaire(*, actor, plan_id, item_id, questionnaire_code):
+    plan = _plan_in_scope(actor, plan_id)
+    _draft(plan)
+    questionnaire = Questionnaire.objects.filter(code=questionnaire_code).first()
+    if questionnaire is None:
+        raise SurveyInvalid([{"row": None, "field": "questionnaire", "value": questionnaire_code,
+                              "message": _("Unknown questionnaire.")}])
+    n = selectors.plan_items(plan, actor).filter(pk=item_id).update(questionnaire=questionnaire)
+    audit(actor, "survey.plan.questionnaire", plan, item=item_id, questionnaire=questionnaire_code)
+    return n
+
+
+@transaction.atomic
+def release_plan(*, actor, plan_id):
+    plan = _plan_in_scope(actor, plan_id)
+    _draft(plan)
+    plan.status = SamplingPlan.State.RELEASED
+    plan.released_by = actor
+    plan.released_at = timezone.now()
+    plan.save(update_fields=["status", "released_by", "released_at"])
+    audit(actor, "survey.plan.release", plan, items=plan.items.count())
+    return plan
+
+
+def record_attempt(*, actor, item_id, outcome):
+    """An unsuccessful attempt from the worklist (hung up, no answer, refused): a response without answers."""
+    if outcome not in (Outcome.HUNG_UP, Outcome.NO_ANSWER, Outcome.REFUSED):
+        raise SurveyInvalid([{"row": None, "field": "outcome", "value": outcome, "message": _("Unknown outcome.")}])
+    item = selectors.worklist(actor).filter(pk=item_id).first()
+    if item is None:
+        raise PermissionDenied
+    data = {"questionnaire": item.questionnaire.code, "customer_code": item.customer.customer_code,
+            "channel": Channel.PHONE, "outcome": outcome}
+    return file_response(actor=actor, data=data, source="worklist", plan_item=item)
+
+
+def generate_plans(*, month, actor=None, seed=None, office_ids=None):
+    """Generate (or regenerate, while draft) the month's plans; see batch.generate_plans."""
+    from .batch import generate_plans as run
+
+    return run(month=month, actor=actor, seed=seed, office_ids=office_ids)
+
+
+def seed_campaign(*, customers, campaign, interviewer=None):
+    """The study's 2020 S2020 campaign (surveys/data/s2020_campaign.json): one completed phone response per
+    customer, answers dealt out in option order so the counts equal table 3-1. Replaces an earlier seed.
+    Historical: no follow-up tasks are opened (they would all be years overdue)."""
+    n = int(campaign["respondents"])
+    if len(customers) < n:
+        raise ValueError(f"{n} customers needed, {len(customers)} given")
+    customers = list(customers)[:n]
+    per_question = {}
+    for question, counts in campaign["counts"].items():
+        codes = [code for code, k in counts.items() for _i in range(int(k))]
+        if len(codes) != n:
+            raise ValueError(f"{question}: {len(codes)} answers for {n} respondents")
+        per_question[question] = codes
+    scope = _SeedScope(customers)
+    ctx = Context(scope=scope, versions=selectors.active_versions(),
+                  customers={c.customer_code: c for c in customers})
+    cleans, errors = [], []
+    for i, customer in enumerate(customers):
+        data = {"questionnaire": "S2020", "customer_code": customer.customer_code, "channel": Channel.PHONE,
+                "outcome": Outcome.COMPLETED, "date": campaign["date"],
+                "answers": {q: codes[i] for q, codes in per_question.items()}}
+        clean, row_errors = check(data, ctx, row=i + 1)
+        clean["interviewer"] = interviewer
+        cleans.append(clean)
+        errors.extend(row_errors)
+    if errors:
+        raise SurveyInvalid(errors)
+    with transaction.atomic():
+        SurveyResponse.objects.filter(source="seed").delete()
+        return _write(cleans, None, "seed", follow_up=False)
+
+
+@dataclass(frozen=True)
+class _SeedScope:
+    customers_list: list
+    staff = None

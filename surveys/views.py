@@ -1,0 +1,272 @@
+"""Survey pages. Querysets come from selectors (scoped); writes go through services."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm.exports import export_response
+from crm.services import audit
+from customers.scope import scope_for
+
+from . import selectors, services
+from .filters import ResponseFilter
+from .forms import AddItemForm, CloseTaskForm, FilingForm, GeneratePlanForm, ManagerCloseForm, UploadForm
+from .models import FollowUpTask, PlanItem, Questionnaire, QuestionnaireVersion, SurveyResponse
+
+EXPORT_LIMIT = 50_000
+
+
+def _member(request):
+    scope = scope_for(request.user)
+    if not scope.is_member:
+        raise PermissionDenied
+    return scope
+
+
+def _filer(request):
+    scope = _member(request)
+    if not selectors.can_file(scope):
+        raise PermissionDenied
+    return scope
+
+
+def _planner(request):
+    scope = _member(request)
+    if not selectors.can_plan(scope):
+        raise PermissionDenied
+    return scope
+
+
+def _query(request, drop=("page", "export", "format")):
+    query = request.GET.copy()
+    for key in drop:
+        query.pop(key, None)
+    return query.urlencode()
+
+
+def response_list(request):
+    scope = _member(request)
+    filterset = ResponseFilter(request.GET, queryset=selectors.responses_for(request.user))
+    qs = filterset.qs
+    if request.GET.get("export") == "responses" and request.GET.get("format") in ("csv", "xlsx"):
+        rows = list(qs.values_list("pk", "version__questionnaire__code", "customer__customer_code",
+                                   "customer__office__code", "channel", "outcome", "surveyed_on",
+                                   "interviewer__staff_code", "service_person__staff_code")[:EXPORT_LIMIT])
+        audit(request.user, "export", object_type="surveys.responses", object_id=request.GET["format"],
+              rows=len(rows), query=request.GET.urlencode())
+        headers = [_("ID"), _("Questionnaire"), _("Customer code"), _("Office"), _("Channel"), _("Outcome"),
+                   _("Date"), _("Interviewer"), _("Evaluated service person")]
+        return export_response(rows, headers, "survey_responses", request.GET["format"])
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "surveys/responses.html", {
+        "filter": filterset, "page": page, "query": _query(request), "can_file": selectors.can_file(scope),
+        "questionnaires": selectors.questionnaires()})
+
+
+def response_detail(request, pk):
+    _member(request)
+    try:
+        response = selectors.response_detail(request.user, pk)
+    except SurveyResponse.DoesNotExist:  # out of scope looks exactly like absent
+        raise Http404 from None
+    return render(request, "surveys/response.html", {"response": response,
+                                                      "tasks": response.tasks.select_related("owner")})
+
+
+def file_response(request, code):
+    scope = _filer(request)
+    try:
+        version = selectors.active_version(code)
+    except QuestionnaireVersion.DoesNotExist:
+        raise Http404 from None
+    item = None
+    if request.GET.get("item") or request.POST.get("item"):
+        item = selectors.worklist(request.user).filter(pk=request.GET.get("item") or request.POST.get("item")).first()
+    staff = scope.staff_queryset().filter(is_active=True).order_by("staff_code")
+    initial = {"customer_code": request.GET.get("customer", item.customer.customer_code if item else ""),
+               "interviewer": scope.staff.staff_code if scope.staff else "", "date": timezone.localdate()}
+    form = FilingForm(request.POST or None, version=version, staff=staff, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            response = services.file_response(actor=request.user, data=form.to_data(), source="form", plan_item=item)
+        except services.SurveyInvalid as exc:
+            for e in exc.errors:
+                form.add_error(form.field_for(e["field"]), e["message"])
+        else:
+            messages.success(request, _("Survey response #%(id)s filed.") % {"id": response.pk})
+            if item:
+                return redirect("surveys:worklist")
+            return redirect(f"{request.path}?customer=")
+    return render(request, "surveys/file.html", {"form": form, "version": version, "item": item,
+                                                 "questionnaires": selectors.questionnaires()})
+
+
+def upload(request):
+    _filer(request)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    errors, filed = None, None
+    if request.method == "POST" and form.is_valid():
+        uploaded = form.cleaned_data["file"]
+        try:
+            filed = services.file_csv(actor=request.user, raw=uploaded.read(), filename=uploaded.name)
+        except services.SurveyInvalid as exc:
+            errors = exc.errors
+        else:
+            messages.success(request, _("%(n)d responses filed.") % {"n": len(filed)})
+            return redirect("surveys:upload")
+    return render(request, "surveys/upload.html", {"form": form, "errors": errors,
+                                                   "columns": services.CSV_BASE_COLUMNS})
+
+
+# --- plans and worklist -----------------------------------------------------------------------------
+
+def plans(request):
+    scope = _planner(request)
+    form = GeneratePlanForm(request.POST or None, initial={"month": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        office_ids = None if scope.is_branch_wide else [scope.office_id]
+        written = services.generate_plans(month=form.cleaned_data["month"], actor=request.user,
+                                          office_ids=office_ids)
+        messages.success(request, _("Plans generated: %(n)d customers.") % {"n": sum(written.values())})
+        return redirect("surveys:plans")
+    return render(request, "surveys/plans.html", {"plans": selectors.plans_for(request.user)[:48], "form": form})
+
+
+def plan_detail(request, pk):
+    _planner(request)
+    plan = selectors.plans_for(request.user).filter(pk=pk).first()
+    if plan is None:
+        raise Http404
+    items = selectors.plan_items(plan, request.user)
+    add_form = AddItemForm(request.POST or None)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "release":
+                services.release_plan(actor=request.user, plan_id=plan.pk)
+                messages.success(request, _("Plan released."))
+            elif action == "remove":
+                services.remove_plan_item(actor=request.user, plan_id=plan.pk, item_id=request.POST.get("item"))
+            elif action == "questionnaire":
+                services.change_item_questionnaire(actor=request.user, plan_id=plan.pk,
+                                                   item_id=request.POST.get("item"),
+                                                   questionnaire_code=request.POST.get("questionnaire", ""))
+            elif action == "add" and add_form.is_valid():
+                services.add_plan_item(actor=request.user, plan_id=plan.pk,
+                                       customer_code=add_form.cleaned_data["customer_code"],
+                                       questionnaire_code=add_form.cleaned_data["questionnaire"])
+            return redirect("surveys:plan", pk=plan.pk)
+        except services.SurveyInvalid as exc:
+            for e in exc.errors:
+                messages.error(request, e["message"])
+    if request.GET.get("export") == "plan" and request.GET.get("format") in ("csv", "xlsx"):
+        rows = list(items.values_list("customer__customer_code", "customer__name", "questionnaire__code", "reason",
+                                      "sampled_for__staff_code", "star", "stage", "outcome"))
+        audit(request.user, "export", plan, rows=len(rows))
+        headers = [_("Customer code"), _("Name"), _("Questionnaire"), _("Reason"), _("Advisor"), _("Star"),
+                   _("Stage"), _("Outcome")]
+        return export_response(rows, headers, f"plan_{plan.month:%Y%m}_{plan.office.code}", request.GET["format"])
+    page = Paginator(items, 100).get_page(request.GET.get("page"))
+    return render(request, "surveys/plan.html", {
+        "plan": plan, "page": page, "add_form": add_form, "codes": ("S2020", "P", "N", "E", "W"),
+        "reasons": PlanItem.Reason})
+
+
+def worklist(request):
+    _filer(request)
+    items = selectors.worklist(request.user)
+    page = Paginator(items, 50).get_page(request.GET.get("page"))
+    return render(request, "surveys/worklist.html", {"page": page})
+
+
+@require_POST
+def attempt(request, pk):
+    _filer(request)
+    try:
+        services.record_attempt(actor=request.user, item_id=pk, outcome=request.POST.get("outcome", ""))
+    except services.SurveyInvalid as exc:
+        messages.error(request, "; ".join(e["message"] for e in exc.errors))
+    return redirect("surveys:worklist")
+
+
+# --- follow-up tasks --------------------------------------------------------------------------------
+
+def task_list(request):
+    scope = _member(request)
+    tasks = selectors.tasks_for(request.user)
+    state = request.GET.get("status", "open")
+    if state == "open":
+        tasks = tasks.filter(status__in=["open", "resurvey"])
+    elif state in FollowUpTask.State.values:
+        tasks = tasks.filter(status=state)
+    if request.GET.get("mine") and scope.staff:
+        tasks = tasks.filter(owner=scope.staff)
+    page = Paginator(tasks, 50).get_page(request.GET.get("page"))
+    return render(request, "surveys/tasks.html", {"page": page, "state": state, "today": timezone.localdate(),
+                                                  "states": FollowUpTask.State.choices})
+
+
+def task_detail(request, pk):
+    scope = _member(request)
+    task = selectors.tasks_for(request.user).filter(pk=pk).first()
+    if task is None:
+        raise Http404
+    close_form = CloseTaskForm(request.POST or None, prefix="close")
+    manager_form = ManagerCloseForm(request.POST or None, prefix="mgr")
+    if request.method == "POST":
+        try:
+            if "close-note" in request.POST and close_form.is_valid():
+                services.close_task(actor=request.user, task_id=task.pk, note=close_form.cleaned_data["note"])
+                return redirect("surveys:task", pk=task.pk)
+            if "mgr-reason" in request.POST and manager_form.is_valid():
+                services.manager_close_task(actor=request.user, task_id=task.pk,
+                                            reason=manager_form.cleaned_data["reason"])
+                return redirect("surveys:task", pk=task.pk)
+        except services.SurveyInvalid as exc:
+            for e in exc.errors:
+                messages.error(request, e["message"])
+    return render(request, "surveys/task.html", {
+        "task": task, "close_form": close_form, "manager_form": manager_form,
+        "is_manager": selectors.is_manager(scope), "today": timezone.localdate()})
+
+
+# --- reports ----------------------------------------------------------------------------------------
+
+def report(request, code):
+    _member(request)
+    questionnaire = Questionnaire.objects.filter(code=code).first()
+    if questionnaire is None:
+        raise Http404
+    filterset = ResponseFilter(request.GET, queryset=selectors.responses_for(request.user))
+    responses = filterset.qs
+    version, table = selectors.option_table(responses, code)
+    rate = selectors.response_rate(responses, code)
+    of_code = responses.filter(version__questionnaire__code=code)
+    by = "person" if request.GET.get("by") == "person" else "office"
+    months, index_rows = selectors.satisfaction_index(of_code, by)
+    sla = selectors.sla_figures(selectors.tasks_for(request.user).filter(response__in=of_code.values("pk")))
+    export = request.GET.get("export")
+    fmt = request.GET.get("format")
+    if export and fmt in ("csv", "xlsx"):
+        audit(request.user, "export", object_type="surveys.report", object_id=f"{code}:{export}", fmt=fmt,
+              query=request.GET.urlencode())
+        if export == "index":
+            return export_response([[label, *values] for label, values in index_rows], [_("Group"), *months],
+                                   f"satisfaction_{code}", fmt)
+        if export == "sla":
+            return export_response(sla["by_category"] + sla["by_owner"],
+                                   [_("Category / owner"), _("Open"), _("Overdue"), _("Total")], f"sla_{code}", fmt)
+        rows = [[q["code"], q["text"], o["code"], o["label"], o["count"], o["percent"]]
+                for q in table for o in q["options"]]
+        return export_response(rows, [_("Question"), _("Text"), _("Option"), _("Label"), _("Count"), _("Percent")],
+                               f"survey_{code}", fmt)
+    chart = {"labels": months, "datasets": [{"label": label, "data": values} for label, values in index_rows[:12]]}
+    return render(request, "surveys/report.html", {
+        "questionnaire": questionnaire, "version": version, "table": table, "rate": rate, "filter": filterset,
+        "months": months, "index_rows": index_rows, "by": by, "sla": sla, "chart": chart,
+        "query": _query(request), "questionnaires": selectors.questionnaires()})
