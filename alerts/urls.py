@@ -10,4 +10,5 @@ urlpatterns = [
     path("<int:pk>/transition/", views.transition, name="transition"),
     path("measures/", views.measures, name="measures"),
     path("policy/", views.policy, name="policy"),
+    path("run/", views.run_now, name="run"),
 ]

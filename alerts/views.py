@@ -184,3 +184,22 @@ def policy(request):
                     return redirect("alerts:policy")
     return render(request, "alerts/policy.html", {"form": form, "active": active,
                                                   "versions": selectors.policy_versions(), "can_edit": can_edit})
+
+
+@require_POST
+def run_now(request):
+    """Branch managers: run the scan now on a worker (the queue being down is reported, not an error page)."""
+    from kombu.exceptions import OperationalError as BrokerError
+
+    from . import tasks
+
+    scope = _manager(request)
+    if not (scope.everything or scope.role == "branch_manager"):
+        raise PermissionDenied
+    try:
+        tasks.scan_alerts.apply_async(retry=False)
+    except BrokerError:
+        messages.warning(request, _("The job queue is unreachable; the scan will run tonight as scheduled."))
+    else:
+        messages.success(request, _("The alert scan has been queued; see Job runs for its progress."))
+    return redirect("alerts:measures")

@@ -4,6 +4,12 @@ from customers.models import Interaction
 
 from ..models import Alert, Outcome, Status
 
+# Status, outcome and channel travel as plain strings listed in the help text: the service validates them and
+# answers 400 per field; the schema then has no enum whose name could collide with other apps' same-named fields.
+STATUSES = ", ".join(Status.values)
+OUTCOMES = ", ".join(Outcome.values)
+CHANNELS = ", ".join(Interaction.Channel.values)
+
 
 class AlertSerializer(serializers.ModelSerializer):
     """interfaces.md alert shape (id, customer_code, rule, level, status, evidence, owner, opened_at, due_at)
@@ -12,6 +18,8 @@ class AlertSerializer(serializers.ModelSerializer):
     customer_code = serializers.CharField(source="customer.customer_code", read_only=True)
     owner = serializers.CharField(source="owner.staff_code", read_only=True, allow_null=True, default=None)
     evidence = serializers.JSONField(read_only=True)
+    status = serializers.CharField(read_only=True, help_text=STATUSES)
+    outcome = serializers.CharField(read_only=True, help_text=f"set when resolved: {OUTCOMES}")
 
     class Meta:
         model = Alert
@@ -22,11 +30,13 @@ class AlertSerializer(serializers.ModelSerializer):
 
 
 class TransitionSerializer(serializers.Serializer):
-    to = serializers.ChoiceField(choices=Status.choices)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
-    outcome = serializers.ChoiceField(choices=Outcome.choices, required=False, allow_blank=True, default="")
+    to = serializers.CharField(max_length=16, help_text=f"the new status: {STATUSES}")
+    note = serializers.CharField(required=False, allow_blank=True, default="",
+                                 help_text="free text; the reason, required when dismissing")
+    outcome = serializers.CharField(required=False, allow_blank=True, default="", max_length=16,
+                                    help_text=f"required when to = resolved: {OUTCOMES}")
     amount = serializers.DecimalField(max_digits=18, decimal_places=2, required=False, allow_null=True,
-                                      default=None)
-    channel = serializers.ChoiceField(choices=Interaction.Channel.choices, required=False, allow_blank=True,
-                                      default="", help_text="required when to = contacted")
+                                      default=None, help_text="required with the outcome funds_returned")
+    channel = serializers.CharField(required=False, allow_blank=True, default="", max_length=8,
+                                    help_text=f"required when to = contacted: {CHANNELS}")
     summary = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)

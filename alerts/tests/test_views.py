@@ -235,3 +235,27 @@ def test_branch_manager_edits_thresholds(make_staff, client_for):
     office = client_for(make_staff("office_manager"))
     assert office.get(reverse("alerts:policy")).status_code == 200  # may read
     assert office.post(reverse("alerts:policy"), data).status_code == 403
+
+
+def test_branch_manager_runs_the_scan_now(make_staff, client_for, make_customer, make_alert):
+    from crm.models import JobRun
+
+    bm = client_for(make_staff("branch_manager", office_code="ZS"))
+    response = bm.post(reverse("alerts:run"))  # tasks run eagerly in tests
+    assert response.status_code == 302
+    assert JobRun.objects.get(job="scan_alerts").status == "succeeded"
+    assert client_for(make_staff("office_manager")).post(reverse("alerts:run")).status_code == 403
+
+
+def test_run_now_reports_an_unreachable_queue(make_staff, client_for, monkeypatch):
+    from kombu.exceptions import OperationalError
+
+    from alerts import tasks
+
+    def down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to redis")
+
+    monkeypatch.setattr(tasks.scan_alerts, "apply_async", down)
+    bm = client_for(make_staff("branch_manager", office_code="ZS"))
+    response = bm.post(reverse("alerts:run"), follow=True)
+    assert "The job queue is unreachable" in response.content.decode()
