@@ -134,3 +134,49 @@ def test_shipped_data_examples(make_customer):
     c4 = make_customer(risk="C4", star="4", subtype="I", assets=0)
     why = {v.product: v for v in rules.recommend(selectors.facts_for(c4), ctx.catalogue, cutoff=ctx.cutoff)[1]}
     assert why["X_LIANGRONG"].reason == "permission" and why["X_LIANGRONG"].detail == {"missing": ["margin"]}
+
+
+PARAMS = {"concentration_threshold": 0.7, "high_net_worth_assets": 6_000_000, "white_list_columns": ["5-III"],
+          "financing_columns": ["5-IV", "5-V", "5-VI"],
+          "holding_class_risk": {"securities": "R4", "equity_fund": "R4", "fixed_income": "R2",
+                                 "reits_trust": "R5", "other_product": "R5"}}
+
+
+def test_concentration_by_class_and_by_risk():
+    # 70 of 100 in securities: exactly the threshold -> flagged; securities + equity funds = 90 % in R4.
+    result = rules.concentration({"securities": 70, "equity_fund": 20, "fixed_income": 10, "reits_trust": 0,
+                                  "other_product": 0}, PARAMS)
+    assert result["flags"] == [{"kind": "class", "key": "securities", "share": Decimal("0.7")},
+                               {"kind": "risk", "key": "R4", "share": Decimal("0.9")}]
+    # 69 / 100 in securities, 69 + 0 in R4: below 70 % on both -> no flag
+    calm = rules.concentration({"securities": 69, "equity_fund": 0, "fixed_income": 31, "reits_trust": 0,
+                                "other_product": 0}, PARAMS)
+    assert calm["flags"] == []
+    # 50 securities + 30 equity funds = 80 % in R4 without any class at 70 %: risk only
+    risk_only = rules.concentration({"securities": 50, "equity_fund": 30, "fixed_income": 20, "reits_trust": 0,
+                                     "other_product": 0}, PARAMS)
+    assert [f["kind"] for f in risk_only["flags"]] == ["risk"]
+    assert rules.concentration(dict.fromkeys(PARAMS["holding_class_risk"], 0), PARAMS) is None
+
+
+def test_diversifying_suggestions_skip_the_concentrated_class_and_risk():
+    class V:
+        def __init__(self, code, holding_class):
+            self.code, self.holding_class = code, holding_class
+
+    result = {"flags": [{"kind": "class", "key": "securities"}, {"kind": "risk", "key": "R4"}]}
+    matched = [V("STOCKPOOL", "securities"), V("PUBLIC_FUND", "equity_fund"), V("BOND1", "fixed_income"),
+               V("GHDH", ""), V("REITS_TRUST", "reits_trust")]
+    assert [v.code for v in rules.diversifying(result, matched, PARAMS)] == ["BOND1", "REITS_TRUST"]
+
+
+@pytest.mark.parametrize("kind, star, sub, assets, white, financing", [
+    ("institutional", "platinum", "", 0, True, True),
+    ("retail", "5", "III", 0, True, False),
+    ("retail", "5", "V", 0, False, True),
+    ("retail", "4", "III", 5_999_999, False, False),
+    ("retail", "2", "", 6_000_000, True, True),
+])
+def test_white_list_and_financing_flags(kind, star, sub, assets, white, financing):
+    flags = rules.service_flags(facts(kind=kind, star=star, stp_subtype=sub, assets=Decimal(assets)), PARAMS)
+    assert (flags["white_list"], flags["financing"]) == (white, financing)

@@ -1,0 +1,116 @@
+"""Services: who may write, validation field by field (nothing half-written), versions and audit."""
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from crm.models import AuditEvent
+from customers.models import Role
+from products import selectors, services
+from products.models import PolicyKind, Product, ProductPolicy, ProductVersion, SuitabilityOverride
+
+VALUES = {"name_zh": "新产品", "name_en": "New", "category": "wealth", "risk": "R2", "min_investment": 0,
+          "required_flags": 0}
+
+
+@pytest.mark.parametrize("role", ["wealth_advisor", "investment_advisor", "institutional_advisor", "operations",
+                                  "office_manager", "compliance"])
+def test_only_branch_managers_write_catalogue_and_policy(role, staff):
+    user = staff(role).user
+    with pytest.raises(PermissionDenied):
+        services.save_product(user=user, code="NEW1", values=VALUES)
+    with pytest.raises(PermissionDenied):
+        services.set_retired(user=user, product=Product.objects.get(code="GHDH"), retired=True)
+    with pytest.raises(PermissionDenied):
+        services.save_policy(user=user, kind=PolicyKind.PARAMETERS, data=selectors.active_policies()[
+            "parameters"].data)
+    assert not Product.objects.filter(code="NEW1").exists()
+
+
+def test_new_product_version_history_and_retirement(staff):
+    user = staff(Role.BRANCH_MANAGER, "ZS").user
+    v1 = services.save_product(user=user, code="NEW1", values=VALUES, note="launch")
+    assert (v1.version, v1.is_current, v1.retired) == (1, True, False)
+    same = services.save_product(user=user, code="NEW1", values=VALUES, note="no change")
+    assert same.pk == v1.pk  # nothing changed: no new version
+    v2 = services.save_product(user=user, code="NEW1", values={**VALUES, "risk": "R3"}, note="riskier")
+    assert v2.version == 2 and ProductVersion.objects.filter(product__code="NEW1", is_current=True).get() == v2
+    assert "NEW1" in selectors.match_context().versions
+    services.set_retired(user=user, product=v2.product, retired=True, note="closed")
+    assert "NEW1" not in selectors.match_context().versions  # retired: never matched
+    assert ProductVersion.objects.filter(product__code="NEW1").count() == 3  # history kept
+    event = AuditEvent.objects.get(action="product.edit")
+    assert event.detail["changed"] == {"risk": ["R2", "R3"]}
+
+
+def test_bad_product_values_are_refused_field_by_field(staff):
+    user = staff(Role.BRANCH_MANAGER, "ZS").user
+    with pytest.raises(ValidationError) as exc:
+        services.save_product(user=user, code="BAD", values={**VALUES, "name_zh": " ", "risk": "R9",
+                                                             "min_investment": -1, "category": "toys"})
+    assert set(exc.value.message_dict) == {"name_zh", "risk", "min_investment", "category"}
+    assert not Product.objects.filter(code="BAD").exists()  # atomic: not even the identity row
+
+
+def test_policy_validation_and_versions(staff):
+    user = staff(Role.BRANCH_MANAGER, "ZS").user
+    params = dict(selectors.active_policies()["parameters"].data)
+    bad = {**params, "concentration_threshold": 1.5, "assessment_valid_months": 0,
+           "white_list_columns": ["6-I"], "holding_class_risk": {"securities": "R9"}}
+    with pytest.raises(ValidationError) as exc:
+        services.save_policy(user=user, kind=PolicyKind.PARAMETERS, data=bad, note="bad")
+    assert set(exc.value.message_dict) == {"concentration_threshold", "assessment_valid_months",
+                                           "white_list_columns", "holding_class_risk"}
+    policy = services.save_policy(user=user, kind=PolicyKind.PARAMETERS,
+                                  data={**params, "assessment_valid_months": 12}, note="shorter")
+    assert policy.version == 2 and selectors.match_context().params["assessment_valid_months"] == 12
+    assert ProductPolicy.objects.get(kind="parameters", version=1).status == "retired"
+    matrix = selectors.active_policies()["eligibility"].data
+    broken = {**matrix, "rows": {**matrix["rows"], "GHDH": [1, 2] + [0] * 13, "NOPE": [0] * 15}}
+    with pytest.raises(ValidationError) as exc:
+        services.save_policy(user=user, kind=PolicyKind.ELIGIBILITY, data=broken, note="bad")
+    assert {"GHDH", "NOPE", "products"} <= set(exc.value.message_dict)
+
+
+def test_shorter_assessment_validity_takes_effect(staff, make_customer):
+    """Policy is data: with 12 months, an assessment 13 months old blocks R2+ products."""
+    from products import rules
+
+    user = staff(Role.BRANCH_MANAGER, "ZS").user
+    today = timezone.localdate()
+    customer = make_customer(risk="C5", assessed=rules.add_months(today, -13), star="3")
+    ctx = selectors.match_context()
+    assert selectors.recommendations_for(customer, ctx)["matched"]
+    params = dict(selectors.active_policies()["parameters"].data)
+    services.save_policy(user=user, kind=PolicyKind.PARAMETERS, data={**params, "assessment_valid_months": 12},
+                         note="12 months")
+    rec = selectors.recommendations_for(customer)
+    assert rec["matched"] == [] and {v.reason for v in rec["excluded"]} == {"assessment_expired"}
+
+
+def test_override_rules(staff, make_customer):
+    om = staff(Role.OFFICE_MANAGER).user
+    customer = make_customer(risk="C5")
+    far = make_customer(staff(Role.WEALTH_ADVISOR, "HY"), risk="C5")
+    product = Product.objects.get(code="PRIVATE_FUND")
+    with pytest.raises(ValidationError) as exc:
+        services.create_override(user=om, customer=customer, product=product, waive_min_investment=False,
+                                 waive_tier_matrix=False, reason=" ",
+                                 expires_on=timezone.localdate() - timedelta(days=1))
+    assert set(exc.value.message_dict) == {"waive_min_investment", "reason", "expires_on"}
+    with pytest.raises(PermissionDenied):
+        services.create_override(user=om, customer=far, product=product, waive_min_investment=True,
+                                 waive_tier_matrix=False, reason="x")
+    for role in ("wealth_advisor", "operations", "compliance"):
+        with pytest.raises(PermissionDenied):
+            services.create_override(user=staff(role).user, customer=customer, product=product,
+                                     waive_min_investment=True, waive_tier_matrix=True, reason="x")
+    assert SuitabilityOverride.objects.count() == 0
+    o = services.create_override(user=om, customer=customer, product=product, waive_min_investment=True,
+                                 waive_tier_matrix=True, reason="family office",
+                                 expires_on=timezone.localdate())
+    assert "PRIVATE_FUND" in {v.product for v in selectors.recommendations_for(customer)["matched"]}
+    SuitabilityOverride.objects.filter(pk=o.pk).update(expires_on=timezone.localdate() - timedelta(days=1))
+    assert "PRIVATE_FUND" not in {v.product for v in selectors.recommendations_for(customer)["matched"]}
+    assert AuditEvent.objects.filter(action="suitability_override.create", object_id=str(o.pk)).exists()
