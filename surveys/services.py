@@ -599,3 +599,107 @@ def seed_campaign(*, customers, campaign, interviewer=None):
 class _SeedScope:
     customers_list: list
     staff = None
+
+
+# --- versioned data: questionnaires and the survey policy --------------------------------------------------
+
+def _require_manager(actor):
+    if not selectors.is_manager(scope_for(actor)):
+        raise PermissionDenied(_("Only managers change questionnaires and the survey policy."))
+
+
+def check_questionnaire(data):
+    """Errors of a questionnaire definition (the surveys/data/*.json shape)."""
+    errors = []
+    questions = data.get("questions") or []
+    if not questions:
+        _err(errors, "questions", "", _("A questionnaire needs questions."))
+    for i, q in enumerate(questions, 1):
+        if q.get("code") != f"Q{i}":
+            _err(errors, f"questions[{i}]", q.get("code"), _("Questions are coded Q1, Q2, … in order."))
+        if q.get("kind") not in Question.Kind.values:
+            _err(errors, f"Q{i}", q.get("kind"), _("Kind is single, multiple or text."))
+        if not q.get("zh") or not q.get("en"):
+            _err(errors, f"Q{i}", "", _("Chinese and English text are both required."))
+        options = q.get("options") or []
+        if q.get("kind") in ("single", "multiple") and len(options) < 2:
+            _err(errors, f"Q{i}", "", _("A choice question needs at least two options."))
+        if q.get("kind") == "text" and options:
+            _err(errors, f"Q{i}", "", _("A free-text question has no options."))
+        for j, o in enumerate(options):
+            if o.get("code") != chr(65 + j):
+                _err(errors, f"Q{i}", o.get("code"), _("Options are lettered A, B, C, … in order."))
+            flag = o.get("follow_up")
+            if flag and (flag[0] not in Option.FollowUp.values or flag[1] not in FollowUpTask.Category.values):
+                _err(errors, f"Q{i}{o.get('code')}", flag, _("Unknown follow-up kind or category."))
+            if o.get("score") is not None and not 0 <= float(o["score"]) <= 100:
+                _err(errors, f"Q{i}{o.get('code')}", o["score"], _("Scores are between 0 and 100."))
+    return errors
+
+
+@transaction.atomic
+def new_questionnaire_version(*, actor, code, data, note=""):
+    """Editing a questionnaire creates a new active version; responses keep the version they were filed on."""
+    from django.apps import apps
+
+    from .loading import create_version
+    from .models import QuestionnaireVersion
+
+    _require_manager(actor)
+    errors = check_questionnaire(data)
+    if errors:
+        raise SurveyInvalid(errors)
+    questionnaire = Questionnaire.objects.select_for_update().get(code=code)
+    latest = QuestionnaireVersion.objects.filter(questionnaire=questionnaire).order_by("-version").first()
+    version = create_version(apps, {**data, "code": code, "name_zh": questionnaire.name_zh,
+                                    "name_en": questionnaire.name_en},
+                             version=(latest.version if latest else 0) + 1, note=note[:200])
+    audit(actor, "survey.questionnaire.version", version, code=code, version=version.version)
+    return version
+
+
+def check_policy(params):
+    errors = []
+    sampling, follow_up = params.get("sampling", {}), params.get("follow_up", {})
+    for key in ("per_investment_advisor", "per_wealth_advisor", "no_repeat_months", "trace_window_days"):
+        value = sampling.get(key)
+        if not isinstance(value, int) or value < 0:
+            _err(errors, f"sampling.{key}", value, _("A whole number, 0 or more."))
+    share = sampling.get("min_untraced_share")
+    if not isinstance(share, (int, float)) or not 0 <= share <= 1:
+        _err(errors, "sampling.min_untraced_share", share, _("A share between 0 and 1."))
+    codes = set(Questionnaire.objects.values_list("code", flat=True))
+    stage_map = sampling.get("questionnaire_by_stage", {})
+    used = list(stage_map.values()) + [sampling.get("closing_questionnaire"), sampling.get("warned_questionnaire")]
+    for code in used:
+        if code not in codes:
+            _err(errors, "sampling.questionnaire", code, _("Unknown questionnaire."))
+    for kind in Option.FollowUp.values:
+        days = follow_up.get("due_working_days", {}).get(kind)
+        if not isinstance(days, int) or days < 0:
+            _err(errors, f"follow_up.due_working_days.{kind}", days, _("A whole number, 0 or more."))
+        if not isinstance(follow_up.get("priority", {}).get(kind), int):
+            _err(errors, f"follow_up.priority.{kind}", "", _("A whole number."))
+    for day in follow_up.get("holidays", []):
+        try:
+            date.fromisoformat(day)
+        except (TypeError, ValueError):
+            _err(errors, "follow_up.holidays", day, _("Not a date (YYYY-MM-DD)."))
+    return errors
+
+
+@transaction.atomic
+def new_policy_version(*, actor, params, note=""):
+    """A new active survey policy version (the previous one retires)."""
+    from .models import SurveyPolicy
+
+    _require_manager(actor)
+    errors = check_policy(params)
+    if errors:
+        raise SurveyInvalid(errors)
+    latest = SurveyPolicy.objects.select_for_update().order_by("-version").first()
+    SurveyPolicy.objects.filter(status="active").update(status="retired")
+    policy = SurveyPolicy.objects.create(version=(latest.version if latest else 0) + 1, status="active",
+                                         params=params, note=note[:200], created_by=actor)
+    audit(actor, "survey.policy.version", policy, version=policy.version)
+    return policy

@@ -232,7 +232,8 @@ def task_detail(request, pk):
                 messages.error(request, e["message"])
     return render(request, "surveys/task.html", {
         "task": task, "close_form": close_form, "manager_form": manager_form,
-        "is_manager": selectors.is_manager(scope), "today": timezone.localdate()})
+        "is_manager": selectors.is_manager(scope), "can_file": selectors.can_file(scope),
+        "today": timezone.localdate()})
 
 
 # --- reports ----------------------------------------------------------------------------------------

@@ -154,3 +154,13 @@ def test_warned_customers_from_the_real_alerts_app(db):
     Alert.objects.create(customer=reminded, rule="birthday", status="open", **common)  # a reminder, not churn
     Alert.objects.create(customer=closed, rule="large_outflow", status="resolved", **common)
     assert selectors.warned_customer_ids() == {warned.pk}
+
+
+def test_generate_survey_plan_command(branch):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("generate_survey_plan", month=MONTH, seed=7, stdout=out)
+    assert "CS=32" in out.getvalue()  # 20 + 10 + closing 1 + warned 1, as in test_plan_rules

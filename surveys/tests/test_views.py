@@ -151,3 +151,22 @@ def test_exports_are_audited(filed, ops, client_for):
     response = client_for(ops).get("/surveys/reports/S2020/?export=answers&format=xlsx")
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     assert AuditEvent.objects.filter(action="export", object_type="surveys.report").count() == 1
+
+
+def test_plan_page_constant_queries(ops, customer_of, advisor, client_for, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    plan = SamplingPlan.objects.create(month=date(2026, 11, 1), office=advisor.office)
+    e = Questionnaire.objects.get(code="E")
+    PlanItem.objects.create(plan=plan, customer=customer_of(advisor), questionnaire=e, reason="stratified",
+                            sampled_for=advisor)
+    client = client_for(ops)
+    client.get(f"/surveys/plans/{plan.pk}/")
+    with CaptureQueriesContext(connection) as one:
+        client.get(f"/surveys/plans/{plan.pk}/")
+    PlanItem.objects.bulk_create([PlanItem(plan=plan, customer=customer_of(advisor), questionnaire=e,
+                                           reason="untraced", sampled_for=advisor) for _i in range(8)])
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        page = client.get(f"/surveys/plans/{plan.pk}/")
+    assert page.context["page"].paginator.count == 9
