@@ -45,7 +45,7 @@ def firings(day, params, now):
     manager = pd.Series(office).map(managers)
     fired["manager_id"] = manager.where(fired["level"].eq("red").to_numpy()).to_numpy()
     deadlines = {level: sla.due_at(level, now, params) for level in ("red", "yellow", "reminder")}
-    fired["due_at"] = fired["level"].map(lambda lv: _db_time(deadlines[lv]))
+    fired["due_at"] = fired["level"].map({level: _db_time(at) for level, at in deadlines.items()})
     cooldowns = {rule: params.cooldown(rule) for rule in rules.RULE_FUNCTIONS}
     starts = {rule: _db_time(sla.local_midnight(date.fromordinal(day.toordinal() - n + 1))) if n > 0 else None
               for rule, n in cooldowns.items()}

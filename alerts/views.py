@@ -21,9 +21,10 @@ from . import reports, selectors, services
 from .filters import AlertFilter
 from .forms import PolicyForm, TransitionForm
 from .models import Alert, Outcome, Status
-from .params import AlertParams
+from .params import CHURN_RULES, AlertParams
 
 EXPORT_LIMIT = 50_000
+SURVEY_ROLES = ("operations", "office_manager", "branch_manager")
 
 
 def _member(request):
@@ -82,13 +83,15 @@ def _get(request, pk):
 
 
 def detail(request, pk):
-    _member(request)
+    scope = _member(request)
     alert = _get(request, pk)
     return render(request, "alerts/detail.html", {
         "alert": alert, "history": selectors.history(alert), "form": TransitionForm(),
         "overdue": selectors.is_overdue(alert), "next_statuses": services.TRANSITIONS[alert.status],
         "can_transition": services.can_transition(request.user), "outcomes": Outcome.choices,
         "channels": TransitionForm.base_fields["channel"].choices[1:],
+        # for churn warnings the operations staff can file questionnaire W (the surveys app's filing page)
+        "survey_w": alert.rule in CHURN_RULES and (scope.everything or scope.role in SURVEY_ROLES),
     })
 
 

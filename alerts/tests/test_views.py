@@ -259,3 +259,11 @@ def test_run_now_reports_an_unreachable_queue(make_staff, client_for, monkeypatc
     bm = client_for(make_staff("branch_manager", office_code="ZS"))
     response = bm.post(reverse("alerts:run"), follow=True)
     assert "The job queue is unreachable" in response.content.decode()
+
+
+def test_operations_can_file_questionnaire_w_from_a_warning(book, make_staff, advisor, client_for):
+    ops = client_for(make_staff("operations"))
+    html = ops.get(reverse("alerts:detail", args=[book["red"].pk])).content.decode()
+    assert reverse("surveys:file", args=["W"]) + f"?customer={book['red'].customer.customer_code}" in html
+    assert reverse("surveys:file", args=["W"]) not in client_for(advisor).get(
+        reverse("alerts:detail", args=[book["red"].pk])).content.decode()
