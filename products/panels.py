@@ -24,7 +24,7 @@ def customer_panel(request, customer, scope):
     conc = rec["concentration"]
     conc_flags = [{**f, "label": HoldingClass(f["key"]).label if f["kind"] == "class" else f["key"]}
                   for f in (conc["flags"] if conc else [])]
-    overrides = list(selectors.active_overrides(ctx.today).filter(customer=customer).select_related("product"))
+    overrides = rec["overrides"]
     return {
         "template": "products/_customer_panel.html",
         "customer": customer, "matched": matched, "excluded": excluded, "column": rec["column"],

@@ -135,16 +135,25 @@ def active_overrides(today=None):
         Q(expires_on__isnull=True) | Q(expires_on__gte=today))
 
 
-def waivers_for(customer, today=None):
-    """{product code: (waived rules)} of one customer's active overrides (one query)."""
+def customer_overrides(customer, today=None):
+    """The customer's active overrides, with their products (one query)."""
+    return list(active_overrides(today).filter(customer=customer).select_related("product", "created_by"))
+
+
+def waivers_of(overrides):
+    """{product code: {waived rules}} of a customer's active overrides."""
     out = {}
-    for o in active_overrides(today).filter(customer=customer).select_related("product"):
+    for o in overrides:
         waived = out.setdefault(o.product.code, set())
         if o.waive_min_investment:
             waived.add(rules.MIN_INVESTMENT)
         if o.waive_tier_matrix:
             waived.add(rules.TIER_MATRIX)
     return out
+
+
+def waivers_for(customer, today=None):
+    return waivers_of(customer_overrides(customer, today))
 
 
 def overrides_frame(product_code=None, today=None):
@@ -160,31 +169,56 @@ def overrides_frame(product_code=None, today=None):
     return frame.groupby(["customer_id", "product"], as_index=False).any()
 
 
-def latest_holdings(customer):
-    """{holding class: value} of the customer's latest snapshot, or None without one."""
-    from customers.selectors import latest_snapshot
-
-    snap = latest_snapshot(customer)
-    if snap is None:
+def holdings_of(snapshot):
+    """{holding class: value} of a snapshot (None without one)."""
+    if snapshot is None:
         return None
-    return {cls: Decimal(getattr(snap, col)) for cls, col in HOLDING_COLUMNS.items()}
+    return {cls: Decimal(getattr(snapshot, col)) for cls, col in HOLDING_COLUMNS.items()}
+
+
+def facts_from(customer, snapshot):
+    """Facts from a customer loaded with select_related("tier") and its latest snapshot: no query.
+
+    Same values as facts_for (tier assets, else the latest snapshot's, else 0); falls back to
+    facts_for when the tier was not loaded with the customer.
+    """
+    from customers.models import Customer
+
+    if not Customer.tier.is_cached(customer):
+        return facts_for(customer)
+    tier = getattr(customer, "tier", None)
+    if tier is not None and tier.total_assets is not None:
+        assets = tier.total_assets
+    else:
+        assets = snapshot.total_assets if snapshot is not None else Decimal(0)
+    return rules.Facts(
+        customer_id=customer.pk, risk_level=customer.risk_level, risk_assessed_on=customer.risk_assessed_on,
+        permission_flags=customer.permission_flags or 0, assets=Decimal(assets),
+        star=(tier.star if tier else "") or "", stp_subtype=(tier.stp_subtype if tier else "") or "",
+        kind=customer.kind,
+    )
 
 
 def recommendations_for(customer, ctx=None):
     """Matched and excluded products of one customer (rules.check per product), plus flags and concentration.
 
-    Queries: context (2, unless given), facts (1), overrides (1), latest snapshot (1).
+    Queries: context (2, unless given), latest snapshot (1), overrides (1), and the facts (1) only when
+    the customer was loaded without its tier.
     """
+    from customers.selectors import latest_snapshot
+
     ctx = ctx or match_context()
-    facts = facts_for(customer)
-    matched, excluded = rules.recommend(facts, ctx.catalogue, cutoff=ctx.cutoff, overrides=waivers_for(customer))
-    holdings = latest_holdings(customer)
+    snapshot = latest_snapshot(customer)
+    facts = facts_from(customer, snapshot)
+    overrides = customer_overrides(customer, ctx.today)
+    matched, excluded = rules.recommend(facts, ctx.catalogue, cutoff=ctx.cutoff, overrides=waivers_of(overrides))
+    holdings = holdings_of(snapshot)
     concentration = rules.concentration(holdings, ctx.params) if holdings else None
     suggestions = []
     if concentration:
         suggestions = rules.diversifying(concentration, [ctx.versions[v.product] for v in matched], ctx.params)
     return {
-        "facts": facts, "ctx": ctx, "matched": matched, "excluded": excluded,
+        "facts": facts, "ctx": ctx, "matched": matched, "excluded": excluded, "overrides": overrides,
         "column": rules.column_for(facts.star, facts.stp_subtype),
         "flags": rules.service_flags(facts, ctx.params),
         "concentration": concentration, "suggestions": suggestions,

@@ -35,7 +35,7 @@ class RecommendationView(APIView):
     @extend_schema(responses=RecommendationSerializer)
     def get(self, request, customer_code):
         try:
-            customer = scope_for(request.user).customers().get(customer_code=customer_code)
+            customer = scope_for(request.user).customers().select_related("tier").get(customer_code=customer_code)
         except Customer.DoesNotExist:
             raise Http404 from None  # out of scope looks exactly like absent
         rec = selectors.recommendations_for(customer)

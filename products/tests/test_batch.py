@@ -105,8 +105,11 @@ def test_database_frame_and_single_read_agree(staff, make_customer):
 
     frame = selectors.facts_frame(Customer.objects.all())
     table = batch.reason_table(frame, ctx.catalogue, cutoff=ctx.cutoff)
-    for customer in Customer.objects.all():
+    from customers.selectors import latest_snapshot
+
+    for customer in Customer.objects.select_related("tier"):
         facts = selectors.facts_for(customer)
+        assert selectors.facts_from(customer, latest_snapshot(customer)) == facts  # the page's no-query path
         for terms in ctx.catalogue:
             assert table.at[customer.pk, terms.code] == rules.check(facts, terms, cutoff=ctx.cutoff).reason
     fallback = frame[frame["f_assets"] == 1_500_000]

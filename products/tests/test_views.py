@@ -185,3 +185,23 @@ def test_manager_override_from_customer_page(staff, client_for, make_customer):
     om.post(reverse("products:override-revoke", args=[override.pk]))
     rec = client_for(wa).get(f"/api/products/recommendations/{customer.customer_code}/").json()
     assert "ASSET_PLAN" not in rec["matched"]
+
+
+def test_customer_panel_adds_few_constant_queries(staff, client_for, make_customer, monkeypatch):
+    import products.panels
+
+    om_staff = staff(Role.OFFICE_MANAGER)
+    om = client_for(om_staff)
+    customer = make_customer(staff(Role.WEALTH_ADVISOR), risk="C5", star="5", subtype="I")
+    url = reverse("customers:detail", args=[customer.customer_code])
+    with_panel = queries(om, url)
+    from products import services
+    from products.models import Product
+
+    for code in ("PRIVATE_FUND", "ASSET_PLAN", "REITS_TRUST"):
+        services.create_override(user=om_staff.user, customer=customer, product=Product.objects.get(code=code),
+                                 waive_min_investment=True, waive_tier_matrix=True, reason="r")
+    assert queries(om, url) == with_panel  # overrides shown without extra queries
+    monkeypatch.setattr(products.panels, "customer_panel", lambda *args: None)
+    # policies, catalogue, latest snapshot, overrides
+    assert with_panel - queries(om, url) <= 4
