@@ -113,6 +113,7 @@ def merge(fired, day, run_id, now):
         cursor.execute(
             f"""UPDATE alerts_alert SET
                   evidence = f.evidence, level = f.level, fire_key = f.fire_key,
+                  manager_id = COALESCE(alerts_alert.manager_id, f.manager_id),
                   fire_count = alerts_alert.fire_count + CASE WHEN alerts_alert.last_fired_on < %s THEN 1 ELSE 0 END,
                   last_fired_on = CASE WHEN alerts_alert.last_fired_on < %s THEN %s ELSE alerts_alert.last_fired_on END,
                   due_at = CASE WHEN alerts_alert.status = 'open' AND f.due_at IS NOT NULL

@@ -128,3 +128,39 @@ def test_tiering_reads_open_warnings(outflow_customer, make_customer, advisor):
     alert = Alert.objects.get()
     services.transition(alert_id=alert.pk, actor=advisor.user, to="dismissed", note="n/a")
     assert not open_warnings([outflow_customer.pk]).any()
+
+
+def test_thresholds_come_from_the_active_policy(make_customer, make_staff):
+    c = make_customer()
+    snap(c, DAY - timedelta(days=1), 1_000_000)
+    act(c, DAY, transfer_out=60_000)  # 6 % and < 100,000: nothing under v1
+    assert services.run_scan(day=DAY).counts["opened"] == 0
+    bm = make_staff("branch_manager", office_code="ZS")
+    services.create_policy_version(params={"outflow_amount": 50_000}, user=bm.user)
+    run = services.run_scan(day=DAY)
+    assert run.counts["opened"] == 1 and run.params["policy_version"] == 2
+
+
+def test_a_worsening_margin_ratio_raises_the_level(make_customer, make_staff):
+    manager = make_staff("office_manager")
+    c = make_customer()
+    snap(c, DAY - timedelta(days=26), 300_000, securities=300_000, debt=200_000, ratio=145)
+    services.run_scan(day=DAY)
+    alert = Alert.objects.get(rule="margin_ratio")
+    assert alert.level == "yellow" and alert.manager_id is None
+    snap(c, DAY, 250_000, securities=250_000, debt=200_000, ratio=125)
+    services.run_scan(day=DAY + timedelta(days=1))
+    alert.refresh_from_db()
+    assert alert.level == "red" and alert.evidence["ratio"] == 125 and alert.manager_id == manager.pk
+    assert Alert.objects.filter(rule="margin_ratio").count() == 1
+
+
+def test_escalation_task(make_customer, make_alert, make_staff):
+    from django.utils import timezone
+
+    from alerts import tasks
+
+    make_staff("office_manager")
+    make_alert(make_customer(), due_at=timezone.now() - timedelta(hours=1))
+    assert tasks.escalate_overdue.delay().get() == 1
+    assert tasks.escalate_overdue.delay().get() == 0
