@@ -5,7 +5,7 @@ from importlib import import_module
 
 import numpy as np
 import pandas as pd
-from django.db.models import Count, Prefetch
+from django.db.models import Count, OuterRef, Prefetch, Subquery
 
 from crm.bulk import read_frame
 from customers.models import Role
@@ -202,13 +202,31 @@ def sla_figures(tasks, today=None):
 
 # --- customer panel ----------------------------------------------------------------------------------
 
-def latest_answers(customer, limit=3):
-    """The customer's latest responses with their answers (2 queries) and open task count (1 query)."""
+def latest_answers(customer, limit=5):
+    """The customer's latest responses with their answers and the open follow-up count (2 queries; 1 if none).
+
+    Returns (responses, open task count, profile) where profile is {key: value} from the newest response
+    carrying each key (the same rule as profile_frame, over these responses)."""
+    open_tasks = (FollowUpTask.objects.filter(customer=OuterRef("customer"), status__in=["open", "resurvey"])
+                  .values("customer").annotate(n=Count("id")).values("n"))
     responses = list(SurveyResponse.objects.filter(customer=customer).select_related(
-        "version__questionnaire", "service_person").prefetch_related(
+        "version__questionnaire", "service_person").annotate(open_tasks=Subquery(open_tasks)).prefetch_related(
         Prefetch("answers", Answer.objects.select_related("question", "option")))[:limit])
-    open_tasks = FollowUpTask.objects.filter(customer=customer, status__in=["open", "resurvey"]).count()
-    return responses, open_tasks
+    profile = {}
+    for response in responses:  # newest first
+        found = {}
+        for answer in response.answers.all():
+            for key, value in ((answer.option.profile or {}).items() if answer.option_id else ()):
+                found.setdefault(key, []).append(float(value))
+        for key, values in found.items():
+            profile.setdefault(key, sum(values) / len(values))
+    return responses, (responses[0].open_tasks or 0) if responses else 0, profile
+
+
+def customer_profile(customer):
+    """The survey-derived profile of one customer as {key: value} (keys without answers left out; 1 query)."""
+    row = profile_frame([customer.pk]).iloc[0]
+    return {k: float(v) for k, v in row.items() if not pd.isna(v)}
 
 
 # --- frames for batch work -----------------------------------------------------------------------------
@@ -228,49 +246,64 @@ def warned_customer_ids():
         return set()
 
 
-def profile_inputs(customer_ids):
-    """Survey-derived CPV inputs per customer from each customer's latest answers (set-based, 2 queries).
+PROFILE_KEYS = ("satisfaction", "loyalty", "expected_return", "planned_amount", "experience", "horizon_years",
+                "preference")
 
-    satisfaction and loyalty in [0, 1], expected_return as a yearly rate, planned_ratio = planned
-    investment (N Q9) / the customer's current total assets, capped by the policy (assets unknown or zero
-    take the cap). Missing = NaN (the tiering policy's neutral value).
-    """
-    columns = ["satisfaction", "loyalty", "planned_ratio", "expected_return"]
+
+def profile_frame(customer_ids):
+    """Each customer's latest survey value of every profile key (option "profile" data: satisfaction, loyalty,
+    expected_return, planned_amount, experience 1-5, horizon_years, preference 1-5), set-based (1 query).
+    A key takes the answers of the latest completed response that carries it (mean if several options)."""
     index = pd.Index(customer_ids, name="customer_id")
-    out = pd.DataFrame(index=index, columns=columns, dtype=float)
+    out = pd.DataFrame(index=index, columns=list(PROFILE_KEYS), dtype=float)
     if len(index) == 0:
         return out
     lo, hi = int(min(index)), int(max(index))
     frame = read_frame(
         "SELECT r.customer_id, r.surveyed_on, r.id AS response_id, o.profile FROM surveys_answer a "
         "JOIN surveys_surveyresponse r ON r.id = a.response_id JOIN surveys_option o ON o.id = a.option_id "
-        "WHERE r.outcome = 'completed' AND r.customer_id BETWEEN %s AND %s", (lo, hi), text=("profile",))
-    if frame.empty:
-        return out
+        "WHERE r.outcome = 'completed' AND o.profile <> '{}' AND r.customer_id BETWEEN %s AND %s",
+        (lo, hi), text=("profile",))
     frame = frame[frame["customer_id"].isin(index)]
-    frame["profile"] = frame["profile"].map(lambda s: json.loads(s) if isinstance(s, str) and s else (s or {}))
-    frame = frame[frame["profile"].map(bool)]
     if frame.empty:
         return out
-    records = [(c, d, r, k, v) for c, d, r, p in frame[["customer_id", "surveyed_on", "response_id", "profile"]]
-               .itertuples(index=False) for k, v in p.items()]
-    long = pd.DataFrame(records, columns=["customer_id", "surveyed_on", "response_id", "key", "value"])
+    frame["profile"] = frame["profile"].map(lambda s: json.loads(s) if isinstance(s, str) and s else (s or {}))
+    long = pd.DataFrame(
+        [(c, d, r, k, v) for c, d, r, p in frame[["customer_id", "surveyed_on", "response_id", "profile"]]
+         .itertuples(index=False) for k, v in p.items()],
+        columns=["customer_id", "surveyed_on", "response_id", "key", "value"])
+    if long.empty:
+        return out
     long["surveyed_on"] = pd.to_datetime(long["surveyed_on"])
     long = long.sort_values(["customer_id", "key", "surveyed_on", "response_id"])
     last = long.groupby(["customer_id", "key"])[["surveyed_on", "response_id"]].transform("last")
     latest = long[(long["surveyed_on"] == last["surveyed_on"]) & (long["response_id"] == last["response_id"])]
     wide = latest.groupby(["customer_id", "key"])["value"].mean().unstack()
-    for col in ("satisfaction", "loyalty", "expected_return"):
-        if col in wide:
-            out[col] = wide[col].reindex(index).astype(float)
-    if "planned_amount" in wide:
+    for key in PROFILE_KEYS:
+        if key in wide:
+            out[key] = wide[key].reindex(index).astype(float)
+    return out
+
+
+def profile_inputs(customer_ids):
+    """Survey-derived CPV inputs per customer from each customer's latest answers (set-based, <= 3 queries).
+
+    satisfaction and loyalty in [0, 1], expected_return as a yearly rate, planned_ratio = planned
+    investment (N Q9) / the customer's current total assets, capped by the policy (assets unknown or zero
+    take the cap). Missing = NaN (the tiering policy's neutral value).
+    """
+    wide = profile_frame(customer_ids)
+    out = wide[["satisfaction", "loyalty", "expected_return"]].copy()
+    out["planned_ratio"] = np.nan
+    planned = wide["planned_amount"]
+    if planned.notna().any():
+        lo, hi = int(min(wide.index)), int(max(wide.index))
         cap = float(policy_params().get("profile", {}).get("planned_ratio_cap", 1.0))
         assets = read_frame("SELECT customer_id, total_assets FROM customers_currenttier "
                             "WHERE customer_id BETWEEN %s AND %s", (lo, hi))
-        assets = assets.set_index("customer_id")["total_assets"].astype(float).reindex(index)
-        planned = wide["planned_amount"].reindex(index).astype(float)
+        assets = assets.set_index("customer_id")["total_assets"].astype(float).reindex(wide.index)
         out["planned_ratio"] = (planned / assets.where(assets > 0)).fillna(cap).clip(upper=cap).where(planned.notna())
-    return out
+    return out[["satisfaction", "loyalty", "planned_ratio", "expected_return"]]
 
 
 def sampling_frames(month_start, params):

@@ -359,9 +359,11 @@ def _follow_up(responses, cleans):
             for task in pending:  # a re-survey of the same question
                 task.resurvey = response
                 if option.follow_up == Option.FollowUp.DISSATISFIED:
-                    task.status = FollowUpTask.State.OPEN
-                    task.due_on = add_working_days(response.surveyed_on, policy["due_working_days"]["dissatisfied"],
-                                                   policy.get("holidays", ()))
+                    if task.status == FollowUpTask.State.RESURVEY:  # closed with a note, still not satisfied
+                        task.due_on = add_working_days(response.surveyed_on,
+                                                       policy["due_working_days"]["dissatisfied"],
+                                                       policy.get("holidays", ()))
+                    task.status = FollowUpTask.State.OPEN  # an open task keeps its due date (and escalation)
                     task.note = (task.note + "\n" if task.note else "") + _("Re-survey still not satisfied.")
                 else:
                     task.status = FollowUpTask.State.CLOSED

@@ -35,3 +35,17 @@ def test_planned_ratio_is_capped_without_assets(ops, customer):
     services.file_response(actor=ops.user, data=n)
     row = survey_inputs([customer.pk]).loc[customer.pk]
     assert row["planned_ratio"] == 1.0 and row["expected_return"] == 0.02 and math.isnan(row["satisfaction"])
+
+
+def test_customer_panel_shows_the_survey_profile(ops, customer, client_for, advisor):
+    n = {"questionnaire": "N", "customer_code": customer.customer_code, "channel": "phone", "outcome": "completed",
+         "answers": {"Q1": "A", "Q2": ["A"], "Q3": ["A"], "Q4": ["A"], "Q5": ["A"], "Q6": "D", "Q7": "D",
+                     "Q8": "C", "Q9": "B"}}
+    services.file_response(actor=ops.user, data=n)
+    from surveys.selectors import customer_profile
+
+    # N Q6 D = experience 4 of 5, Q7 D = within 3 years, Q8 C = 10 %, Q9 B = 100,000 or more
+    assert customer_profile(customer) == {"expected_return": 0.10, "planned_amount": 100000.0, "experience": 4.0,
+                                          "horizon_years": 3.0}
+    text = client_for(advisor).get(f"/customers/{customer.customer_code}/").content.decode()
+    assert "Investment experience" in text and "4 / 5" in text and "10 %" in text

@@ -170,3 +170,14 @@ def test_plan_edit_and_release(ops, customer, customer_of, advisor):
     services.release_plan(actor=ops.user, plan_id=plan.pk)
     with pytest.raises(services.SurveyInvalid):
         services.remove_plan_item(actor=ops.user, plan_id=plan.pk, item_id=item.pk)
+
+
+def test_a_second_dissatisfied_answer_does_not_postpone_an_open_task(ops, s2020_data):
+    first = s2020_data(Q6="C")
+    first["date"] = "2026-11-02"  # Monday: due Tuesday 3 Nov
+    services.file_response(actor=ops.user, data=first)
+    again = s2020_data(Q6="D")
+    again["date"] = "2026-11-05"
+    services.file_response(actor=ops.user, data=again)
+    task = FollowUpTask.objects.get()
+    assert task.status == "open" and task.due_on == date(2026, 11, 3)
