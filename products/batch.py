@@ -127,3 +127,55 @@ def staffing(customers, advisors, load, caps, levels):
     offices = offices.fillna(0).astype(int)
     below = c[c["below"]][["id", "investment_advisor_id", "required"]]
     return a.reset_index(drop=True), offices, below
+
+
+HOLDING_VALUE_COLUMNS = {"securities": "securities_value", "equity_fund": "equity_fund_value",
+                         "fixed_income": "fixed_income_value", "reits_trust": "reits_trust_value",
+                         "other_product": "other_product_value"}
+
+
+def concentration(holdings, params):
+    """Vectorised rules.concentration over a frame (id + the snapshot's holding columns).
+
+    Returns one row per customer with holdings: top class and its share, top risk level and its share,
+    and whether each reaches the policy threshold.
+    """
+    values = holdings[list(HOLDING_VALUE_COLUMNS.values())].astype(float).clip(lower=0)
+    values.columns = list(HOLDING_VALUE_COLUMNS)
+    total = values.sum(axis=1)
+    keep = total > 0
+    values, total = values[keep], total[keep]
+    class_shares = values.div(total, axis=0)
+    risk_map = params["holding_class_risk"]
+    risk_shares = class_shares.T.groupby(pd.Series({c: risk_map.get(c, "") for c in class_shares.columns})).sum().T
+    threshold = float(params["concentration_threshold"])
+    out = pd.DataFrame({
+        "id": holdings.loc[keep.index[keep], "id"].to_numpy(),
+        "top_class": class_shares.idxmax(axis=1).to_numpy(), "class_share": class_shares.max(axis=1).to_numpy(),
+        "top_risk": risk_shares.idxmax(axis=1).to_numpy(), "risk_share": risk_shares.max(axis=1).to_numpy(),
+    })
+    # shares computed in floating point: 0.7 exactly must count as reaching 70 %
+    out["class_flag"] = out["class_share"] >= threshold - 1e-9
+    out["risk_flag"] = out["risk_share"] >= threshold - 1e-9
+    return out
+
+
+def suggestions(flags, facts, catalogue, versions, params, *, cutoff, overrides=None):
+    """For flagged customers: matched products of another holding class and risk level (codes, in order)."""
+    flagged = flags[flags["class_flag"] | flags["risk_flag"]]
+    if flagged.empty:
+        return pd.Series(dtype=object)
+    f = facts.set_index("id").loc[flagged["id"]].reset_index()
+    risk_map = params["holding_class_risk"]
+    candidates = [t for t in catalogue if versions[t.code].holding_class]
+    table = reason_table(f, candidates, cutoff=cutoff, overrides=overrides)
+    by_id = flagged.set_index("id")
+    picks = {}
+    for t in candidates:
+        cls = versions[t.code].holding_class
+        ok = (table[t.code] == "").to_numpy()
+        ok = ok & ~(by_id["class_flag"].to_numpy() & (by_id["top_class"].to_numpy() == cls))
+        ok = ok & ~(by_id["risk_flag"].to_numpy() & (by_id["top_risk"].to_numpy() == risk_map.get(cls, "")))
+        picks[t.code] = ok
+    chosen = pd.DataFrame(picks, index=table.index)
+    return chosen.apply(lambda row: [code for code, on in row.items() if on], axis=1)

@@ -14,6 +14,7 @@ def reason_label(code):
         rules.MIN_INVESTMENT: _("Below the minimum investment"),
         rules.TIER_MATRIX: _("Not offered to this customer group"),
         "": _("Matched"),
+        "matched": _("Matched"),
     }.get(code, code)
 
 

@@ -272,3 +272,35 @@ def staffing_inputs(scope):
         columns=["id", "staff_code", "name", "office_code", "role", "grade"])
     load = advisor_load(list(advisors["id"])) if len(advisors) else {}
     return frame, advisors, load
+
+
+def latest_holdings_frame(customers):
+    """The latest snapshot's holding columns for every customer of a (scoped) queryset (one query)."""
+    from django.db.models import OuterRef, Subquery
+
+    from customers.models import Snapshot
+
+    latest = Snapshot.objects.filter(customer=OuterRef("customer")).order_by("-date").values("date")[:1]
+    qs = (Snapshot.objects.filter(customer__in=customers.values("pk"), date=Subquery(latest)).order_by()
+          .values("customer_id", *HOLDING_COLUMNS.values()))
+    sql, params = qs.query.sql_with_params()
+    frame = read_frame(sql, params)
+    return frame.rename(columns={"customer_id": "id"})
+
+
+def concentration_list(user, ctx):
+    """Customers in scope whose holdings are concentrated, with diversifying suggestions (set-based)."""
+    from customers.scope import scope_for
+
+    from . import batch
+
+    customers = scope_for(user).customers().filter(closed_on__isnull=True)
+    flags = batch.concentration(latest_holdings_frame(customers), ctx.params)
+    flagged = flags[flags["class_flag"] | flags["risk_flag"]]
+    facts = facts_frame(customers, extra=PUSH_EXTRA)
+    facts = facts[facts["id"].isin(flagged["id"])]
+    picks = batch.suggestions(flagged, facts, ctx.catalogue, ctx.versions, ctx.params, cutoff=ctx.cutoff,
+                              overrides=overrides_frame(today=ctx.today))
+    out = flagged.merge(facts[["id", "customer_code", "name", "office_code", "advisor_name", "f_assets"]], on="id")
+    out["suggestions"] = out["id"].map(picks)
+    return out.sort_values("customer_code").reset_index(drop=True)

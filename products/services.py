@@ -243,3 +243,20 @@ def revoke_override(*, user, override):
         audit(user, "suitability_override.revoke", override, customer_id=override.customer_id,
               product_id=override.product_id)
     return override
+
+
+def run_matching_summary(*, user=None):
+    """The whole branch's matching by product, set-based, recorded as a job run (nightly; idempotent)."""
+    from crm.services import job_run
+    from customers.models import Customer
+
+    from . import batch, selectors
+
+    with job_run("product_matching", user=user) as run:
+        ctx = selectors.match_context()
+        frame = selectors.facts_frame(Customer.objects.filter(closed_on__isnull=True))
+        counts = batch.matched_counts(frame, ctx.catalogue, cutoff=ctx.cutoff,
+                                      overrides=selectors.overrides_frame(today=ctx.today))
+        run.counts = {"date": ctx.today.isoformat(), "customers": int(len(frame)),
+                      "products": {code: {k: int(v) for k, v in row.items()} for code, row in counts.iterrows()}}
+    return run

@@ -14,6 +14,7 @@ urlpatterns = [
     path("overrides/<int:pk>/revoke/", views.override_revoke, name="override-revoke"),
     path("staffing/", views.staffing, name="staffing"),
     path("matching/", views.reason_counts, name="matching"),
+    path("concentration/", views.concentration, name="concentration"),
     path("p/<str:code>/", views.product_detail, name="detail"),
     path("p/<str:code>/edit/", views.product_edit, name="edit"),
     path("p/<str:code>/retire/", views.product_retire, name="retire"),

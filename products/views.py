@@ -320,3 +320,29 @@ def reason_counts(request):
     return render(request, "products/reason_counts.html", {
         "rows": rows, "headers": [reason_label(c) for c in counts.columns], "customers": len(frame),
     })
+
+
+def concentration(request):
+    """Customers whose holdings sit >= the threshold in one class or risk level, with suggestions."""
+    _member(request)
+    from .models import HoldingClass
+
+    ctx = selectors.match_context()
+    frame = selectors.concentration_list(request.user, ctx)
+    labels = dict(HoldingClass.choices)
+    names = {code: v.display_name for code, v in ctx.versions.items()}
+    rows = [{**r, "class_label": labels.get(r["top_class"], r["top_class"]),
+             "suggested": [names[c] for c in (r["suggestions"] if isinstance(r["suggestions"], list) else [])]}
+            for r in frame.to_dict("records")]
+    fmt = _fmt(request)
+    if fmt:
+        out = [(r["customer_code"], r["name"], r["office_code"], r["advisor_name"], r["f_assets"],
+                str(r["class_label"]), round(r["class_share"], 4), r["top_risk"], round(r["risk_share"], 4),
+                "; ".join(r["suggested"])) for r in rows]
+        audit(request.user, "export", object_type="product_concentration", object_id=fmt, rows=len(out))
+        headers = [_("Customer code"), _("Name"), _("Office"), _("Advisor"), _("Total assets"), _("Main class"),
+                   _("Class share"), _("Main risk level"), _("Risk share"), _("Suggested products")]
+        return export_response(out, headers, "concentration", fmt)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "products/concentration.html", {
+        "page": page, "threshold": ctx.params["concentration_threshold"]})

@@ -162,3 +162,27 @@ def test_staffing_report_by_hand(staff, make_customer):
     assert by_code.loc[junior.staff_code, "below_grade"] == 1 and by_code.loc[expert.staff_code, "below_grade"] == 1
     assert sorted(below["required"]) == ["chief", "intermediate"]
     assert Customer.objects.count() == 6
+
+
+def test_vectorised_concentration_agrees_with_per_customer():
+    params = {"concentration_threshold": 0.7, "holding_class_risk": {
+        "securities": "R4", "equity_fund": "R4", "fixed_income": "R2", "reits_trust": "R5", "other_product": "R5"}}
+    rng = np.random.default_rng(11)
+    cols = list(batch.HOLDING_VALUE_COLUMNS.values())
+    # whole numbers, many zeros and exact 70/30 splits, so the threshold boundary is hit
+    values = rng.choice([0, 0, 3, 7, 30, 70, 100], size=(2000, len(cols)))
+    frame = pd.DataFrame(values, columns=cols)
+    frame.insert(0, "id", np.arange(1, 2001))
+    got = batch.concentration(frame, params).set_index("id")
+    flagged = 0
+    for row in frame.itertuples(index=False):
+        holdings = {cls: getattr(row, col) for cls, col in batch.HOLDING_VALUE_COLUMNS.items()}
+        expected = rules.concentration(holdings, params)
+        if expected is None:
+            assert row.id not in got.index
+            continue
+        kinds = {f["kind"] for f in expected["flags"]}
+        assert (bool(got.at[row.id, "class_flag"]), bool(got.at[row.id, "risk_flag"])) == (
+            "class" in kinds, "risk" in kinds), row
+        flagged += bool(kinds)
+    assert 0 < flagged < len(got)

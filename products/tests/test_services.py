@@ -114,3 +114,21 @@ def test_override_rules(staff, make_customer):
     SuitabilityOverride.objects.filter(pk=o.pk).update(expires_on=timezone.localdate() - timedelta(days=1))
     assert "PRIVATE_FUND" not in {v.product for v in selectors.recommendations_for(customer)["matched"]}
     assert AuditEvent.objects.filter(action="suitability_override.create", object_id=str(o.pk)).exists()
+
+
+def test_matching_summary_task_records_counts(staff, make_customer):
+    from crm.models import JobRun
+    from products import tasks
+
+    wa = staff(Role.WEALTH_ADVISOR)
+    make_customer(wa, risk="C4", star="3")
+    make_customer(wa, risk="C3", star="3")
+    make_customer(wa, risk="C5", star="3", closed_on=timezone.localdate())  # closed: left out
+    run = JobRun.objects.get(pk=tasks.matching_summary.delay().get())
+    assert run.status == "succeeded" and run.counts["customers"] == 2
+    # PUBLIC_FUND (R4, column 3 ticked): the C4 matches, the C3 fails rule 1
+    assert run.counts["products"]["PUBLIC_FUND"] == {"matched": 1, "risk_level": 1, "assessment_expired": 0,
+                                                     "permission": 0, "min_investment": 0, "tier_matrix": 0}
+    tasks.matching_summary.delay().get()  # rerun: a second record, same numbers
+    runs = JobRun.objects.filter(job="product_matching").order_by("id")
+    assert runs.count() == 2 and runs[0].counts["products"] == runs[1].counts["products"]

@@ -205,3 +205,48 @@ def test_customer_panel_adds_few_constant_queries(staff, client_for, make_custom
     monkeypatch.setattr(products.panels, "customer_panel", lambda *args: None)
     # policies, catalogue, latest snapshot, overrides
     assert with_panel - queries(om, url) <= 4
+
+
+def _snap(customer, day, securities=0, equity=0, fixed=0, reits=0, other=0, cash=0):
+    from customers.models import Snapshot
+
+    total = securities + equity + fixed + reits + other + cash
+    Snapshot.objects.create(customer=customer, date=day, total_assets=total, securities_value=securities,
+                            equity_fund_value=equity, fixed_income_value=fixed, reits_trust_value=reits,
+                            other_product_value=other, cash=cash, margin_debt=0)
+
+
+def test_concentration_page_flags_and_suggests_in_scope(staff, client_for, make_customer):
+    from datetime import date
+
+    wa, other = staff(Role.WEALTH_ADVISOR), staff(Role.WEALTH_ADVISOR)
+    heavy = make_customer(wa, risk="C3", star="3", assets=100)
+    _snap(heavy, date(2026, 9, 30), fixed=100)  # older snapshot: balanced, ignored
+    _snap(heavy, date(2026, 10, 31), securities=80, fixed=20, cash=900)  # cash left out: 80 % securities, R4
+    balanced = make_customer(wa, risk="C3", star="3")
+    _snap(balanced, date(2026, 10, 31), securities=50, fixed=50)
+    theirs = make_customer(other, risk="C3", star="3")
+    _snap(theirs, date(2026, 10, 31), securities=100)
+    client = client_for(wa)
+    page = client.get(reverse("products:concentration"))
+    rows = list(page.context["page"])
+    assert [r["customer_code"] for r in rows] == [heavy.customer_code]
+    row = rows[0]
+    assert (row["top_class"], round(row["class_share"], 6), row["top_risk"], round(row["risk_share"], 6)) == (
+        "securities", 0.8, "R4", 0.8)
+    # matched for C3 / 3★ with a holding class: LEXIANG1 YOUHUA STOCKPOOL (securities, R4) — skipped —
+    # JINTIANLI and BOND1 (fixed income, R2) suggested
+    assert row["suggestions"] == ["JINTIANLI", "BOND1"]
+    detail = client.get(f"/api/products/recommendations/{heavy.customer_code}/").json()
+    assert detail["suggestions"] == ["JINTIANLI", "BOND1"]
+    assert {f["kind"] for f in detail["concentration"]} == {"class", "risk"}
+    csv = client.get(reverse("products:concentration") + "?export=csv").content.decode("utf-8-sig").splitlines()
+    assert len(csv) == 2 and heavy.customer_code in csv[1]
+    assert AuditEvent.objects.filter(object_type="product_concentration").count() == 1
+    bm = client_for(staff(Role.BRANCH_MANAGER, "ZS"))
+    assert len(bm.get(reverse("products:concentration")).context["page"]) == 2
+    few = queries(bm, reverse("products:concentration"))
+    for _ in range(5):
+        _snap(make_customer(wa, risk="C3", star="3"), date(2026, 10, 31), reits=10)
+    assert len(bm.get(reverse("products:concentration")).context["page"]) == 7
+    assert queries(bm, reverse("products:concentration")) == few
