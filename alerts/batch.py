@@ -102,6 +102,8 @@ def merge(fired, day, run_id, now):
         _create_temp(cursor)
         if len(fired):
             _fill_temp(cursor, fired)
+            if is_postgres():
+                cursor.execute(f"ANALYZE {TEMP} (customer_id, rule, fire_key)")  # the planner joins 100k+ firings by hash, not by guesswork
         cursor.execute(
             f"""DELETE FROM {TEMP} WHERE EXISTS (
                   SELECT 1 FROM alerts_alert a WHERE a.customer_id = {TEMP}.customer_id AND a.rule = {TEMP}.rule
