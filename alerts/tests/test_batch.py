@@ -164,3 +164,24 @@ def test_escalation_task(make_customer, make_alert, make_staff):
     make_alert(make_customer(), due_at=timezone.now() - timedelta(hours=1))
     assert tasks.escalate_overdue.delay().get() == 1
     assert tasks.escalate_overdue.delay().get() == 0
+
+
+def test_the_scan_is_set_based(make_customer, django_assert_max_num_queries):
+    """The number of statements does not grow with the number of customers or firings."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def add(n):
+        for _ in range(n):
+            c = make_customer(id_expires_on=DAY)
+            snap(c, DAY - timedelta(days=1), 200_000)
+            act(c, DAY, transfer_out=80_000)
+
+    add(2)
+    with CaptureQueriesContext(connection) as few:
+        services.run_scan(day=DAY)
+    Alert.objects.all().delete()
+    add(30)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        run = services.run_scan(day=DAY)
+    assert run.counts["opened"] == 64  # 32 customers × (large outflow + ID expiry)
