@@ -24,17 +24,20 @@ from . import selectors
 from .models import PlanItem, Questionnaire, SamplingPlan
 
 
-def _largest_remainder(book, quota):
-    """Allocate `quota` over strata in proportion to `book` (counts), capped later by availability."""
-    total = book.sum()
-    if total == 0 or quota == 0:
-        return book * 0
-    exact = book / total * quota
-    base = np.floor(exact).astype(int)
-    left = int(quota - base.sum())
-    order = (exact - base).sort_values(ascending=False, kind="mergesort").index[:left]
-    base.loc[order] += 1
-    return base
+def allocate(book, left):
+    """Largest-remainder allocation of each advisor's `left` draws over the stars of the advisor's book.
+
+    book: DataFrame advisor, star, n (book counts); left: Series advisor -> draws. Vectorised over advisors.
+    Ties in the remainder go to the lower star (the book's order)."""
+    b = book.copy()
+    b["left"] = b["advisor"].map(left).fillna(0).astype(int)
+    b["exact"] = b["n"] / b.groupby("advisor")["n"].transform("sum") * b["left"]
+    b["base"] = np.floor(b["exact"] + 1e-9).astype(int)
+    b["frac"] = b["exact"] - b["base"]
+    b["short"] = b["left"] - b.groupby("advisor")["base"].transform("sum")
+    b = b.sort_values(["advisor", "frac"], ascending=[True, False], kind="mergesort")
+    b["alloc"] = b["base"] + (b.groupby("advisor").cumcount() < b["short"]).astype(int)
+    return b.loc[b["left"] > 0, ["advisor", "star", "alloc"]]
 
 
 def draw(eligible, book, quotas, min_share, rng):
@@ -48,12 +51,10 @@ def draw(eligible, book, quotas, min_share, rng):
         return pd.DataFrame(columns=["customer_id", "advisor", "reason"])
     e = eligible.copy()
     e["key"] = rng.random(len(e))
-    e["quota"] = e["advisor"].map(quotas).fillna(0).astype(int)
-    available = e.groupby("advisor").size()
-    size = pd.concat([quotas, available], axis=1).min(axis=1).fillna(0).astype(int)  # n per advisor
+    available = e.groupby("advisor").size().reindex(quotas.index).fillna(0)
+    size = pd.concat([quotas, available], axis=1).min(axis=1).astype(int)  # n per advisor
     # 1. untraced first: ceil(share × n)
     need_untraced = np.ceil(size * min_share - 1e-9).astype(int)
-    e["n"] = e["advisor"].map(size).fillna(0).astype(int)
     u = e[e["untraced"]].sort_values("key")
     u_rank = u.groupby("advisor").cumcount()
     chosen_u = u[u_rank < u["advisor"].map(need_untraced).fillna(0).values].index
@@ -61,13 +62,8 @@ def draw(eligible, book, quotas, min_share, rng):
     # 2. the rest stratified by star in proportion to the book
     rest = e.drop(index=chosen_u)
     left = (size - pd.Series(chosen_u.map(e["advisor"])).value_counts().reindex(size.index).fillna(0)).astype(int)
-    alloc = []
-    for advisor, grp in book.groupby("advisor"):  # one small vector per advisor (strata), not per customer
-        if advisor in left.index and left[advisor] > 0:
-            a = _largest_remainder(grp.set_index("star")["n"], int(left[advisor]))
-            alloc.append(pd.DataFrame({"advisor": advisor, "star": a.index, "alloc": a.values}))
-    if alloc:
-        alloc = pd.concat(alloc, ignore_index=True)
+    alloc = allocate(book, left)
+    if len(alloc):
         rest = rest.reset_index().merge(alloc, on=["advisor", "star"], how="left").set_index("customer_id")
         rest["alloc"] = rest["alloc"].fillna(0).astype(int)
         rest = rest.sort_values("key")

@@ -153,7 +153,7 @@ def _check_counter(data, channel, clean, errors, row):
         except InvalidOperation:
             _err(errors, name, value, _("Not a number."), row)
             continue
-        if number < 0 or number > 9999:
+        if not number.is_finite() or number < 0 or number > 9999:
             _err(errors, name, value, _("Minutes between 0 and 9999."), row)
         else:
             clean[name] = number
@@ -171,7 +171,7 @@ def _check_answers(version, answers, reasons, errors, row):
         reason = (reasons.get(code) or "").strip()
         options = {o.code: o for o in question.options.all()}
         if question.kind == Question.Kind.TEXT:
-            if isinstance(value, (list, tuple)):
+            if value is not None and not isinstance(value, str):
                 _err(errors, code, value, _("This question takes free text."), row)
                 continue
             text = (value or "").strip()
@@ -180,7 +180,7 @@ def _check_answers(version, answers, reasons, errors, row):
             if text:
                 out.append((question, None, text))
             continue
-        chosen = [str(v).strip().upper() for v in _as_list(value)]
+        chosen = [v.strip().upper() if isinstance(v, str) else repr(v) for v in _as_list(value)]
         if not chosen:
             if question.required:
                 _err(errors, code, "", _("This question must be answered."), row)

@@ -47,3 +47,14 @@ def test_report_filters(ops, client_for, s2020_data):
     assert client.get("/api/surveys/reports/S2020/?channel=ivr").json()["respondents"] == 0
     assert client.get("/api/surveys/reports/S2020/?channel=phone&office=CS").json()["respondents"] == 1
     assert client.get("/api/surveys/reports/NOPE/").status_code == 404
+
+
+def test_odd_json_is_a_clear_error_not_a_crash(ops, customer, client_for):
+    data = {"questionnaire": "N", "customer_code": customer.customer_code, "channel": "counter",
+            "outcome": "completed", "handling_minutes": "NaN", "materials_complete": "maybe",
+            "answers": {"Q1": {"x": 1}, "Q2": [1, None], "Q11": 42}}
+    response = client_for(ops).post("/api/surveys/responses/", data, content_type="application/json")
+    assert response.status_code == 400
+    fields = [e["field"] for e in response.json()["errors"]]
+    assert fields[:2] == ["handling_minutes", "materials_complete"]
+    assert {"Q1", "Q2", "Q11"} <= set(fields)
