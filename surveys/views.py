@@ -206,9 +206,12 @@ def task_list(request):
         tasks = tasks.filter(status=state)
     if request.GET.get("mine") and scope.staff:
         tasks = tasks.filter(owner=scope.staff)
+    if request.GET.get("escalated") and scope.staff:
+        tasks = tasks.filter(escalated_to=scope.staff)
     page = Paginator(tasks, 50).get_page(request.GET.get("page"))
     return render(request, "surveys/tasks.html", {"page": page, "state": state, "today": timezone.localdate(),
-                                                  "states": FollowUpTask.State.choices})
+                                                  "states": FollowUpTask.State.choices,
+                                                  "is_manager": selectors.is_manager(scope)})
 
 
 def task_detail(request, pk):

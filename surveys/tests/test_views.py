@@ -188,3 +188,17 @@ def test_panel_runs_two_queries_at_most(ops, customer, customer_of, advisor, s20
         panel = customer_panel(None, customer, scope)
     assert len(panel["responses"]) == 3 and panel["open_tasks"] == 1
     assert panel["profile"] == {"satisfaction": 0.0, "loyalty": 1.0}
+
+
+def test_escalated_tasks_page_for_the_office_manager(ops, make_staff, s2020_data, client_for, customer_of,
+                                                    advisor):
+    manager = make_staff(Role.OFFICE_MANAGER, "CS")
+    data = s2020_data(Q6="D")
+    data["date"] = "2026-11-20"
+    services.file_response(actor=ops.user, data=data)
+    other = {**s2020_data(Q7="A"), "customer_code": customer_of(advisor).customer_code}
+    services.file_response(actor=ops.user, data=other)  # a need, filed today: not overdue
+    services.escalate_overdue(date(2026, 11, 24))
+    page = client_for(manager).get("/surveys/tasks/?status=open&escalated=1")
+    assert [t.option.code for t in page.context["page"]] == ["D"]
+    assert client_for(manager).get("/surveys/tasks/?status=open").context["page"].paginator.count == 2
