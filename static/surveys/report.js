@@ -9,6 +9,6 @@
     data: {labels: data.labels, datasets: data.datasets.map(function (d) {
       return {label: d.label, data: d.data, spanGaps: true, tension: 0.2};
     })},
-    options: {scales: {y: {min: 0, max: 100}}, plugins: {legend: {position: "bottom"}}}
+    options: {aspectRatio: 4, scales: {y: {min: 0, max: 100}}, plugins: {legend: {position: "bottom"}}}
   });
 })();
