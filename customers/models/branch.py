@@ -164,23 +164,29 @@ class CurrentTier(models.Model):
 
     customer = models.OneToOneField(Customer, primary_key=True, on_delete=models.CASCADE, related_name="tier")
     as_of = models.DateField(_("as of"), null=True, blank=True)
-    star = models.CharField(_("star"), max_length=10, blank=True, db_index=True)
+    star = models.CharField(_("star"), max_length=10, blank=True)
     legacy_star = models.CharField(_("legacy star"), max_length=10, blank=True)
-    stp_subtype = models.CharField(_("STP sub-type"), max_length=4, blank=True, db_index=True)
+    stp_subtype = models.CharField(_("STP sub-type"), max_length=4, blank=True)
     stp_weak = models.BooleanField(_("weak sub-type"), default=False)
-    lifecycle_stage = models.CharField(_("lifecycle stage"), max_length=12, blank=True, db_index=True)
-    quadrant = models.CharField(_("quadrant"), max_length=1, blank=True, db_index=True)
+    lifecycle_stage = models.CharField(_("lifecycle stage"), max_length=12, blank=True)
+    quadrant = models.CharField(_("quadrant"), max_length=1, blank=True)
     cev = models.DecimalField(_("CEV"), null=True, blank=True, **MONEY)
     cpv = models.DecimalField(_("CPV"), null=True, blank=True, **MONEY)
     clv = models.DecimalField(_("CLV"), null=True, blank=True, **MONEY)
-    total_assets = models.DecimalField(_("total assets"), null=True, blank=True, db_index=True, **MONEY)
+    total_assets = models.DecimalField(_("total assets"), null=True, blank=True, **MONEY)
     assets_on = models.DateField(_("assets as of"), null=True, blank=True)
     explanation = models.TextField(_("explanation"), blank=True)
+    # The run result behind these fields, for the explanation. Every nightly run points each row at a new
+    # snapshot: without an index or a database constraint on this column the update stays HOT (in-page,
+    # no index writes) for customers whose star, stage, sub-type and quadrant did not move.
     snapshot = models.ForeignKey("customers.TierSnapshot", null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="+")  # the run result behind these fields, for the explanation
+                                 related_name="+", db_index=False, db_constraint=False)
 
     class Meta:
         verbose_name = _("current tier")
+        # Plain b-tree indexes (no LIKE companions): the list filters by equality and sorts by assets.
+        indexes = [models.Index(fields=[name], name=f"currenttier_{name}")
+                   for name in ("star", "stp_subtype", "lifecycle_stage", "quadrant", "total_assets")]
 
 
 class Snapshot(models.Model):

@@ -77,9 +77,13 @@ class TierFields(models.Model):
 
 
 class TierSnapshot(TierFields):
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tier_snapshots")
+    # The unique (customer, date) index serves lookups by customer, so no separate one.
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tier_snapshots", db_index=False)
     date = models.DateField(_("date"))
-    policy = models.ForeignKey(TieringPolicy, on_delete=models.PROTECT, related_name="+")
+    # Every row of a run has the same policy, checked once when the run starts; a database constraint would
+    # re-check it for each of the run's rows at commit. Policies are never deleted (PROTECT in the ORM).
+    policy = models.ForeignKey(TieringPolicy, on_delete=models.PROTECT, related_name="+", db_index=False,
+                               db_constraint=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["customer", "date"], name="tiersnapshot_customer_date")]
@@ -90,7 +94,7 @@ class TierSnapshot(TierFields):
 class TierStaging(TierFields):
     """A run's results before they are published in one transaction (a crash leaves only these rows)."""
 
-    run_id = models.BigIntegerField(db_index=True)
+    run_id = models.BigIntegerField()  # leads the unique (run_id, customer_id) index
     customer_id = models.BigIntegerField()
     kind = models.CharField(max_length=16)
     rank_value = models.FloatField(default=0)  # CLV, for the branch-wide ranking
@@ -102,7 +106,7 @@ class TierStaging(TierFields):
 class TierChange(models.Model):
     """A star, stage, sub-type or quadrant change made by a run, with its reason."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tier_changes")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tier_changes", db_index=False)
     date = models.DateField(_("date"), db_index=True)
     field = models.CharField(_("field"), max_length=16)
     old = models.CharField(_("from"), max_length=10, blank=True)
