@@ -20,6 +20,8 @@ demo: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py generate_branch --customers $(CUSTOMERS) --seed 1 --replace
 	$(BIN)/python manage.py create_demo_users
+	$(BIN)/python manage.py seed_survey_demo
+	$(BIN)/python manage.py generate_survey_plan
 	@echo "Branch CRM on http://127.0.0.1:$(PORT)/ (log in with one of the users above)"
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 

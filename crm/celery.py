@@ -21,4 +21,12 @@ app.conf.beat_schedule = {
         "task": "customers.tasks.reclassify",
         "schedule": crontab(hour=2, minute=0),
     },
+    "survey-monthly-plan": {  # draft sampling plans on the 1st, after the night's reclassification
+        "task": "surveys.tasks.generate_monthly_plan",
+        "schedule": crontab(day_of_month=1, hour=4, minute=0),
+    },
+    "survey-escalate-followups": {  # overdue follow-up tasks to the office manager, every morning
+        "task": "surveys.tasks.escalate_overdue_followups",
+        "schedule": crontab(hour=8, minute=30),
+    },
 }

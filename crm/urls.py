@@ -20,6 +20,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("jobs/", views.job_runs, name="job-runs"),
+    path("audit/", views.audit_log, name="audit-log"),
+    path("audit/export.<str:fmt>", views.audit_log_export, name="audit-log-export"),
     path("customers/", include("customers.urls")),
     path("products/", include("products.urls")),
     path("surveys/", include("surveys.urls")),

@@ -1,12 +1,20 @@
+import json
+
 from django.contrib.auth.views import LoginView
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from customers.scope import scope_for
 
+from . import selectors
+from .exports import export_response
+from .filters import AuditEventFilter
 from .models import JobRun
+from .services import audit
 
 MAX_FAILED_LOGINS = 10
 LOCKOUT_SECONDS = 300
@@ -50,3 +58,24 @@ def job_runs(request):
         raise PermissionDenied
     runs = JobRun.objects.select_related("started_by")[:100]
     return render(request, "crm/job_runs.html", {"runs": runs})
+
+
+def audit_log(request):
+    """Compliance and branch managers browse and filter the log; it has no edit or delete action."""
+    filterset = AuditEventFilter(request.GET, queryset=selectors.audit_events(request.user))
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "crm/audit_log.html", {"filter": filterset, "page": page, "query": query.urlencode()})
+
+
+def audit_log_export(request, fmt):
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    filterset = AuditEventFilter(request.GET, queryset=selectors.audit_events(request.user))
+    rows = [(*row[:5], json.dumps(row[5], ensure_ascii=False, sort_keys=True))
+            for row in selectors.audit_export_rows(filterset.qs)]
+    audit(request.user, "export", object_type="audit_log", object_id=fmt, rows=len(rows),
+          query=request.GET.urlencode())
+    headers = [_("When"), _("User"), _("Action"), _("Object type"), _("Object"), _("Detail")]
+    return export_response(rows, headers, "audit-log", fmt)

@@ -64,3 +64,13 @@ def test_openapi_schema_is_valid_without_warnings(db, tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
     text = out.read_text()
     assert "/api/customers/customers/{customer_code}/" in text and "/api/auth/token/" in text
+
+
+def test_every_beat_entry_names_a_registered_task():
+    from crm.celery import app
+
+    app.loader.import_default_modules()
+    missing = {name: entry["task"] for name, entry in app.conf.beat_schedule.items() if entry["task"] not in app.tasks}
+    assert not missing
+    assert {"customers.tasks.reclassify", "surveys.tasks.generate_monthly_plan"} <= {
+        entry["task"] for entry in app.conf.beat_schedule.values()}

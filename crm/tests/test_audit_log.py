@@ -1,0 +1,65 @@
+"""The audit log: browsable and filterable by compliance and branch managers, exported with an audit
+event of its own, and never editable — the database refuses updates (and, on PostgreSQL, deletes)."""
+import csv
+import io
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from crm.models import AuditEvent
+from crm.services import audit
+from customers.models import Role
+
+
+@pytest.fixture
+def events(db, make_staff):
+    manager = make_staff(Role.BRANCH_MANAGER, "ZS")
+    advisor = make_staff(Role.WEALTH_ADVISOR)
+    audit(manager.user, "tiering.policy.activate", object_type="tiering_policy", object_id="2", version=2)
+    audit(advisor.user, "reveal", object_type="customers.customer", object_id="17", field="phone")
+    audit(advisor.user, "export", object_type="customers", object_id="csv", rows=40)
+    return manager, advisor
+
+
+@pytest.mark.parametrize("role, allowed", [
+    (Role.COMPLIANCE, True), (Role.BRANCH_MANAGER, True), (Role.OFFICE_MANAGER, False),
+    (Role.OPERATIONS, False), (Role.WEALTH_ADVISOR, False), (Role.INVESTMENT_ADVISOR, False),
+])
+def test_only_compliance_and_branch_managers_read_the_log(events, make_staff, client_for, role, allowed):
+    client = client_for(make_staff(role))
+    assert client.get("/audit/").status_code == (200 if allowed else 403)
+    assert client.get("/audit/export.csv").status_code == (200 if allowed else 403)
+
+
+def test_filters_by_user_action_and_object(events, make_staff, client_for):
+    _, advisor = events
+    client = client_for(make_staff(Role.COMPLIANCE, "ZS"))
+    page = client.get("/audit/", {"actor": advisor.user.username, "action": "reveal"})
+    rows = list(page.context["page"])
+    assert [(e.action, e.object_id, e.detail["field"]) for e in rows] == [("reveal", "17", "phone")]
+    assert client.get("/audit/", {"object_type": "tiering_policy"}).context["page"].paginator.count == 1
+    assert client.get("/audit/", {"date_from": "2999-01-01"}).context["page"].paginator.count == 0
+
+
+def test_export_lists_the_filtered_events_and_is_itself_audited(events, make_staff, client_for):
+    compliance = make_staff(Role.COMPLIANCE, "ZS")
+    response = client_for(compliance).get("/audit/export.csv", {"action": "export"})
+    table = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [row[2] for row in table[1:]] == ["export"]  # the advisor's customer export only
+    assert '"rows": 40' in table[1][5]
+    logged = AuditEvent.objects.get(actor=compliance.user, object_type="audit_log")
+    assert (logged.action, logged.object_id, logged.detail["rows"]) == ("export", "csv", 1)
+
+
+def test_the_database_refuses_to_edit_an_event(events):
+    event = AuditEvent.objects.first()
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).update(action="nothing happened")
+    assert AuditEvent.objects.get(pk=event.pk).action == event.action
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite's test flush deletes rows: only PG blocks it")
+def test_the_database_refuses_to_delete_an_event(events):
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.all().delete()
+    assert AuditEvent.objects.count() == 3
