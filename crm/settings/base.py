@@ -148,7 +148,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600, "max_retries": 1}
+# An unacknowledged task (its worker died) goes back to the queue after this many seconds; longer than any task.
+_visibility_timeout = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", str(4 * 3600)))
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": _visibility_timeout, "max_retries": 1}
 
 # Back-office drop folder for the nightly import (one CSV per dataset).
 BACKOFFICE_DROP_DIR = Path(os.environ.get("BACKOFFICE_DROP_DIR", BASE_DIR / "media" / "backoffice"))

@@ -1,53 +1,27 @@
 """End to end on real components: a Celery worker process consuming from Redis, writing to PostgreSQL."""
 import os
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
-import redis
-from django.conf import settings
-from django.db import connection
 
 from crm.celery import app as celery_app
+from crm.tests.workers import require_worker_setup, start_worker, stop_worker
 from customers.models import ImportBatch, Snapshot
 from customers.tests.factories import CustomerFactory
 from customers.tests.test_import import SNAP_HEADER, csv_bytes, snap
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def dsn_of_test_database():
-    s = connection.settings_dict
-    return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 @pytest.fixture
 def worker():
     """A real `celery worker` on its own queue, against the test database."""
-    if connection.vendor != "postgresql":
-        pytest.skip("the worker shares the database through a server: runs in the PostgreSQL pass")
-    redis.Redis.from_url(settings.CELERY_BROKER_URL).ping()  # Redis must be up: CI starts it
+    require_worker_setup()
     queue = f"e2e-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "crm.settings.test", "DATABASE_URL": dsn_of_test_database(),
-           "CELERY_QUEUE": queue}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "crm", "worker", "-Q", queue, "--pool=solo", "-l", "info",
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+    proc = start_worker(queue)
     try:
         yield queue
     finally:
-        proc.terminate()
-        try:
-            out, _ = proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, _ = proc.communicate()
-        print(out[-3000:])
+        print(stop_worker(proc)[-3000:])
 
 
 @pytest.mark.e2e
