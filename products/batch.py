@@ -35,21 +35,35 @@ def _waivers(frame, overrides, code):
             ids.map(mine["waive_tier_matrix"]).fillna(False).astype(bool).to_numpy())
 
 
-def reasons(frame, terms, *, cutoff, overrides=None, columns=None):
+def prepare(frame):
+    """The per-customer arrays every product's pass reads, computed once per frame."""
+    risk = frame["risk_level"].fillna("").astype(str)
+    rank = np.zeros(len(frame), dtype=np.int8)
+    for level, value in RISK_RANK.items():
+        rank[(risk == level).to_numpy()] = value
+    return {
+        "rank": rank,
+        "assessed": pd.to_datetime(frame["risk_assessed_on"]),
+        "flags": frame["permission_flags"].astype("int64").to_numpy(),
+        "assets": frame["f_assets"].astype(float).to_numpy(),
+        "columns": tier_columns(frame),
+    }
+
+
+def reasons(frame, terms, *, cutoff, overrides=None, columns=None, prepared=None):
     """The reason ("" = matched) of `terms` for every customer row of a facts frame (selectors.facts_frame)."""
-    columns = tier_columns(frame) if columns is None else columns
+    p = prepared or prepare(frame)
+    columns = p["columns"] if columns is None else columns
     product_rank = rules.rank(terms.risk)
-    customer_rank = frame["risk_level"].map(RISK_RANK).fillna(0).to_numpy()
-    assessed = pd.to_datetime(frame["risk_assessed_on"])
+    assessed = p["assessed"]
     expired = (product_rank > 1) & (assessed.isna() | (assessed < pd.Timestamp(cutoff))).to_numpy()
     required = int(terms.required_flags)
-    flags = frame["permission_flags"].astype("int64").to_numpy()
     waive_min, waive_matrix = _waivers(frame, overrides, terms.code)
     conditions = [
-        customer_rank < product_rank,
+        p["rank"] < product_rank,
         expired,
-        (flags & required) != required,
-        (frame["f_assets"].astype(float).to_numpy() < float(terms.min_investment)) & ~waive_min,
+        (p["flags"] & required) != required,
+        (p["assets"] < float(terms.min_investment)) & ~waive_min,
         ~columns.isin(list(terms.offered)).to_numpy() & ~waive_matrix,
     ]
     return pd.Series(np.select(conditions, list(rules.REASONS), default=""), index=frame.index)
@@ -57,9 +71,9 @@ def reasons(frame, terms, *, cutoff, overrides=None, columns=None):
 
 def reason_table(frame, catalogue, *, cutoff, overrides=None):
     """customers x products frame of reasons ("" = matched), indexed by customer id."""
-    columns = tier_columns(frame)
+    prepared = prepare(frame)
     table = pd.DataFrame(
-        {t.code: reasons(frame, t, cutoff=cutoff, overrides=overrides, columns=columns).to_numpy()
+        {t.code: reasons(frame, t, cutoff=cutoff, overrides=overrides, prepared=prepared).to_numpy()
          for t in catalogue},
         index=frame["id"].to_numpy(),
     )
@@ -161,10 +175,11 @@ def concentration(holdings, params):
 
 
 def suggestions(flags, facts, catalogue, versions, params, *, cutoff, overrides=None):
-    """For flagged customers: matched products of another holding class and risk level (codes, in order)."""
+    """For flagged customers: a boolean frame (customer id x product code, catalogue order) of the matched
+    products of another holding class and risk level. Turn rows into lists with `suggestion_lists`."""
     flagged = flags[flags["class_flag"] | flags["risk_flag"]]
     if flagged.empty:
-        return pd.Series(dtype=object)
+        return pd.DataFrame(index=pd.Index([], name="id"))
     f = facts.set_index("id").loc[flagged["id"]].reset_index()
     risk_map = params["holding_class_risk"]
     candidates = [t for t in catalogue if versions[t.code].holding_class]
@@ -177,5 +192,13 @@ def suggestions(flags, facts, catalogue, versions, params, *, cutoff, overrides=
         ok = ok & ~(by_id["class_flag"].to_numpy() & (by_id["top_class"].to_numpy() == cls))
         ok = ok & ~(by_id["risk_flag"].to_numpy() & (by_id["top_risk"].to_numpy() == risk_map.get(cls, "")))
         picks[t.code] = ok
-    chosen = pd.DataFrame(picks, index=table.index)
-    return chosen.apply(lambda row: [code for code, on in row.items() if on], axis=1)
+    return pd.DataFrame(picks, index=table.index)
+
+
+def suggestion_lists(picks, ids):
+    """{customer id: [product codes]} for some customers of a `suggestions` frame."""
+    if picks.empty:
+        return {i: [] for i in ids}
+    sub = picks.reindex(list(ids)).fillna(False).astype(bool)
+    codes = np.array(sub.columns)
+    return {i: list(codes[row]) for i, row in zip(sub.index, sub.to_numpy())}

@@ -275,21 +275,25 @@ def staffing_inputs(scope):
 
 
 def latest_holdings_frame(customers):
-    """The latest snapshot's holding columns for every customer of a (scoped) queryset (one query)."""
-    from django.db.models import OuterRef, Subquery
+    """The latest snapshot's holding columns for every customer of a (scoped) queryset (one query).
 
-    from customers.models import Snapshot
-
-    latest = Snapshot.objects.filter(customer=OuterRef("customer")).order_by("-date").values("date")[:1]
-    qs = (Snapshot.objects.filter(customer__in=customers.values("pk"), date=Subquery(latest)).order_by()
-          .values("customer_id", *HOLDING_COLUMNS.values()))
-    sql, params = qs.query.sql_with_params()
-    frame = read_frame(sql, params)
-    return frame.rename(columns={"customer_id": "id"})
+    One pass: the latest date per customer by GROUP BY, joined back on the (customer, date) key.
+    """
+    sub_sql, sub_params = customers.order_by().values("pk").query.sql_with_params()
+    cols = ", ".join(f"s.{c}" for c in HOLDING_COLUMNS.values())
+    sql = (f"SELECT s.customer_id AS id, {cols} FROM customers_snapshot s "
+           "JOIN (SELECT customer_id, MAX(date) AS last FROM customers_snapshot GROUP BY customer_id) m "
+           "ON m.customer_id = s.customer_id AND s.date = m.last "
+           f"WHERE s.customer_id IN ({sub_sql})")
+    return read_frame(sql, sub_params)
 
 
 def concentration_list(user, ctx):
-    """Customers in scope whose holdings are concentrated, with diversifying suggestions (set-based)."""
+    """Customers in scope whose holdings are concentrated (set-based): (rows sorted by code, suggestions frame).
+
+    The suggestions are a boolean frame (customer id x product); batch.suggestion_lists turns the rows
+    that are shown or exported into lists.
+    """
     from customers.scope import scope_for
 
     from . import batch
@@ -302,5 +306,4 @@ def concentration_list(user, ctx):
     picks = batch.suggestions(flagged, facts, ctx.catalogue, ctx.versions, ctx.params, cutoff=ctx.cutoff,
                               overrides=overrides_frame(today=ctx.today))
     out = flagged.merge(facts[["id", "customer_code", "name", "office_code", "advisor_name", "f_assets"]], on="id")
-    out["suggestions"] = out["id"].map(picks)
-    return out.sort_values("customer_code").reset_index(drop=True)
+    return out.sort_values("customer_code").reset_index(drop=True), picks

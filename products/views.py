@@ -328,14 +328,18 @@ def concentration(request):
     from .models import HoldingClass
 
     ctx = selectors.match_context()
-    frame = selectors.concentration_list(request.user, ctx)
+    frame, picks = selectors.concentration_list(request.user, ctx)
     labels = dict(HoldingClass.choices)
     names = {code: v.display_name for code, v in ctx.versions.items()}
-    rows = [{**r, "class_label": labels.get(r["top_class"], r["top_class"]),
-             "suggested": [names[c] for c in (r["suggestions"] if isinstance(r["suggestions"], list) else [])]}
-            for r in frame.to_dict("records")]
+
+    def rows_of(records):
+        lists = batch.suggestion_lists(picks, [r["id"] for r in records])
+        return [{**r, "class_label": labels.get(r["top_class"], r["top_class"]), "suggestions": lists[r["id"]],
+                 "suggested": [names[c] for c in lists[r["id"]]]} for r in records]
+
     fmt = _fmt(request)
     if fmt:
+        rows = rows_of(frame.to_dict("records"))
         out = [(r["customer_code"], r["name"], r["office_code"], r["advisor_name"], r["f_assets"],
                 str(r["class_label"]), round(r["class_share"], 4), r["top_risk"], round(r["risk_share"], 4),
                 "; ".join(r["suggested"])) for r in rows]
@@ -343,6 +347,7 @@ def concentration(request):
         headers = [_("Customer code"), _("Name"), _("Office"), _("Advisor"), _("Total assets"), _("Main class"),
                    _("Class share"), _("Main risk level"), _("Risk share"), _("Suggested products")]
         return export_response(out, headers, "concentration", fmt)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(range(len(frame)), PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = rows_of(frame.iloc[list(page.object_list)].to_dict("records"))
     return render(request, "products/concentration.html", {
         "page": page, "threshold": ctx.params["concentration_threshold"]})
