@@ -21,6 +21,12 @@ def _require_branch_manager(user):
         raise PermissionDenied("Only branch managers change tiering policy.")
 
 
+def _lock_policies():
+    """Serialise policy writes: lock every version row (a small table), in a fixed order. Statements after
+    this one see whatever a concurrent writer committed while we waited (READ COMMITTED)."""
+    list(TieringPolicy.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
+
+
 @transaction.atomic
 def create_draft(*, params, user, note=""):
     """A new version (draft) from a full parameter set; invalid values are refused, field by field."""
@@ -29,7 +35,8 @@ def create_draft(*, params, user, note=""):
     errors = values.validate()
     if errors:
         raise ValidationError(errors)
-    version = (TieringPolicy.objects.select_for_update().aggregate(v=Max("version"))["v"] or 0) + 1
+    _lock_policies()
+    version = (TieringPolicy.objects.aggregate(v=Max("version"))["v"] or 0) + 1
     policy = TieringPolicy.objects.create(version=version, params=values.to_json(), note=note, created_by=user)
     audit(user, "tiering_policy.create", policy, version=version, note=note)
     return policy
@@ -38,10 +45,11 @@ def create_draft(*, params, user, note=""):
 @transaction.atomic
 def activate(*, policy, user):
     _require_branch_manager(user)
-    policy = TieringPolicy.objects.select_for_update().get(pk=policy.pk)
+    _lock_policies()
+    policy = TieringPolicy.objects.get(pk=policy.pk)
     if policy.status == TieringPolicy.Status.ACTIVE:
         return policy
-    previous = TieringPolicy.objects.select_for_update().filter(status=TieringPolicy.Status.ACTIVE).first()
+    previous = TieringPolicy.objects.filter(status=TieringPolicy.Status.ACTIVE).first()
     if previous:
         previous.status = TieringPolicy.Status.RETIRED
         previous.save(update_fields=["status"])
