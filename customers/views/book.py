@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm.exports import export_response
+from crm.formerrors import report_form_errors
 from crm.panels import customer_panels
 from crm.services import audit
 
@@ -130,8 +131,7 @@ def log_interaction(request, code):
         services.log_interaction(customer=customer, actor=request.user, **form.cleaned_data)
         messages.success(request, _("Contact logged."))
     else:
-        for field, errors in form.errors.items():
-            messages.error(request, f"{form.fields[field].label if field in form.fields else ''}: {' '.join(errors)}")
+        report_form_errors(request, form)
     return redirect("customers:detail", code=customer.customer_code)
 
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm.exports import export_response
+from crm.formerrors import report_form_errors
 from crm.models import JobRun
 from crm.services import audit
 
@@ -194,7 +195,7 @@ def star_override(request, code):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
     else:
-        messages.error(request, _("Give a star, a reason and an expiry date."))
+        report_form_errors(request, form)
     return redirect("customers:detail", code=customer.customer_code)
 
 
