@@ -1,6 +1,7 @@
 """Nightly reclassification vs its data floor (COPY its input rows out and its output rows in), and vs a naive
-per-customer ORM loop on 1,000 customers (quality.md: ≤ 3 × the floor; ≥ 50 × faster per customer)."""
+per-customer ORM loop on 5,000 customers (quality.md: ≤ 3 × the floor; ≥ 50 × faster per customer)."""
 import io
+import os
 import resource
 import time
 from datetime import timedelta
@@ -14,7 +15,8 @@ from customers.tiering.compute import customer_values
 from customers.tiering.inputs import activity_data_start
 from customers.tiering.params import TieringParams
 
-NAIVE_CUSTOMERS = 1_000  # enough for a stable per-customer figure; the loop is slow by design
+# The issue's comparison is on 5,000 customers; BENCH_NAIVE_CUSTOMERS=0 skips it (e.g. at 1 M, for memory).
+NAIVE_CUSTOMERS = int(os.environ.get("BENCH_NAIVE_CUSTOMERS", "5000"))
 
 
 def _copy_out(cursor, sql):
@@ -76,16 +78,17 @@ def run(stdout):
     started = time.perf_counter()
     job = services.run_reclassification(day=day)
     job_time = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the job's peak (the floor buffers more)
     if job.status != "succeeded":
         raise SystemExit(f"the run failed: {job.error}")
     floor = data_floor(day)
-    naive = naive_per_customer(day, min(NAIVE_CUSTOMERS, customers))
+    naive = naive_per_customer(day, min(NAIVE_CUSTOMERS, customers)) if NAIVE_CUSTOMERS else None
     per_customer = job_time / customers
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     stdout.write(f"reclassify {day}: {customers:,} customers, {job.counts.get('chunks')} chunks")
     stdout.write(f"  job                      {job_time:8.2f} s")
     stdout.write(f"  data floor (COPY in/out) {floor:8.2f} s   ratio {job_time / floor:5.2f}  (target ≤ 3)")
-    stdout.write(f"  per customer: job {per_customer * 1e6:8.1f} µs, naive ORM loop {naive * 1e6:8.1f} µs"
-                 f"   speed-up {naive / per_customer:6.1f} ×  (target ≥ 50)")
-    stdout.write(f"  peak memory of this process {peak_mb:,.0f} MB")
+    if naive:
+        stdout.write(f"  per customer: job {per_customer * 1e6:8.1f} µs, naive ORM loop {naive * 1e6:8.1f} µs"
+                     f"   speed-up {naive / per_customer:6.1f} ×  (target ≥ 50)")
+    stdout.write(f"  peak memory of the job {peak_mb:,.0f} MB  (target ≤ 2,048 at 1 M customers)")
     return {"job": job_time, "floor": floor, "naive_per_customer": naive, "customers": customers}
