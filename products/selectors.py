@@ -110,6 +110,16 @@ def facts_for(customer):
     return facts_of(row)
 
 
+def _sql(qs, columns):
+    """SQL of a values() queryset; an always-empty one (e.g. .none()) becomes a query of no rows."""
+    from django.core.exceptions import EmptyResultSet
+
+    try:
+        return qs.query.sql_with_params()
+    except EmptyResultSet:
+        return "SELECT " + ", ".join(f"NULL AS {c}" for c in columns) + " WHERE 1 = 0", ()
+
+
 def facts_frame(customers, extra=()):
     """The same facts for a (scoped) queryset as a DataFrame, read in one set-based query.
 
@@ -119,7 +129,7 @@ def facts_frame(customers, extra=()):
     if extra:
         qs = qs.annotate(**dict(extra))
     qs = qs.order_by().values(*FACT_FIELDS, *(name for name, _ in extra))
-    sql, params = qs.query.sql_with_params()
+    sql, params = _sql(qs, [*FACT_FIELDS, *(name for name, _ in extra)])
     frame = read_frame(sql, params, text=("customer_code", "name", "kind", "risk_level", "f_star", "f_subtype",
                                           *(name for name, _ in extra)))
     frame["risk_assessed_on"] = pd.to_datetime(frame["risk_assessed_on"])
@@ -263,8 +273,8 @@ def staffing_inputs(scope):
         office_code=F("office__code"), ia_grade=F("investment_advisor__grade"),
         f_star=Coalesce(F("tier__star"), Value("")),
         f_subtype=Coalesce(F("tier__stp_subtype"), Value(""))).order_by()
-    sql, params = customers.values("id", "office_code", "investment_advisor_id", "ia_grade", "f_star",
-                                   "f_subtype").query.sql_with_params()
+    fields = ["id", "office_code", "investment_advisor_id", "ia_grade", "f_star", "f_subtype"]
+    sql, params = _sql(customers.values(*fields), fields)
     frame = read_frame(sql, params, text=("office_code", "ia_grade", "f_star", "f_subtype"))
     advisors = pd.DataFrame(list(
         scope.staff_queryset().filter(role__in=ADVISOR_ROLES, is_active=True).order_by()
@@ -279,7 +289,7 @@ def latest_holdings_frame(customers):
 
     One pass: the latest date per customer by GROUP BY, joined back on the (customer, date) key.
     """
-    sub_sql, sub_params = customers.order_by().values("pk").query.sql_with_params()
+    sub_sql, sub_params = _sql(customers.order_by().values("pk"), ["id"])
     cols = ", ".join(f"s.{c}" for c in HOLDING_COLUMNS.values())
     sql = (f"SELECT s.customer_id AS id, {cols} FROM customers_snapshot s "
            "JOIN (SELECT customer_id, MAX(date) AS last FROM customers_snapshot GROUP BY customer_id) m "

@@ -250,3 +250,36 @@ def test_concentration_page_flags_and_suggests_in_scope(staff, client_for, make_
         _snap(make_customer(wa, risk="C3", star="3"), date(2026, 10, 31), reits=10)
     assert len(bm.get(reverse("products:concentration")).context["page"]) == 7
     assert queries(bm, reverse("products:concentration")) == few
+
+
+def test_retired_product_is_pushed_to_nobody_and_never_recommended(staff, client_for, make_customer):
+    from products import services
+    from products.models import Product
+
+    bm_staff = staff(Role.BRANCH_MANAGER, "ZS")
+    wa = staff(Role.WEALTH_ADVISOR)
+    customer = make_customer(wa, risk="C5", star="3")
+    services.set_retired(user=bm_staff.user, product=Product.objects.get(code="GHDH"), retired=True, note="gone")
+    bm = client_for(bm_staff)
+    page = bm.get(reverse("products:push", args=["GHDH"]))
+    assert page.status_code == 200 and page.context["total"] == 0
+    assert bm.get(reverse("products:push", args=["GHDH"]) + "?export=csv").content.decode(
+        "utf-8-sig").count("\n") == 1  # header only
+    body = client_for(wa).get(f"/api/products/recommendations/{customer.customer_code}/").json()
+    assert "GHDH" not in body["matched"] and "GHDH" not in [e["product"] for e in body["excluded"]]
+    assert bm.get(reverse("products:push", args=["NOPE"])).status_code == 404
+    assert bm.get(reverse("products:push", args=["GHDH"]) + "?export=pdf").status_code == 404
+
+
+def test_login_without_staff_sees_nothing(db, make_customer):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    customer = make_customer()
+    client = Client()
+    client.force_login(get_user_model().objects.create_user("stranger", password="pw"))
+    for url in [reverse("products:catalogue"), reverse("products:push", args=["GHDH"]),
+                reverse("products:concentration"), reverse("products:staffing"), reverse("products:overrides")]:
+        assert client.get(url).status_code == 403, url
+    assert client.get(f"/api/products/recommendations/{customer.customer_code}/").status_code == 403
+    assert client.get("/api/products/products/").status_code == 403
