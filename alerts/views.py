@@ -98,6 +98,7 @@ def detail(request, pk):
 @require_POST
 def transition(request, pk):
     _member(request)
+    _get(request, pk)  # out of scope: 404 before the form is even read
     form = TransitionForm(request.POST)
     target = request.POST.get("next") or reverse("alerts:detail", args=[pk])
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):

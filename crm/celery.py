@@ -21,6 +21,14 @@ app.conf.beat_schedule = {
         "task": "customers.tasks.reclassify",
         "schedule": crontab(hour=2, minute=0),
     },
+    "scan-alerts": {  # after the reclassification: two rules read the current tier
+        "task": "alerts.tasks.scan_alerts",
+        "schedule": crontab(hour=3, minute=30),
+    },
+    "escalate-overdue-alerts": {  # red alerts are due in 4 hours: check every quarter of an hour
+        "task": "alerts.tasks.escalate_overdue",
+        "schedule": crontab(minute="*/15"),
+    },
     "survey-monthly-plan": {  # draft sampling plans on the 1st, after the night's reclassification
         "task": "surveys.tasks.generate_monthly_plan",
         "schedule": crontab(day_of_month=1, hour=4, minute=0),

@@ -547,11 +547,11 @@ def release_plan(*, actor, plan_id):
 
 def record_attempt(*, actor, item_id, outcome):
     """An unsuccessful attempt from the worklist (hung up, no answer, refused): a response without answers."""
+    item = selectors.worklist(actor).filter(pk=item_id).first()
+    if item is None:  # out of scope (or gone): refused before anything else is looked at
+        raise PermissionDenied
     if outcome not in (Outcome.HUNG_UP, Outcome.NO_ANSWER, Outcome.REFUSED):
         raise SurveyInvalid([{"row": None, "field": "outcome", "value": outcome, "message": _("Unknown outcome.")}])
-    item = selectors.worklist(actor).filter(pk=item_id).first()
-    if item is None:
-        raise PermissionDenied
     data = {"questionnaire": item.questionnaire.code, "customer_code": item.customer.customer_code,
             "channel": Channel.PHONE, "outcome": outcome}
     return file_response(actor=actor, data=data, source="worklist", plan_item=item)
