@@ -47,7 +47,7 @@ def test_advisor_logs_in_finds_a_customer_and_logs_a_contact(page, live_server, 
     page.fill("input[name=summary]", "季度回访")
     with page.expect_navigation():
         page.get_by_role("button", name="记录联系").click()
-    assert "季度回访" in page.locator("table").last.inner_text()
+    assert "季度回访" in page.locator("table#contacts").inner_text()
     assert Interaction.objects.get().summary == "季度回访"
     with page.expect_navigation():
         page.get_by_role("button", name="English").click()

@@ -38,7 +38,25 @@ def test_query_count_does_not_grow_with_page_size(manager_client, small, large):
 
 
 def test_customer_page_query_count_is_bounded(manager_client):
-    from customers.models import Customer
+    """Every section (the panels of products, surveys and alerts included) reads a constant number of times:
+    a customer with many contacts, positions and alerts costs the same queries as one with none."""
+    from datetime import date, timedelta
 
-    code = Customer.objects.order_by("pk").first().customer_code
-    assert count_queries(manager_client, f"/customers/{code}/") <= 12
+    from django.utils import timezone
+
+    from alerts.models import Alert
+    from customers.models import Customer, Interaction, Snapshot
+
+    bare, busy = Customer.objects.order_by("pk")[:2]
+    now, today = timezone.now(), date(2026, 11, 26)
+    for i in range(15):
+        Interaction.objects.create(customer=busy, channel="phone", summary=f"call {i}", at=now - timedelta(days=i))
+        Snapshot.objects.create(customer=busy, date=today - timedelta(days=30 * i), total_assets=1000 + i,
+                                cash=1000 + i, securities_value=0, equity_fund_value=0, fixed_income_value=0,
+                                reits_trust_value=0, other_product_value=0, margin_debt=0)
+    for rule in ("large_outflow", "falling_trading", "birthday"):
+        Alert.objects.create(customer=busy, rule=rule, level="yellow", evidence={"x": 1}, opened_at=now,
+                             first_fired_on=today, last_fired_on=today)
+    bare_count = count_queries(manager_client, f"/customers/{bare.customer_code}/")
+    assert count_queries(manager_client, f"/customers/{busy.customer_code}/") == bare_count
+    assert bare_count <= 25
