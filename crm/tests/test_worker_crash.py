@@ -62,3 +62,51 @@ def test_killed_worker_leaves_previous_tiers_and_the_run_completes_after_restart
     assert set(current_tiers().values()) == {date(2026, 11, 26)}
     assert not TierStaging.objects.exists()
     assert JobRun.objects.filter(job="reclassify", params__date="2026-11-26").count() == 1
+
+
+def alerts_state():
+    from alerts.models import Alert
+
+    return sorted(Alert.objects.values_list("id", "customer_id", "rule", "status", "last_fired_on", "fire_count"))
+
+
+@pytest.mark.e2e
+@pytest.mark.filterwarnings("ignore:task_always_eager")
+@pytest.mark.django_db(transaction=True)
+def test_killed_worker_mid_alert_scan_leaves_the_alerts_and_the_rerun_opens_no_duplicates(reference_data):
+    from django.db.models import Count
+
+    from alerts import services as alert_services
+    from alerts.models import ACTIVE, Alert
+
+    require_worker_setup()
+    call_command("generate_branch", customers=CUSTOMERS, seed=6, as_of=date(2026, 11, 26),
+                 stdout=open(os.devnull, "w"))
+    assert services.run_reclassification(day=date(2026, 11, 26)).status == JobRun.Status.SUCCEEDED
+    assert alert_services.run_scan(day=date(2026, 11, 25)).status == JobRun.Status.SUCCEEDED
+    before = alerts_state()
+    assert before  # the previous night opened alerts
+
+    queue = f"crash-{uuid.uuid4().hex[:8]}"
+    first = start_worker(queue, CELERY_VISIBILITY_TIMEOUT="1")
+    celery_app.send_task("alerts.tasks.scan_alerts", kwargs={"day": "2026-11-26"}, queue=queue)
+    run = wait_for(lambda: JobRun.objects.filter(job="scan_alerts", params__date="2026-11-26").first(), 60,
+                   interval=0.02)
+    output = stop_worker(first, kill=True)
+    run.refresh_from_db()
+    assert run.status == JobRun.Status.RUNNING, ("the scan finished before the kill", output[-2000:])
+    assert alerts_state() == before  # nothing of the interrupted scan is visible
+
+    second = start_worker(queue, CELERY_VISIBILITY_TIMEOUT="1")
+    try:
+        done = wait_for(lambda: JobRun.objects.filter(job="scan_alerts", params__date="2026-11-26",
+                                                      status=JobRun.Status.SUCCEEDED).first(), 180, interval=0.5)
+    finally:
+        output = stop_worker(second)
+    assert done is not None, output[-3000:]
+    duplicates = (Alert.objects.filter(status__in=ACTIVE).values("customer_id", "rule")
+                  .annotate(n=Count("id")).filter(n__gt=1))
+    assert not duplicates.exists()
+    after = alerts_state()
+    again = alert_services.run_scan(day=date(2026, 11, 26))  # idempotent for the date
+    assert again.counts["opened"] == 0 and alerts_state() == after
