@@ -120,7 +120,7 @@ def product_retire(request, code):
 def _policy_page(request, kind):
     _member(request)
     history = list(selectors.policy_history(kind))
-    shown = history[0] if history else None
+    shown = history[0] if history else selectors.active_policy(kind)
     wanted = request.GET.get("version")
     if wanted:
         shown = next((p for p in history if str(p.version) == wanted), None)
@@ -291,7 +291,7 @@ def staffing(request):
     policy = active_capacity_policy()
     caps = {r: policy.cap_for(r) for r in (Role.WEALTH_ADVISOR, Role.INVESTMENT_ADVISOR,
                                            Role.INSTITUTIONAL_ADVISOR)}
-    levels = selectors.active_policies()[PolicyKind.ADVISOR_LEVELS].data
+    levels = selectors.policy_data(selectors.active_policies(), PolicyKind.ADVISOR_LEVELS)
     people, offices, _below = batch.staffing(customers, advisors, load, caps,
                                              dict(zip(levels["columns"], levels["grades"])))
     role_labels = dict(Role.choices)

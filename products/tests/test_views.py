@@ -283,3 +283,16 @@ def test_login_without_staff_sees_nothing(db, make_customer):
         assert client.get(url).status_code == 403, url
     assert client.get(f"/api/products/recommendations/{customer.customer_code}/").status_code == 403
     assert client.get("/api/products/products/").status_code == 403
+
+
+def test_pages_work_when_policy_rows_are_missing(staff, client_for, make_customer):
+    """A flushed database (transactional tests, a fresh schema) keeps working on the shipped defaults."""
+    ProductPolicy.objects.all().delete()
+    bm = client_for(staff(Role.BRANCH_MANAGER, "ZS"))
+    customer = make_customer(risk="C3", star="3")
+    assert bm.get(reverse("customers:detail", args=[customer.customer_code])).status_code == 200
+    for name in ("products:matrix", "products:grades", "products:parameters", "products:staffing",
+                 "products:matching"):
+        assert bm.get(reverse(name)).status_code == 200, name
+    rec = bm.get(f"/api/products/recommendations/{customer.customer_code}/").json()
+    assert "GHDH" in rec["matched"]  # shipped matrix: GHDH ticked for 3★
