@@ -1,4 +1,3 @@
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -23,7 +22,7 @@ class TierValueField(serializers.Field):
         return str(value) if hasattr(value, "quantize") else value
 
 
-@extend_schema_field(OpenApiTypes.STR)
+@extend_schema_field({"type": "string", "nullable": True})  # null while the customer has no tier
 class TierTextField(TierValueField):
     pass
 
