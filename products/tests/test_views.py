@@ -296,3 +296,22 @@ def test_pages_work_when_policy_rows_are_missing(staff, client_for, make_custome
         assert bm.get(reverse(name)).status_code == 200, name
     rec = bm.get(f"/api/products/recommendations/{customer.customer_code}/").json()
     assert "GHDH" in rec["matched"]  # shipped matrix: GHDH ticked for 3★
+
+
+def test_override_list_and_revoke_respect_scope(staff, client_for, make_customer):
+    from products import services
+    from products.models import Product
+
+    cs_manager = staff(Role.OFFICE_MANAGER, "CS")
+    customer = make_customer(staff(Role.WEALTH_ADVISOR), risk="C5")
+    override = services.create_override(user=cs_manager.user, customer=customer,
+                                        product=Product.objects.get(code="PRIVATE_FUND"),
+                                        waive_min_investment=True, waive_tier_matrix=False, reason="r")
+    hy = client_for(staff(Role.OFFICE_MANAGER, "HY"))
+    assert hy.get(reverse("products:overrides")).context["page"].paginator.count == 0
+    assert customer.customer_code not in hy.get(reverse("products:overrides")).content.decode()
+    assert hy.post(reverse("products:override-revoke", args=[override.pk])).status_code == 404
+    other_wa = client_for(staff(Role.WEALTH_ADVISOR))
+    assert other_wa.get(reverse("products:overrides")).context["page"].paginator.count == 0
+    cs = client_for(cs_manager)
+    assert cs.get(reverse("products:overrides")).context["page"].paginator.count == 1
