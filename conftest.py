@@ -42,5 +42,7 @@ def reference_data(transactional_db):
 
     from django.apps import apps
 
-    for name in ("0002_offices_and_capacity", "0004_initial_tiering_policy"):
-        importlib.import_module(f"customers.migrations.{name}").forwards(apps, None)
+    for module in ("customers.migrations.0002_offices_and_capacity", "customers.migrations.0004_initial_tiering_policy",
+                   "products.migrations.0002_shipped_data", "alerts.migrations.0002_initial_alert_policy",
+                   "surveys.migrations.0002_questionnaires_and_policy"):
+        importlib.import_module(module).forwards(apps, None)

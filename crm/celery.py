@@ -21,6 +21,10 @@ app.conf.beat_schedule = {
         "task": "customers.tasks.reclassify",
         "schedule": crontab(hour=2, minute=0),
     },
+    "products-matching-summary": {  # after the reclassification: reads the current tier
+        "task": "products.tasks.matching_summary",
+        "schedule": crontab(hour=3, minute=0),
+    },
     "scan-alerts": {  # after the reclassification: two rules read the current tier
         "task": "alerts.tasks.scan_alerts",
         "schedule": crontab(hour=3, minute=30),

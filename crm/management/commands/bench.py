@@ -7,6 +7,7 @@ BENCHMARKS = {
     "import": "crm.benchmarks.imports",
     "reclassify": "crm.benchmarks.reclassify",
     "scan_alerts": "alerts.benchmark",  # run(stdout), like the others
+    "products": "products.benchmark",
 }
 
 
