@@ -21,7 +21,19 @@ LOCKOUT_SECONDS = 300
 
 
 def home(request):
-    """Each role lands on its workspace; until the dashboards exist, the customer list."""
+    """Each role lands on its workspace: advisors on their dashboard, managers and compliance on the manager
+    home, operations on the survey worklist, anyone else on the customer list."""
+    from customers.models import Role
+
+    from .workspaces.views import MANAGER_HOME_ROLES
+
+    scope = scope_for(request.user)
+    if scope.is_advisor:
+        return redirect("workspaces:advisor")
+    if scope.role in MANAGER_HOME_ROLES:
+        return redirect("workspaces:manager")
+    if scope.role == Role.OPERATIONS:
+        return redirect("surveys:worklist")
     return redirect("customers:list")
 
 

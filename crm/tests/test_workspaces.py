@@ -1,0 +1,336 @@
+"""Role workspaces: the advisor dashboard and the manager home (crm.workspaces).
+
+Figures are worked out by hand from the spec's rules (reports.md, products.md, study 3.3.1); the arithmetic
+is in the comments.
+"""
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from alerts.models import Alert
+from crm.models import AuditEvent
+from crm.workspaces import selectors
+from customers import permissions
+from customers.models import CurrentTier, Interaction, Role
+from customers.scope import scope_for
+
+MONTHS = {"3": 2, "4": 1, "5": 1}  # study 3.3.1: 3★ every 2 months, 4★ and 5★ monthly
+
+
+def at(day, hour=12):
+    return timezone.make_aware(datetime.combine(day, time(hour)))
+
+
+def tier(customer, star="", stage="", quadrant="", assets=0, cev=0, cpv=0):
+    return CurrentTier.objects.create(customer=customer, star=star, lifecycle_stage=stage, quadrant=quadrant,
+                                      total_assets=Decimal(assets), cev=Decimal(cev), cpv=Decimal(cpv))
+
+
+def contact(customer, day):
+    return Interaction.objects.create(customer=customer, staff=customer.advisor, at=at(day), channel="phone",
+                                      summary="call")
+
+
+def alert(customer, level, rule="large_outflow", due=None, status="open"):
+    now = timezone.now()
+    return Alert.objects.create(customer=customer, rule=rule, level=level, status=status, owner=customer.advisor,
+                                opened_at=now, due_at=due or now + timedelta(days=1),
+                                first_fired_on=timezone.localdate(), last_fired_on=timezone.localdate())
+
+
+@pytest.fixture
+def advisor(make_staff):
+    return make_staff(Role.WEALTH_ADVISOR, "CS")
+
+
+@pytest.fixture
+def other_advisor(make_staff):
+    return make_staff(Role.WEALTH_ADVISOR, "CS")
+
+
+# --- landing page per role -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("role,target", [
+    (Role.WEALTH_ADVISOR, "/workspace/advisor/"),
+    (Role.INVESTMENT_ADVISOR, "/workspace/advisor/"),
+    (Role.OFFICE_MANAGER, "/workspace/manager/"),
+    (Role.BRANCH_MANAGER, "/workspace/manager/"),
+    (Role.COMPLIANCE, "/workspace/manager/"),
+    (Role.OPERATIONS, "/surveys/worklist/"),
+])
+def test_home_sends_each_role_to_its_workspace(role, target, make_staff, client_for):
+    response = client_for(make_staff(role)).get("/")
+    assert response.status_code == 302 and response["Location"] == target
+
+
+def test_home_sends_a_user_without_a_role_to_the_customer_list(db, client_for):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    user = get_user_model().objects.create_superuser("root", password="pw")
+    client = Client()
+    client.force_login(user)
+    assert client.get("/")["Location"] == "/customers/"
+
+
+def test_each_workspace_refuses_the_other_roles(make_staff, client_for):
+    assert client_for(make_staff(Role.WEALTH_ADVISOR)).get("/workspace/manager/").status_code == 403
+    assert client_for(make_staff(Role.WEALTH_ADVISOR)).get("/workspace/manager/kpis.csv").status_code == 403
+    assert client_for(make_staff(Role.OPERATIONS)).get("/workspace/advisor/").status_code == 403
+    assert client_for(make_staff(Role.OPERATIONS)).get("/workspace/manager/").status_code == 403
+
+
+# --- advisor dashboard -------------------------------------------------------------------------------------
+
+def test_book_summary_counts_only_the_advisors_open_customers(advisor, other_advisor, customer_of, client_for):
+    tier(customer_of(advisor), "5", "mature", "A", 1_000_000, 10_000)
+    tier(customer_of(advisor), "3", "growth", "B", 200_000, 2_000)
+    tier(customer_of(advisor), "3", "growth", "B", 50_000, 500)
+    tier(customer_of(advisor, closed_on=date(2026, 1, 5)), "4", "churned", "D", 0, 0)  # closed: not in the book
+    tier(customer_of(other_advisor), "5", "mature", "A", 9_999_999, 99_999)  # another advisor's book
+    page = client_for(advisor).get("/workspace/advisor/")
+    assert page.status_code == 200
+    summary = page.context["summary"]
+    # 3 open customers: assets 1,000,000 + 200,000 + 50,000 = 1,250,000; CEV 10,000 + 2,000 + 500 = 12,500
+    assert summary["customers"] == 3
+    assert summary["total_assets"] == Decimal("1250000")
+    assert summary["cev"] == Decimal("12500")
+    assert [(k, n) for k, _l, n in summary["by_star"]] == [("3", 2), ("5", 1)]
+    assert [(k, n) for k, _l, n in summary["by_stage"]] == [("growth", 2), ("mature", 1)]
+    assert [(k, n) for k, _l, n in summary["by_quadrant"]] == [("A", 1), ("B", 2)]
+    html = page.content.decode()
+    assert '<div class="fs-4" data-figure="customers">3</div>' in html
+    assert '<div class="fs-4" data-figure="assets">1,250,000</div>' in html
+    assert '/customers/?star=3' in html and '/customers/?lifecycle_stage=growth' in html
+
+
+def test_contacts_due_by_the_stars_frequency(advisor, other_advisor, customer_of):
+    day = date(2026, 3, 15)  # due soon = due on 15 .. 21 March
+    c5 = customer_of(advisor)
+    tier(c5, "5")
+    contact(c5, date(2026, 2, 10))  # 5★ monthly: due 10 March < 15 March -> overdue
+    c4 = customer_of(advisor)
+    tier(c4, "4")  # never contacted -> overdue
+    c3 = customer_of(advisor)
+    tier(c3, "3")
+    contact(c3, date(2025, 12, 1))
+    contact(c3, date(2026, 1, 20))  # the LAST contact counts: 3★ every 2 months -> due 20 March -> due soon
+    c3_later = customer_of(advisor)
+    tier(c3_later, "3")
+    contact(c3_later, date(2026, 1, 25))  # due 25 March: after 21 March -> not listed
+    c5_recent = customer_of(advisor)
+    tier(c5_recent, "5")
+    contact(c5_recent, date(2026, 3, 1))  # due 1 April -> not listed
+    c2 = customer_of(advisor)
+    tier(c2, "2")  # 2★ has no contact frequency -> never listed
+    tier(customer_of(other_advisor), "5")  # never contacted, but another advisor's
+    result = selectors.contacts_due(scope_for(advisor.user), MONTHS, day)
+    assert (result["overdue"], result["due"]) == (2, 1)
+    rows = {r["code"]: r for r in result["rows"]}
+    assert set(rows) == {c5.customer_code, c4.customer_code, c3.customer_code}
+    assert rows[c5.customer_code]["due_on"] == date(2026, 3, 10) and rows[c5.customer_code]["overdue"]
+    assert rows[c4.customer_code]["due_on"] is None and rows[c4.customer_code]["overdue"]
+    assert rows[c3.customer_code]["due_on"] == date(2026, 3, 20) and not rows[c3.customer_code]["overdue"]
+    assert [r["code"] for r in result["rows"]][-1] == c3.customer_code  # overdue first
+
+
+def test_contact_frequency_is_read_from_the_alerts_policy(db):
+    from alerts.models import AlertPolicy
+
+    assert selectors.contact_months() == MONTHS  # the shipped policy holds the study's frequencies
+    policy = AlertPolicy.objects.get(status="active")
+    policy.params = {**policy.params, "contact_months": {"3": 3, "4": 2, "5": 1}}
+    policy.save()
+    assert selectors.contact_months() == {"3": 3, "4": 2, "5": 1}
+
+
+def test_alerts_red_first_overdue_marked_and_scoped(advisor, other_advisor, customer_of, client_for):
+    mine = customer_of(advisor)
+    yellow = alert(mine, "yellow", rule="falling_trading", due=timezone.now() + timedelta(hours=1))
+    red_late = alert(mine, "red", rule="large_outflow", due=timezone.now() - timedelta(hours=2))
+    red = alert(customer_of(advisor), "red", rule="large_outflow", due=timezone.now() + timedelta(hours=3))
+    alert(customer_of(advisor), "reminder", rule="birthday")  # reminders are not in the red/yellow list
+    alert(customer_of(advisor), "red", rule="pnl_threshold", status="resolved")  # closed: not listed
+    theirs = alert(customer_of(other_advisor), "red", due=timezone.now() - timedelta(hours=1))
+    page = client_for(advisor).get("/workspace/advisor/")
+    # active: red 2 (red_late, red), yellow 1; overdue = open and past due: red_late only
+    assert {k: page.context["alert_counts"][k] for k in ("red", "yellow", "overdue")} == \
+        {"red": 2, "yellow": 1, "overdue": 1}
+    listed = page.context["alerts"]
+    assert [a.pk for a in listed] == [red_late.pk, red.pk, yellow.pk]
+    assert [a.overdue for a in listed] == [True, False, False]
+    assert f'data-alert="{theirs.pk}"' not in page.content.decode()
+
+
+def test_birthdays_in_the_next_seven_days_across_the_new_year(advisor, other_advisor, customer_of):
+    day = date(2026, 12, 28)  # window: 28 Dec .. 4 Jan
+    today = customer_of(advisor, birth_date=date(1970, 12, 28))
+    in_a_week = customer_of(advisor, birth_date=date(1990, 1, 4))  # 7 days later: included
+    customer_of(advisor, birth_date=date(1985, 1, 5))  # 8 days later: not
+    customer_of(advisor, birth_date=date(1985, 12, 27))  # yesterday: not
+    customer_of(advisor, birth_date=date(1980, 12, 30), closed_on=date(2026, 1, 1))  # closed account: not
+    customer_of(other_advisor, birth_date=date(1970, 12, 29))  # not in this book
+    rows = selectors.birthdays(scope_for(advisor.user), day)
+    assert [(r["customer_code"], r["on"]) for r in rows] == [
+        (today.customer_code, date(2026, 12, 28)), (in_a_week.customer_code, date(2027, 1, 4))]
+
+
+def test_survey_follow_up_tasks_owned_by_the_advisor(advisor, customer_of, make_staff, client_for):
+    customer = customer_of(advisor)
+    ops = make_staff(Role.OPERATIONS, "CS")
+    post = {"customer_code": customer.customer_code, "channel": "phone", "outcome": "completed",
+            "answer_Q1": "A", "answer_Q2": "A", "answer_Q3": "B", "answer_Q4": "B", "answer_Q5": "A",
+            "answer_Q6": "C", "reason_Q6": "slow replies", "answer_Q7": "F"}
+    assert client_for(ops).post("/surveys/file/S2020/", post).status_code == 302  # Q6 = C: dissatisfied
+    from surveys.models import FollowUpTask
+
+    task = FollowUpTask.objects.get()
+    assert task.owner == advisor
+    page = client_for(advisor).get("/workspace/advisor/")
+    assert [t.pk for t in page.context["tasks"]] == [task.pk]
+    assert client_for(make_staff(Role.WEALTH_ADVISOR)).get("/workspace/advisor/").context["tasks"] == []
+
+
+def _book(advisor, customer_of, n):
+    for i in range(n):
+        c = customer_of(advisor, birth_date=timezone.localdate() - timedelta(days=365 * 30 - i % 3))
+        tier(c, "345"[i % 3], "growth", "ABCD"[i % 4], 100_000 * (i + 1), 1_000 * (i + 1), 500 * (i + 1))
+        if i % 2:
+            contact(c, timezone.localdate() - timedelta(days=40))
+        alert(c, ("red", "yellow")[i % 2], due=timezone.now() - timedelta(hours=i % 2))
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_advisor_dashboard_runs_the_same_queries_for_a_small_and_a_larger_book(make_staff, customer_of,
+                                                                                 client_for):
+    small, large = make_staff(Role.WEALTH_ADVISOR), make_staff(Role.WEALTH_ADVISOR)
+    _book(small, customer_of, 1)
+    _book(large, customer_of, 40)
+    first = _queries(client_for(small), "/workspace/advisor/")
+    assert first == _queries(client_for(large), "/workspace/advisor/")
+    assert first <= 12
+
+
+# --- manager home -----------------------------------------------------------------------------------------
+
+@pytest.fixture
+def cs_book(make_staff, customer_of):
+    """Office CS: A (wealth advisor) with five customers; office XT: one large customer."""
+    a = make_staff(Role.WEALTH_ADVISOR, "CS")
+    day = timezone.localdate()
+    c = {}
+    c["5"] = customer_of(a, permission_flags=permissions.to_flags(["margin", "options"]))
+    tier(c["5"], "5", "mature", "A", 2_000_000, 8_000, 9_000)
+    contact(c["5"], day - timedelta(days=20))  # 5★ monthly: contacted in time
+    c["4"] = customer_of(a, permission_flags=permissions.to_flags(["margin"]))
+    tier(c["4"], "4", "mature", "A", 800_000, 1_000, 2_000)  # never contacted: not in time
+    c["3a"] = customer_of(a, permission_flags=permissions.to_flags(["margin"]))
+    tier(c["3a"], "3", "growth", "B", 600_000, 500, 100)
+    contact(c["3a"], day - timedelta(days=30))  # 3★ every 2 months: in time
+    c["3b"] = customer_of(a)
+    tier(c["3b"], "3", "growth", "C", 510_000, 500, 50)
+    contact(c["3b"], day - timedelta(days=70))  # more than 2 months ago: not in time
+    c["1"] = customer_of(a, permission_flags=permissions.to_flags(["margin"]))
+    tier(c["1"], "1", "budding", "D", 500_000, 0, 0)  # exactly 500,000: not above, not eligible
+    xt = make_staff(Role.WEALTH_ADVISOR, "XT")
+    tier(customer_of(xt), "5", "mature", "A", 9_000_000, 1_000_000, 1_000_000)
+    return a, xt, c
+
+
+def test_office_manager_sees_the_office_distribution_and_pareto(cs_book, make_staff, client_for):
+    page = client_for(make_staff(Role.OFFICE_MANAGER, "CS")).get("/workspace/manager/")
+    assert page.status_code == 200
+    # CS only: 5 customers, CEV 8,000 + 1,000 + 500 + 500 + 0 = 10,000 (XT's 1,000,000 is another office)
+    assert page.context["summary"]["customers"] == 5 and page.context["summary"]["cev"] == Decimal("10000")
+    stars = {r["star"]: r for r in page.context["stars"]}
+    assert stars["3"]["customers"] == 2 and stars["3"]["customer_share"] == pytest.approx(0.4)  # 2 / 5
+    assert stars["5"]["cev_share"] == pytest.approx(0.8)  # 8,000 / 10,000
+    # Pareto: 4★ + 5★ = 2 / 5 = 40 % of customers, (8,000 + 1,000) / 10,000 = 90 % of CEV
+    assert page.context["pareto"] == {"customer_share": pytest.approx(0.4), "cev_share": pytest.approx(0.9)}
+    assert "40.0%" in page.content.decode() and "90.0%" in page.content.decode()
+    assert [a["staff_code"] for a in page.context["coverage"]] == [cs_book[0].staff_code]
+
+
+def test_branch_manager_sees_every_office(cs_book, make_staff, client_for):
+    page = client_for(make_staff(Role.BRANCH_MANAGER, "CS")).get("/workspace/manager/")
+    assert page.context["summary"]["customers"] == 6
+    assert {a["staff_code"] for a in page.context["coverage"]} == {cs_book[0].staff_code, cs_book[1].staff_code}
+
+
+def test_coverage_kpis_frequency_capacity_and_high_end_rates(cs_book, make_staff, client_for):
+    a = cs_book[0]
+    page = client_for(make_staff(Role.OFFICE_MANAGER, "CS")).get("/workspace/manager/")
+    row = page.context["coverage"][0]
+    # 3★+ customers: 5★, 4★, 3a, 3b = 4; in time: 5★ (20 days < 1 month) and 3a (30 days < 2 months) = 2 -> 50 %
+    assert (row["frequency_due"], row["frequency_ok"], row["compliance"]) == (4, 2, 0.5)
+    # load: five customers against the wealth advisor cap of 800 (the shipped capacity policy)
+    assert (row["customers"], row["cap"], row["over_cap"]) == (5, 800, False)
+    rates = {r["code"]: r for r in page.context["high_end"]}
+    # above 500,000: 5★ (2,000,000), 4★ (800,000), 3a (600,000), 3b (510,000) = 4 eligible; 1★ at 500,000 is not
+    # margin: 5★, 4★, 3a = 3 / 4 = 75 % (target 50 % met); options: 5★ = 1 / 4 = 25 % (not met); NEEQ 0 / 4
+    assert (rates["margin"]["eligible"], rates["margin"]["opened"], rates["margin"]["rate"]) == (4, 3, 0.75)
+    assert rates["margin"]["met"] and not rates["options"]["met"]
+    assert (rates["options"]["opened"], rates["options"]["rate"]) == (1, 0.25)
+    assert rates["neeq"]["opened"] == 0
+    html = page.content.decode()
+    assert f'data-advisor="{a.staff_code}"' in html and "/products/staffing/" in html
+
+
+def test_kpi_export_is_scoped_and_audited(cs_book, make_staff, client_for):
+    manager = make_staff(Role.OFFICE_MANAGER, "CS")
+    response = client_for(manager).get("/workspace/manager/kpis.csv")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    text = response.content.decode("utf-8-sig")
+    assert cs_book[0].staff_code in text and cs_book[1].staff_code not in text
+    assert "frequency,CS,%s" % cs_book[0].staff_code in text and "high_end,,margin" in text
+    event = AuditEvent.objects.get(action="export")
+    assert event.object_type == "coverage_kpis" and event.actor == manager.user
+    xlsx = client_for(manager).get("/workspace/manager/kpis.xlsx")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert client_for(manager).get("/workspace/manager/kpis.pdf").status_code == 404  # no such route
+
+
+def test_quadrant_scatter_is_sampled_server_side(cs_book, make_staff):
+    scope = scope_for(make_staff(Role.BRANCH_MANAGER, "CS").user)
+    full = selectors.quadrant_points(scope, total=6)
+    # five customers have CEV > 0 and CPV > 0 (1★ has 0: no point on a log scale)
+    assert sum(len(p) for _q, p in full["series"]) == 5 and full["step"] == 1
+    sampled = selectors.quadrant_points(scope, total=6, limit=2)
+    assert sampled["step"] == 3 and sum(len(p) for _q, p in sampled["series"]) <= 2
+
+
+def test_manager_home_runs_the_same_queries_for_a_small_and_a_larger_office(make_staff, customer_of, client_for):
+    small_office, large_office = make_staff(Role.OFFICE_MANAGER, "HY"), make_staff(Role.OFFICE_MANAGER, "YY")
+    _book(make_staff(Role.WEALTH_ADVISOR, "HY"), customer_of, 1)
+    for _ in range(3):
+        _book(make_staff(Role.WEALTH_ADVISOR, "YY"), customer_of, 15)
+    first = _queries(client_for(small_office), "/workspace/manager/")
+    assert first == _queries(client_for(large_office), "/workspace/manager/")
+
+
+def test_workspaces_render_in_chinese(cs_book, make_staff, client_for):
+    client = client_for(cs_book[0])
+    client.cookies["django_language"] = "zh-hans"
+    html = client.get("/workspace/advisor/").content.decode()
+    assert "顾问工作台" in html and "今日" in html
+    manager = client_for(make_staff(Role.OFFICE_MANAGER, "CS"))
+    manager.cookies["django_language"] = "zh-hans"
+    html = manager.get("/workspace/manager/").content.decode()
+    assert "经理首页" in html and "覆盖率指标" in html
+
+
+
+def test_contact_frequency_falls_back_to_the_named_default_without_a_policy(db):
+    from alerts.models import AlertPolicy
+
+    AlertPolicy.objects.all().delete()
+    assert selectors.contact_months() == selectors.DEFAULT_CONTACT_MONTHS == MONTHS

@@ -1,0 +1,333 @@
+"""Figures of the role workspaces (advisor dashboard, manager home): set-based reads, all through the scope.
+
+Every function takes a `Scope` (customers.scope.scope_for) or the user, and runs a fixed number of queries
+whatever the size of the book: aggregates in SQL, lists cut to a limit.
+"""
+import calendar
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
+import pandas as pd
+from django.db.models import Case, Count, DateTimeField, Exists, F, Max, OuterRef, Q, Sum, Value, When
+from django.db.models.functions import Mod
+from django.utils import timezone
+
+from alerts import selectors as alert_selectors
+from alerts.models import ACTIVE, AlertPolicy
+from customers import permissions
+from customers.models import ADVISOR_ROLES, CurrentTier, Interaction
+from customers.selectors import active_capacity_policy, advisor_load
+from customers.tiering.explain import stage_label, star_label
+from customers.tiering.reports import STAR_ORDER, pareto
+from customers.tiering.rules import INSTITUTION_STARS, RETAIL_STARS, STAGES
+from surveys import selectors as survey_selectors
+from surveys.models import FollowUpTask
+
+LIST_LIMIT = 50
+BIRTHDAY_DAYS = 7  # today and the next 7 days
+DUE_SOON_DAYS = 7  # a contact "due" falls due within this many days; before today it is "overdue"
+HIGH_END_ASSETS = Decimal("500000")  # products.md: opening a high-end permission needs assets > 500,000 CNY
+HIGH_END_TARGET = 0.5  # reports.md: opening rate among customers > 500 k, target >= 50 %
+SCATTER_MAX_POINTS = 2000
+SATISFACTION_MONTHS = 3
+# Used only when the alerts policy holds no contact frequency: star -> months between contacts (study 3.3.1).
+DEFAULT_CONTACT_MONTHS = {"3": 2, "4": 1, "5": 1}
+QUADRANTS = ("A", "B", "C", "D")
+
+
+def today():
+    return timezone.localdate()
+
+
+def add_months(day, n):
+    month = day.month - 1 + n
+    year = day.year + month // 12
+    month = month % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _start_of(day):
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def contact_months():
+    """{star: months between contacts} from the active alerts policy (1 query), else the named default."""
+    try:
+        months = alert_selectors.active_params().contact_months
+    except AlertPolicy.DoesNotExist:
+        months = None
+    return {str(k): int(v) for k, v in (months or DEFAULT_CONTACT_MONTHS).items()}
+
+
+def open_customers(scope):
+    return scope.customers().filter(closed_on__isnull=True)
+
+
+# --- book summary (advisor dashboard and manager home) --------------------------------------------------
+
+def book_summary(scope):
+    """Counts by star, stage and quadrant, total assets and CEV of the open customers in scope (one query)."""
+    tiers = scope.filter(CurrentTier.objects.filter(customer__closed_on__isnull=True), "customer__")
+    rows = list(tiers.order_by().values("star", "lifecycle_stage", "quadrant")
+                .annotate(n=Count("customer_id"), assets=Sum("total_assets"), cev=Sum("cev")))
+    by_star, by_stage, by_quadrant, cev_by_star = {}, {}, {}, {}
+    total = 0
+    assets = cev = Decimal(0)
+    for r in rows:
+        total += r["n"]
+        assets += r["assets"] or 0
+        cev += r["cev"] or 0
+        by_star[r["star"]] = by_star.get(r["star"], 0) + r["n"]
+        cev_by_star[r["star"]] = cev_by_star.get(r["star"], Decimal(0)) + (r["cev"] or 0)
+        by_stage[r["lifecycle_stage"]] = by_stage.get(r["lifecycle_stage"], 0) + r["n"]
+        by_quadrant[r["quadrant"]] = by_quadrant.get(r["quadrant"], 0) + r["n"]
+
+    def ordered(counts, order, label=str):
+        keys = [k for k in order if k in counts] + sorted(k for k in counts if k not in order)
+        return [(k, label(k) if k else "—", counts[k]) for k in keys]
+
+    return {
+        "customers": total, "total_assets": assets, "cev": cev,
+        "by_star": ordered(by_star, STAR_ORDER, star_label), "by_stage": ordered(by_stage, STAGES, stage_label),
+        "by_quadrant": ordered(by_quadrant, QUADRANTS), "cev_by_star": cev_by_star,
+    }
+
+
+def star_distribution(summary):
+    """Per star: customers, share of customers and of CEV within its kind (retail / institutional), and the
+    Pareto check (share of customers and of CEV held by 4★ + 5★) via customers.tiering.reports.pareto."""
+    counts = {k: n for k, _label, n in summary["by_star"]}
+    rows = []
+    for kind_stars in (RETAIL_STARS, INSTITUTION_STARS):
+        stars = [s for s in kind_stars if s in counts]
+        n_total = sum(counts[s] for s in stars)
+        cev_total = sum(summary["cev_by_star"].get(s, 0) for s in stars)
+        for s in stars:
+            cev = summary["cev_by_star"].get(s, Decimal(0))
+            rows.append({"star": s, "label": star_label(s), "customers": counts[s], "cev": cev,
+                         "customer_share": counts[s] / n_total if n_total else 0.0,
+                         "cev_share": float(cev / cev_total) if cev_total else 0.0})
+    frame = pd.DataFrame(rows, columns=["star", "customers", "cev", "customer_share", "cev_share"]).set_index("star")
+    top = pareto(frame) if len(frame) else (0.0, 0.0)
+    return rows, {"customer_share": top[0], "cev_share": top[1]}
+
+
+# --- alerts ------------------------------------------------------------------------------------------
+
+def alert_counts(user):
+    """Active alerts by level and the overdue ones (open past their SLA), in scope (one query)."""
+    now = timezone.now()
+    active = Q(status__in=ACTIVE)
+    return alert_selectors.visible_alerts(user).aggregate(
+        red=Count("id", filter=active & Q(level="red")),
+        yellow=Count("id", filter=active & Q(level="yellow")),
+        active=Count("id", filter=active),
+        overdue=Count("id", filter=Q(status="open", due_at__lt=now)),
+    )
+
+
+def todays_alerts(user, limit=LIST_LIMIT):
+    """Red then yellow active alerts (earliest due first), each marked overdue or not (one query)."""
+    now = timezone.now()
+    rows = list(alert_selectors.alert_list(user).filter(status__in=ACTIVE, level__in=("red", "yellow"))[:limit])
+    for alert in rows:
+        alert.overdue = alert_selectors.is_overdue(alert, now)
+    return rows
+
+
+# --- contacts by service frequency ---------------------------------------------------------------------
+
+def _frequency_q(months, day, field="last_contact"):
+    """Customers whose contact falls due on or before `day`: never contacted, or last contact before
+    `day` minus the star's months."""
+    q = Q(pk__in=[])
+    for star, n in months.items():
+        before = _start_of(add_months(day, -n))
+        q |= Q(tier__star=star) & (Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lt": before}))
+    return q
+
+
+def contacts_due(scope, months=None, day=None, limit=LIST_LIMIT):
+    """Open customers in scope whose star calls for regular contact and whose contact is overdue (due before
+    today, or never contacted) or due within DUE_SOON_DAYS; from the last Interaction (one aggregate query)."""
+    months = months if months is not None else contact_months()
+    day = day or today()
+    horizon = day + timedelta(days=DUE_SOON_DAYS)
+    qs = (open_customers(scope).filter(tier__star__in=list(months))
+          .annotate(last_contact=Max("interactions__at"))
+          .filter(_frequency_q(months, horizon))
+          .values("customer_code", "name", "tier__star", "last_contact")
+          .order_by(F("last_contact").asc(nulls_first=True), "customer_code"))
+    rows, overdue, due = [], 0, 0
+    for r in qs:
+        last = r["last_contact"]
+        due_on = add_months(timezone.localtime(last).date(), months[r["tier__star"]]) if last else None
+        is_overdue = due_on is None or due_on < day
+        overdue += is_overdue
+        due += not is_overdue
+        if len(rows) < limit:
+            rows.append({"code": r["customer_code"], "name": r["name"], "star": r["tier__star"],
+                         "last_contact": last, "due_on": due_on, "overdue": is_overdue})
+    rows.sort(key=lambda r: (not r["overdue"], r["due_on"] or day, r["code"]))
+    return {"rows": rows, "overdue": overdue, "due": due}
+
+
+# --- survey follow-up tasks, birthdays --------------------------------------------------------------------
+
+def follow_up_tasks(user, staff, limit=LIST_LIMIT):
+    """Open follow-up tasks owned by this advisor, earliest due first (one query)."""
+    if staff is None:
+        return []
+    day = today()
+    rows = list(survey_selectors.tasks_for(user)
+                .filter(owner=staff, status__in=(FollowUpTask.State.OPEN, FollowUpTask.State.RESURVEY))
+                .order_by("due_on", "id")[:limit])
+    for task in rows:
+        task.overdue = task.due_on < day
+    return rows
+
+
+def birthdays(scope, day=None, days=BIRTHDAY_DAYS, limit=LIST_LIMIT):
+    """Open customers in scope whose birthday falls today or within the next `days` days (one query)."""
+    day = day or today()
+    dates = [day + timedelta(days=i) for i in range(days + 1)]
+    q = Q(pk__in=[])
+    for d in dates:
+        q |= Q(birth_date__month=d.month, birth_date__day=d.day)
+    order = {(d.month, d.day): i for i, d in enumerate(dates)}
+    rows = list(open_customers(scope).filter(q).values("customer_code", "name", "birth_date", "tier__star"))
+    for r in rows:
+        r["on"] = dates[order[(r["birth_date"].month, r["birth_date"].day)]]
+    rows.sort(key=lambda r: (r["on"], r["customer_code"]))
+    return rows[:limit]
+
+
+def advisor_dashboard(user, scope):
+    months = contact_months()
+    return {
+        "summary": book_summary(scope),
+        "alert_counts": alert_counts(user),
+        "alerts": todays_alerts(user),
+        "contacts": contacts_due(scope, months),
+        "contact_months": sorted(months.items()),
+        "tasks": follow_up_tasks(user, scope.staff),
+        "birthdays": birthdays(scope),
+    }
+
+
+# --- manager home ------------------------------------------------------------------------------------------
+
+def coverage_by_advisor(scope, months=None, day=None):
+    """Per advisor in scope: load against the cap, and service-frequency compliance: among their open customers
+    whose star calls for regular contact (3★+), the share with an interaction within the star's frequency.
+    A customer counts for its advisor and for its investment advisor (the book as the scope defines it).
+    Queries: advisors 1, load 1, capacity policy 1, compliance 2 (grouped by each advisor column)."""
+    months = months if months is not None else contact_months()
+    day = day or today()
+    advisors = list(scope.staff_queryset().filter(role__in=ADVISOR_ROLES, is_active=True)
+                    .order_by("office__code", "staff_code"))
+    load = advisor_load([a.pk for a in advisors]) if advisors else {}
+    policy = active_capacity_policy()
+    cutoff = Case(*[When(tier__star=s, then=Value(_start_of(add_months(day, -n)))) for s, n in months.items()],
+                  default=Value(None), output_field=DateTimeField())
+    base = (open_customers(scope).filter(tier__star__in=list(months))
+            .annotate(cutoff=cutoff)
+            .annotate(contacted=Exists(Interaction.objects.filter(customer=OuterRef("pk"),
+                                                                  at__gte=OuterRef("cutoff")))))
+    due, ok = {}, {}
+    for column in ("advisor_id", "investment_advisor_id"):
+        for r in (base.filter(**{f"{column}__isnull": False}).order_by().values(column)
+                  .annotate(n=Count("id"), ok=Count("id", filter=Q(contacted=True)))):
+            due[r[column]] = due.get(r[column], 0) + r["n"]
+            ok[r[column]] = ok.get(r[column], 0) + r["ok"]
+    rows = []
+    for a in advisors:
+        cap = policy.cap_for(a.role)
+        n_due = due.get(a.pk, 0)
+        rows.append({
+            "office": a.office.code, "staff_code": a.staff_code, "name": a.name, "role": a.get_role_display(),
+            "grade": a.get_grade_display() if a.grade else "", "customers": load.get(a.pk, 0), "cap": cap,
+            "over_cap": bool(cap) and load.get(a.pk, 0) > cap,
+            "frequency_due": n_due, "frequency_ok": ok.get(a.pk, 0),
+            "compliance": ok.get(a.pk, 0) / n_due if n_due else None,
+        })
+    return rows
+
+
+def high_end_rates(scope):
+    """Among open customers in scope with total assets > 500,000 CNY: per high-end permission, how many have
+    opened it and the rate against the 50 % target (one query)."""
+    qs = open_customers(scope).filter(tier__total_assets__gt=HIGH_END_ASSETS).annotate(
+        **{f"p_{code}": F("permission_flags").bitand(bit) for code, bit in permissions.BIT.items()})
+    counts = qs.aggregate(eligible=Count("id"), **{
+        code: Count("id", filter=Q(**{f"p_{code}__gt": 0})) for code in permissions.PERMISSION_CODES})
+    eligible = counts["eligible"]
+    rows = []
+    for code in permissions.PERMISSION_CODES:
+        rate = counts[code] / eligible if eligible else None
+        rows.append({"code": code, "label": permissions.PERMISSION_LABELS[code], "eligible": eligible,
+                     "opened": counts[code], "rate": rate, "met": rate is not None and rate >= HIGH_END_TARGET})
+    return rows
+
+
+def satisfaction(user, day=None):
+    """Survey satisfaction of the last SATISFACTION_MONTHS months by office (surveys selectors) and the
+    response rate over the same window."""
+    day = day or today()
+    since = add_months(day.replace(day=1), -(SATISFACTION_MONTHS - 1))
+    responses = survey_selectors.responses_for(user).filter(surveyed_on__gte=since, surveyed_on__lte=day)
+    months, rows = survey_selectors.satisfaction_index(responses, "office")
+    return {"since": since, "months": months, "rows": rows,
+            "response_rate": survey_selectors.response_rate(responses)}
+
+
+def quadrant_points(scope, total, limit=SCATTER_MAX_POINTS):
+    """CEV × CPV points (both > 0, for log scales) of open customers in scope, by quadrant: a systematic
+    sample of every k-th customer id so that at most `limit` points travel (one query)."""
+    step = max(1, -(-total // limit))
+    qs = scope.filter(CurrentTier.objects.filter(customer__closed_on__isnull=True, cev__gt=0, cpv__gt=0),
+                      "customer__")
+    if step > 1:
+        qs = qs.annotate(bucket=Mod("customer_id", step)).filter(bucket=0)
+    points = {}
+    for cev, cpv, quadrant in qs.order_by().values_list("cev", "cpv", "quadrant")[:limit]:
+        points.setdefault(quadrant or "—", []).append({"x": float(cev), "y": float(cpv)})
+    return {"step": step, "series": sorted(points.items())}
+
+
+def kpi_rows(coverage, high_end):
+    """The KPI table as export rows (strings/numbers only)."""
+    rows = []
+    for r in coverage:
+        rows.append(("frequency", r["office"], r["staff_code"], r["name"], r["frequency_due"], r["frequency_ok"],
+                     None if r["compliance"] is None else round(r["compliance"] * 100, 1), None))
+        rows.append(("capacity", r["office"], r["staff_code"], r["name"], r["cap"], r["customers"],
+                     round(r["customers"] * 100 / r["cap"], 1) if r["cap"] else None, None))
+    for r in high_end:
+        rows.append(("high_end", "", r["code"], str(r["label"]), r["eligible"], r["opened"],
+                     None if r["rate"] is None else round(r["rate"] * 100, 1), HIGH_END_TARGET * 100))
+    return rows
+
+
+def manager_home(user, scope):
+    months = contact_months()
+    summary = book_summary(scope)
+    stars, top = star_distribution(summary)
+    coverage = coverage_by_advisor(scope, months)
+    high_end = high_end_rates(scope)
+    return {
+        "summary": summary, "stars": stars, "pareto": top,
+        "alert_counts": alert_counts(user),
+        "satisfaction": satisfaction(user),
+        "coverage": coverage, "high_end": high_end, "high_end_target": HIGH_END_TARGET,
+        "contact_months": sorted(months.items()),
+        "chart": chart_data(stars, quadrant_points(scope, summary["customers"])),
+    }
+
+
+def chart_data(stars, scatter):
+    """What the page's charts draw (embedded as JSON; no network)."""
+    return {"scatter": [{"label": q, "data": pts} for q, pts in scatter["series"]], "sample_step": scatter["step"],
+            "stars": {"labels": [str(r["label"]) for r in stars],
+                      "customers": [round(r["customer_share"] * 100, 1) for r in stars],
+                      "cev": [round(r["cev_share"] * 100, 1) for r in stars]}}
