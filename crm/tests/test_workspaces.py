@@ -334,3 +334,17 @@ def test_contact_frequency_falls_back_to_the_named_default_without_a_policy(db):
 
     AlertPolicy.objects.all().delete()
     assert selectors.contact_months() == selectors.DEFAULT_CONTACT_MONTHS == MONTHS
+
+
+def test_manager_home_embeds_the_chart_data_and_loads_chart_js_locally(cs_book, make_staff, client_for):
+    import json
+    import re
+
+    html = client_for(make_staff(Role.OFFICE_MANAGER, "CS")).get("/workspace/manager/").content.decode()
+    data = json.loads(re.search(r'<script id="workspace-data" type="application/json">(.*?)</script>', html,
+                                re.S).group(1))
+    # quadrants of the CS customers with CEV > 0 and CPV > 0: A (5★: 8,000 / 9,000; 4★: 1,000 / 2,000), B, C
+    assert [s["label"] for s in data["scatter"]] == ["A", "B", "C"]
+    assert sorted((p["x"], p["y"]) for p in data["scatter"][0]["data"]) == [(1000.0, 2000.0), (8000.0, 9000.0)]
+    assert data["stars"]["cev"] == [0.0, 10.0, 10.0, 80.0]  # 1★ 0, 3★ 1,000, 4★ 1,000, 5★ 8,000 of 10,000
+    assert "/static/vendor/chart.umd.min.js" in html and "/static/js/workspace.js" in html
