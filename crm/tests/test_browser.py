@@ -30,6 +30,8 @@ def book():
 def test_advisor_logs_in_finds_a_customer_and_logs_a_contact(page, live_server, book):
     log_in(page, live_server, "wa1")
     assert page.locator("html").get_attribute("lang") == "zh-hans"
+    assert page.url.endswith("/workspace/advisor/")  # advisors land on their dashboard
+    page.goto(f"{live_server.url}/customers/")
     assert "客户" in page.locator("h1").inner_text()
     rows = page.locator("table tbody tr")
     assert rows.count() == 1 and "C00000001" in rows.first.inner_text()
