@@ -5,36 +5,27 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from crm.models import PolicyVersion
 from customers.models import MONEY, Customer, Staff
 
 ACTIVE = ("open", "acknowledged", "contacted")
 CLOSED = ("resolved", "dismissed")
 
 
-class AlertPolicy(models.Model):
+class AlertPolicy(PolicyVersion):
     """One version of every alert threshold (alerts.params.AlertParams). Exactly one is active."""
 
     class Status(models.TextChoices):
         ACTIVE = "active", pgettext_lazy("policy status", "active")
         RETIRED = "retired", pgettext_lazy("policy status", "retired")
 
-    version = models.PositiveIntegerField(_("version"), unique=True)
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.ACTIVE)
-    params = models.JSONField(_("parameters"))
-    note = models.CharField(_("note"), max_length=200, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
-    class Meta:
-        ordering = ["-version"]
+    class Meta(PolicyVersion.Meta):
         constraints = [models.UniqueConstraint(fields=["status"], condition=Q(status="active"),
                                                name="one_active_alert_policy")]
         verbose_name = _("alert policy")
         verbose_name_plural = _("alert policies")
-
-    def __str__(self):
-        return f"v{self.version} ({self.get_status_display()})"
 
 
 class Rule(models.TextChoices):

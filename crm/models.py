@@ -49,3 +49,22 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}:{self.object_id}"
+
+
+class PolicyVersion(models.Model):
+    """A version of a set of policy parameters (JSON, validated by the owning app). Subclasses add the status
+    with its one-active constraint; every edit is a new version, nothing is edited in place."""
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    params = models.JSONField(_("parameters"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-version"]
+
+    def __str__(self):
+        return f"v{self.version} ({self.get_status_display()})"

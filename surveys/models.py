@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import get_language, gettext_lazy as _, pgettext_lazy
 
+from crm.models import PolicyVersion
 from customers.models import Customer, Staff
 
 
@@ -17,19 +18,12 @@ class Status(models.TextChoices):
     RETIRED = "retired", pgettext_lazy("policy status", "retired")
 
 
-class SurveyPolicy(models.Model):
+class SurveyPolicy(PolicyVersion):
     """Sampling, follow-up and profile parameters (surveys/data/policy.json). One version is active."""
 
-    version = models.PositiveIntegerField(_("version"), unique=True)
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.DRAFT)
-    params = models.JSONField(_("parameters"))
-    note = models.CharField(_("note"), max_length=200, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
-    class Meta:
-        ordering = ["-version"]
+    class Meta(PolicyVersion.Meta):
         constraints = [models.UniqueConstraint(fields=["status"], condition=Q(status="active"),
                                                name="one_active_survey_policy")]
         verbose_name = _("survey policy")
