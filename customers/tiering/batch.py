@@ -93,7 +93,7 @@ def compute_chunk(run_id, day, params, lo, hi, data_start):
 
 
 def _db_ready(frame):
-    out = frame.copy()
+    out = frame.copy(deep=False)
     for column in ("legacy_year", "stage_days", "below_runs"):
         if column in out:
             out[column] = pd.array(np.round(out[column].astype(float)), dtype="Int64")
@@ -115,6 +115,7 @@ def run_in_process(day, policy, params, chunks, data_start, progress=None):
             progress(int(90 * (i + 1) / max(len(chunks), 1)))
     frames = [f for f in frames if not f.empty]
     values = pd.concat(frames) if frames else pd.DataFrame()
+    del frames  # the chunks now live only in `values`
     prev, prev_date = previous_run_rows(day)
     tiers = assign_tiers(values, params, prev, active_overrides(day)) if len(values) else values
     with transaction.atomic():
@@ -156,7 +157,7 @@ def _delete_day(day):
 
 def publish(tiers, day, policy, prev, prev_date):
     _delete_day(day)
-    snapshot = tiers[list(SNAPSHOT_COLUMNS)].copy()
+    snapshot = tiers[list(SNAPSHOT_COLUMNS)]  # copy-on-write: the inserts below do not touch `tiers`
     snapshot.insert(0, "customer_id", tiers.index.astype(int))
     snapshot["date"] = day.isoformat()
     snapshot["policy_id"] = policy.pk

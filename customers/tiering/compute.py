@@ -57,7 +57,7 @@ def _names_where(flags):
 
 def assign_tiers(values, p, prev, overrides):
     """Phase B over the whole branch: quadrant, value star (kept or moved), STP for 4★/5★ and institutions."""
-    out = values.copy()
+    out = values.copy(deep=False)  # copy-on-write (pandas 3): the caller's frame stays as it was, no 2nd copy
     out["quadrant"] = ""
     out["computed_star"] = ""
     out["clv_top_share"] = np.nan
