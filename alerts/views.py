@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm.exports import export_response
+from crm.formerrors import report_form_errors
 from crm.services import audit
 from customers.scope import scope_for
 
@@ -104,9 +105,7 @@ def transition(request, pk):
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = reverse("alerts:detail", args=[pk])
     if not form.is_valid():
-        for field, errors in form.errors.items():
-            messages.error(request, f"{form.fields[field].label if field in form.fields else field}: "
-                                    f"{' '.join(errors)}")
+        report_form_errors(request, form)
         return redirect(target)
     data = form.cleaned_data
     try:

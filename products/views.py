@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm.exports import export_response
+from crm.formerrors import report_form_errors
 from crm.services import audit
 from customers.models import Customer
 from customers.scope import scope_for
@@ -263,8 +264,7 @@ def override_create(request, customer_code):
             for errors in exc.message_dict.values():
                 messages.error(request, " ".join(errors))
     else:
-        for field, errors in form.errors.items():
-            messages.error(request, f"{form.fields[field].label if field in form.fields else ''}: {' '.join(errors)}")
+        report_form_errors(request, form)
     return redirect("customers:detail", code=customer.customer_code)
 
 
