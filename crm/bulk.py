@@ -5,6 +5,7 @@ values are NaN/None/pd.NA and become NULL.
 """
 import io
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pandas as pd
 from django.db import connection
@@ -14,6 +15,36 @@ NULL = "\\N"
 
 def is_postgres():
     return connection.vendor == "postgresql"
+
+
+class _Done:
+    def __init__(self, value):
+        self._value = value
+
+    def result(self):
+        return self._value
+
+
+def _on_own_connection(fn, args):
+    try:
+        return fn(*args)
+    finally:
+        connection.close()  # this thread's connection (Django connections are per thread)
+
+
+@contextmanager
+def read_beside(fn, *args):
+    """Start the read `fn(*args)` on a second connection while the caller goes on; `.result()` waits for it.
+
+    The server aggregates on one core while this process parses on the other. Only on PostgreSQL and
+    outside a transaction: another connection cannot see this one's uncommitted rows (e.g. a test's
+    data), so inside a transaction, and on SQLite, the read simply runs first, here.
+    """
+    if not is_postgres() or connection.in_atomic_block:
+        yield _Done(fn(*args))
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        yield pool.submit(_on_own_connection, fn, args)
 
 
 def _records(frame):

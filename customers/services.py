@@ -114,9 +114,11 @@ def run_reclassification(*, day=None, policy=None, chunk_size=None, user=None):
     run = start_reclassification(day=day, policy=policy, chunk_size=chunk_size, user=user)
     try:
         day, policy, params, data_start = batch.run_settings(run)
-        with transaction.atomic():
-            counts = batch.run_in_process(day, policy, params, run.params["chunks"], data_start,
-                                          progress=lambda pct: JobRun.objects.filter(pk=run.pk).update(progress=pct))
+        tiers, prev, prev_date = batch.compute_in_process(
+            day, params, run.params["chunks"], data_start,
+            progress=lambda pct: JobRun.objects.filter(pk=run.pk).update(progress=pct))
+        with transaction.atomic():  # publish and the run's success together, or neither
+            counts = batch.publish(tiers, day, policy, prev, prev_date)
             finish_job(run, counts={**counts, "chunks": len(run.params["chunks"])})
     except Exception as exc:  # the previous tiers stay in force; the run row says why
         fail_reclassification(run.pk, exc)

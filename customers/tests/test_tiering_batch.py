@@ -165,3 +165,27 @@ def test_advisor_sees_and_clears_their_notifications(db, client_for):
     assert top.customer_code in page
     client.post("/customers/notifications/")
     assert not Notification.objects.filter(staff=wa, read_at__isnull=True).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_reads_on_a_second_connection_give_the_same_frame(reference_data):
+    """Outside a transaction the activity aggregate runs on a second connection (crm.bulk.read_beside):
+    the chunk's frame must be the one the single-connection path reads."""
+    from django.db import connection, transaction
+    from pandas.testing import assert_frame_equal
+
+    from customers.models import Customer
+    from customers.tiering.inputs import activity_data_start, chunk_frame
+    from customers.tiering.params import TieringParams
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    call_command("generate_branch", customers=300, seed=5, as_of=DAY, stdout=open("/dev/null", "w"))
+    params, start = TieringParams(), activity_data_start()
+    lo, hi = min(Customer.objects.values_list("id", flat=True)), 10**9
+    beside = chunk_frame(lo, hi, DAY, start, params)
+    with transaction.atomic():  # inside a transaction everything runs on this connection
+        alone = chunk_frame(lo, hi, DAY, start, params)
+    assert len(beside) == 300 and beside["trades_ever"].sum() > 0
+    assert_frame_equal(beside, alone)

@@ -105,8 +105,11 @@ def _db_ready(frame):
 
 
 # Phase B -----------------------------------------------------------------------
-def run_in_process(day, policy, params, chunks, data_start, progress=None):
-    """The whole run in this process: chunks computed in memory (no staging round trip), then published."""
+def compute_in_process(day, params, chunks, data_start, progress=None):
+    """Phase A chunk by chunk in memory (no staging round trip), then phase B: (tiers, prev, prev_date).
+
+    Reads only, so it runs outside the publishing transaction: progress is visible meanwhile and the
+    chunk reads may use a second connection (crm.bulk.read_beside)."""
     frames = []
     for i, (lo, hi) in enumerate(chunks):
         prev_chunk, _ = previous_run_rows(day, lo, hi)
@@ -118,8 +121,7 @@ def run_in_process(day, policy, params, chunks, data_start, progress=None):
     del frames  # the chunks now live only in `values`
     prev, prev_date = previous_run_rows(day)
     tiers = assign_tiers(values, params, prev, active_overrides(day)) if len(values) else values
-    with transaction.atomic():
-        return publish(tiers, day, policy, prev, prev_date)
+    return tiers, prev, prev_date
 
 
 def staged_values(run_id):

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from crm.bulk import read_frame
+from crm.bulk import read_beside, read_frame
 
 SNAPSHOT_PARTS = ("securities_value", "equity_fund_value", "fixed_income_value", "reits_trust_value",
                   "other_product_value", "cash", "margin_debt")
@@ -137,11 +137,13 @@ def open_warnings(customer_ids):
 
 def chunk_frame(lo, hi, day, data_start, p):
     """Everything the rules need for customers with ids in [lo, hi], as of `day`."""
-    customers = _customers(lo, hi)
-    if customers.empty:
-        return customers
-    snap = _snapshot_features(lo, hi, day, p)
-    act = _activity_features(lo, hi, day, data_start)
+    # The activity aggregate is mostly server time: it runs on a second connection meanwhile.
+    with read_beside(_activity_features, lo, hi, day, data_start) as activity:
+        customers = _customers(lo, hi)
+        if customers.empty:
+            return customers
+        snap = _snapshot_features(lo, hi, day, p)
+        act = activity.result()
     df = customers.join(snap).join(act)
     zero = ["trades_recent", "trades_baseline", "trades_ever", "traded_12m", "commission_recorded",
             "traded_unrecorded", "product_income", "net_outflow_90", "ly_commission_recorded",
