@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AuditEvent, JobRun
+from .models import AuditEvent, JobRun, KpiPolicy
 
 
 @admin.register(JobRun)
@@ -32,3 +32,17 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 # The admin bypasses data scope, so it is for superusers only; staff work in the app.
 admin.site.has_permission = lambda request: request.user.is_active and request.user.is_superuser
+
+
+@admin.register(KpiPolicy)
+class KpiPolicyAdmin(admin.ModelAdmin):
+    """Read-only: new versions go through crm.workspaces.services.save_targets (validated, audited)."""
+
+    list_display = ("version", "status", "note", "created_by", "created_at")
+    readonly_fields = [f.name for f in KpiPolicy._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,7 +1,7 @@
 """Cross-app records: batch job runs and the audit log."""
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 
 class JobRun(models.Model):
@@ -68,3 +68,20 @@ class PolicyVersion(models.Model):
 
     def __str__(self):
         return f"v{self.version} ({self.get_status_display()})"
+
+
+class KpiPolicy(PolicyVersion):
+    """One version of the coverage-KPI targets of the manager home (crm.workspaces.targets.KpiTargets).
+    Exactly one is active; every edit is a new version."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", pgettext_lazy("policy status", "active")
+        RETIRED = "retired", pgettext_lazy("policy status", "retired")
+
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.ACTIVE)
+
+    class Meta(PolicyVersion.Meta):
+        constraints = [models.UniqueConstraint(fields=["status"], condition=models.Q(status="active"),
+                                               name="one_active_kpi_policy")]
+        verbose_name = _("coverage KPI targets")
+        verbose_name_plural = _("coverage KPI targets")

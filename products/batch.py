@@ -111,9 +111,9 @@ def grade_by_column(levels):
 def staffing(customers, advisors, load, caps, levels):
     """Advisor grade fit and capacity, per advisor and per office.
 
-    customers: frame (id, office_code, investment_advisor_id, ia_grade, f_star, f_subtype) of open accounts;
-    advisors: frame (id, staff_code, name, office_code, role, grade); load: {staff id: customers served};
-    caps: {role: cap}; levels: {column: grade}.
+    customers: frame (office_code, investment_advisor_id, ia_grade, f_star, f_subtype, n) counting open
+    accounts by those values; advisors: frame (id, staff_code, name, office_code, role, grade);
+    load: {staff id: customers served}; caps: {role: cap}; levels: {column: grade}.
     A customer whose column calls for a grade is "below grade" when the investment advisor serving
     them has a lower grade; one without an investment advisor is counted apart.
     """
@@ -121,10 +121,11 @@ def staffing(customers, advisors, load, caps, levels):
     need = tier_columns(customers).map(grade_by_column(levels)).fillna("")
     c = customers.assign(required=need.to_numpy(), required_rank=need.map(grade_rank).fillna(0).to_numpy())
     c["ia_rank"] = c["ia_grade"].fillna("").map(grade_rank).fillna(0)
-    c["needs"] = c["required_rank"] > 0
     c["has_ia"] = c["investment_advisor_id"].notna()
-    c["below"] = c["needs"] & c["has_ia"] & (c["ia_rank"] < c["required_rank"])
-    c["no_ia"] = c["needs"] & ~c["has_ia"]
+    needs = c["required_rank"] > 0
+    c["needs"] = c["n"] * needs
+    c["below"] = c["n"] * (needs & c["has_ia"] & (c["ia_rank"] < c["required_rank"]))
+    c["no_ia"] = c["n"] * (needs & ~c["has_ia"])
 
     by_ia = c[c["has_ia"]].groupby("investment_advisor_id").agg(needs=("needs", "sum"), below=("below", "sum"))
     a = advisors.copy()
@@ -135,11 +136,11 @@ def staffing(customers, advisors, load, caps, levels):
     a["below_grade"] = a["id"].map(by_ia["below"]).fillna(0).astype(int)
     a = a.sort_values(["office_code", "below_grade", "over_cap", "staff_code"], ascending=[True, False, False, True])
 
-    offices = c.groupby("office_code").agg(customers=("id", "size"), needs_grade=("needs", "sum"),
+    offices = c.groupby("office_code").agg(customers=("n", "sum"), needs_grade=("needs", "sum"),
                                            below_grade=("below", "sum"), without_ia=("no_ia", "sum"))
     offices["advisors_over_cap"] = a[a["over_cap"] > 0].groupby("office_code").size()
     offices = offices.fillna(0).astype(int)
-    below = c[c["below"]][["id", "investment_advisor_id", "required"]]
+    below = c[c["below"] > 0][["investment_advisor_id", "required", "below"]]
     return a.reset_index(drop=True), offices, below
 
 

@@ -286,23 +286,46 @@ def push_list(user, code, ctx):
 
 
 def staffing_inputs(scope):
-    """The frames of the staffing report (3 queries): open customers, advisors in scope, their load."""
+    """The frames of the staffing report (3 queries): open customers counted by office, investment advisor,
+    grade, star and sub-type (`n`; aggregated in SQL, not one row per customer), advisors in scope, their load."""
+    from django.db.models import Count
+
     from customers.models import ADVISOR_ROLES
     from customers.selectors import advisor_load
 
-    customers = scope.customers().filter(closed_on__isnull=True).annotate(
+    fields = ["office_code", "investment_advisor_id", "ia_grade", "f_star", "f_subtype"]
+    groups = (scope.customers().filter(closed_on__isnull=True).annotate(
         office_code=F("office__code"), ia_grade=F("investment_advisor__grade"),
         f_star=Coalesce(F("tier__star"), Value("")),
         f_subtype=Coalesce(F("tier__stp_subtype"), Value(""))).order_by()
-    fields = ["id", "office_code", "investment_advisor_id", "ia_grade", "f_star", "f_subtype"]
-    sql, params = _sql(customers.values(*fields), fields)
-    frame = read_frame(sql, params, text=("office_code", "ia_grade", "f_star", "f_subtype"))
+        .values(*fields).annotate(n=Count("id")))
+    frame = pd.DataFrame.from_records(list(groups), columns=[*fields, "n"])
+    for column in ("office_code", "ia_grade", "f_star", "f_subtype"):
+        frame[column] = frame[column].fillna("").astype(str)
     advisors = pd.DataFrame(list(
         scope.staff_queryset().filter(role__in=ADVISOR_ROLES, is_active=True).order_by()
         .values_list("id", "staff_code", "name", "office__code", "role", "grade")),
         columns=["id", "staff_code", "name", "office_code", "role", "grade"])
     load = advisor_load(list(advisors["id"])) if len(advisors) else {}
     return frame, advisors, load
+
+
+def staffing_report(scope):
+    """Advisor grade fit and capacity (batch.staffing) for the customers and advisors in scope:
+    (people, offices, caps). 5 queries."""
+    from customers.models import Role
+    from customers.selectors import active_capacity_policy
+
+    from . import batch
+
+    customers, advisors, load = staffing_inputs(scope)
+    policy = active_capacity_policy()
+    caps = {r: policy.cap_for(r) for r in (Role.WEALTH_ADVISOR, Role.INVESTMENT_ADVISOR,
+                                           Role.INSTITUTIONAL_ADVISOR)}
+    levels = policy_data(active_policies(), PolicyKind.ADVISOR_LEVELS)
+    people, offices, _below = batch.staffing(customers, advisors, load, caps,
+                                              dict(zip(levels["columns"], levels["grades"])))
+    return people, offices, caps
 
 
 def latest_holdings_frame(customers):

@@ -285,15 +285,8 @@ def staffing(request):
     """Advisor grade fit and capacity per office and advisor (managers and compliance)."""
     scope = _manager_or_compliance(request)
     from customers.models import Role
-    from customers.selectors import active_capacity_policy
 
-    customers, advisors, load = selectors.staffing_inputs(scope)
-    policy = active_capacity_policy()
-    caps = {r: policy.cap_for(r) for r in (Role.WEALTH_ADVISOR, Role.INVESTMENT_ADVISOR,
-                                           Role.INSTITUTIONAL_ADVISOR)}
-    levels = selectors.policy_data(selectors.active_policies(), PolicyKind.ADVISOR_LEVELS)
-    people, offices, _below = batch.staffing(customers, advisors, load, caps,
-                                             dict(zip(levels["columns"], levels["grades"])))
+    people, offices, caps = selectors.staffing_report(scope)
     role_labels = dict(Role.choices)
     fmt = _fmt(request)
     if fmt:

@@ -77,8 +77,8 @@ TEMPLATES = [
 
 # SQLite is the embedded default; DATABASE_URL (postgres://…) selects PostgreSQL.
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+    "default": dj_database_url.parse(  # an empty DATABASE_URL also means the embedded default
+        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
         conn_health_checks=True,
     )

@@ -348,3 +348,153 @@ def test_manager_home_embeds_the_chart_data_and_loads_chart_js_locally(cs_book, 
     assert sorted((p["x"], p["y"]) for p in data["scatter"][0]["data"]) == [(1000.0, 2000.0), (8000.0, 9000.0)]
     assert data["stars"]["cev"] == [0.0, 10.0, 10.0, 80.0]  # 1★ 0, 3★ 1,000, 4★ 1,000, 5★ 8,000 of 10,000
     assert "/static/vendor/chart.umd.min.js" in html and "/static/js/workspace.js" in html
+
+
+# --- product coverage, targets, funnel, churn, grade fit (manager home) ----------------------------------------
+
+def run_row(customer, day, stage):
+    from customers.models import TierSnapshot, TieringPolicy
+
+    return TierSnapshot.objects.create(customer=customer, date=day, policy=TieringPolicy.objects.first(),
+                                       lifecycle_stage=stage, cev=0, cpv=0, clv=0)
+
+
+def positions(customer, day, equity=0, fixed=0, reits=0, other=0):
+    from customers.models import Snapshot
+
+    products = Decimal(str(equity)) + Decimal(str(fixed)) + Decimal(str(reits)) + Decimal(str(other))
+    return Snapshot.objects.create(customer=customer, date=day, total_assets=products + 1000, securities_value=0,
+                                   equity_fund_value=equity, fixed_income_value=fixed, reits_trust_value=reits,
+                                   other_product_value=other, cash=1000, margin_debt=0)
+
+
+@pytest.fixture
+def product_book(make_staff, customer_of):
+    """CS: wealth advisor A; investment advisor I serves c1 and c2. Measured on 2026-11-20 (quarter 2026 Q4)."""
+    a, ia = make_staff(Role.WEALTH_ADVISOR, "CS"), make_staff(Role.INVESTMENT_ADVISOR, "CS")
+    c = {n: customer_of(a) for n in ("c1", "c2", "c3", "c4", "c5", "c6")}
+    for n in ("c1", "c2"):
+        c[n].investment_advisor = ia
+        c[n].save()
+    c["c5"].closed_on = date(2026, 10, 15)
+    c["c5"].save()
+    # Q4: last snapshot date 2026-10-31; last run on or before it 2026-10-30 (the 2026-11-05 run is later)
+    for n, stage in (("c1", "mature"), ("c2", "growth"), ("c3", "decline"), ("c4", "budding"), ("c5", "mature"),
+                     ("c6", "mature")):
+        run_row(c[n], date(2026, 10, 30), stage)
+    run_row(c["c3"], date(2026, 11, 5), "budding")
+    positions(c["c1"], date(2026, 10, 31), equity=3000, fixed="1999.99")  # 4,999.99: under 5,000
+    positions(c["c2"], date(2026, 10, 15))  # an earlier date: ignored
+    positions(c["c2"], date(2026, 10, 31), other=5000)  # exactly 5,000: "5,000 or more"
+    positions(c["c3"], date(2026, 10, 31))  # no products
+    positions(c["c4"], date(2026, 10, 31), equity=10_000)  # budding: not effective
+    positions(c["c5"], date(2026, 10, 31), equity=10_000)  # closed before the measuring date
+    # c6: effective, no snapshot on 2026-10-31: holds nothing that day
+    # Q3: last snapshot 2026-09-30, last run 2026-09-29, only c1 ranked then (6,000 in products)
+    run_row(c["c1"], date(2026, 9, 29), "mature")
+    positions(c["c1"], date(2026, 9, 30), reits=6000)
+    return a, ia, c
+
+
+def test_product_coverage_per_quarter_by_hand(product_book, make_staff):
+    a, ia, _c = product_book
+    scope = scope_for(make_staff(Role.OFFICE_MANAGER, "CS").user)
+    from crm.workspaces.targets import KpiTargets
+
+    this, last = selectors.product_coverage(scope, KpiTargets(), day=date(2026, 11, 20))
+    # Q4 effective: c1, c2, c3, c6 = 4 (c4 budding, c5 closed); under 5,000: c1; 5,000 or more: c2
+    assert (this["label"], this["as_of"], this["run"]) == ("2026 Q4", date(2026, 10, 31), date(2026, 10, 30))
+    assert (this["effective"], this["small"], this["large"]) == (4, 1, 1)
+    # 1 / 4 = 25 %: small target 5 % met, large target 25 % met (at least)
+    assert (this["small_rate"], this["large_rate"], this["small_met"], this["large_met"]) == (0.25, 0.25, True, True)
+    assert this["by_staff"][a.pk]["effective"] == 4
+    # the investment advisor's book: c1 and c2 -> 1 / 2 each
+    assert (this["by_staff"][ia.pk]["small_rate"], this["by_staff"][ia.pk]["large_rate"]) == (0.5, 0.5)
+    # Q3: c1 alone, 6,000 -> small 0 / 1 (target 5 % missed), large 1 / 1
+    assert (last["label"], last["effective"], last["small"], last["large"]) == ("2026 Q3", 1, 0, 1)
+    assert (last["small_met"], last["large_met"]) == (False, True)
+
+
+def test_product_coverage_without_data_says_so(make_staff):
+    from crm.workspaces.targets import KpiTargets
+
+    scope = scope_for(make_staff(Role.OFFICE_MANAGER, "CS").user)
+    this, last = selectors.product_coverage(scope, KpiTargets(), day=date(2026, 11, 20))
+    assert this["run"] is None and this["effective"] == 0 and this["small_rate"] is None and not this["small_met"]
+
+
+def test_kpi_targets_are_versioned_policy(make_staff):
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from crm.models import KpiPolicy
+    from crm.workspaces.services import save_targets
+
+    v1 = KpiPolicy.objects.get(status="active")  # shipped by the migration: the study's values
+    assert v1.version == 1 and v1.params["product_small_target"] == 0.05 and v1.params["high_end_target"] == 0.5
+    with pytest.raises(PermissionDenied):
+        save_targets(user=make_staff(Role.OFFICE_MANAGER).user, params={**v1.params, "high_end_target": 0.6})
+    bm = make_staff(Role.BRANCH_MANAGER)
+    with pytest.raises(ValidationError) as bad:
+        save_targets(user=bm.user, params={**v1.params, "product_large_target": 1.5, "product_band": 0})
+    assert set(bad.value.message_dict) == {"product_large_target", "product_band"}
+    assert KpiPolicy.objects.count() == 1  # nothing written
+    v2 = save_targets(user=bm.user, params={**v1.params, "high_end_target": 0.6}, note="tighter")
+    v1.refresh_from_db()
+    assert (v2.version, v2.status, v1.status) == (2, "active", "retired")
+    assert AuditEvent.objects.filter(action="kpi_policy.create", object_id=str(v2.pk)).exists()
+    assert selectors.active_targets()[0].high_end_target == 0.6
+
+
+def test_manager_home_judges_high_end_rates_by_the_active_targets(cs_book, make_staff, client_for):
+    from crm.workspaces.services import save_targets
+    from crm.workspaces.targets import KpiTargets
+
+    bm = make_staff(Role.BRANCH_MANAGER)
+    # margin 3 / 4 = 75 %: met at 50 %, missed at 80 %; eligibility from 700,000: 5★ and 4★ only
+    save_targets(user=bm.user, params={**KpiTargets().to_json(), "high_end_target": 0.8, "high_end_assets": 700_000})
+    page = client_for(make_staff(Role.OFFICE_MANAGER, "CS")).get("/workspace/manager/")
+    margin = {r["code"]: r for r in page.context["high_end"]}["margin"]
+    # above 700,000: 5★ (2,000,000) and 4★ (800,000), both with margin: 2 / 2 = 100 % >= 80 %
+    assert (margin["eligible"], margin["opened"], margin["met"]) == (2, 2, True)
+    assert "targets v2" in page.content.decode()
+
+
+def test_manager_home_funnel_with_conversion(cs_book, make_staff, client_for):
+    page = client_for(make_staff(Role.OFFICE_MANAGER, "CS")).get("/workspace/manager/")
+    funnel = {r["stage"]: r for r in page.context["funnel"]}
+    # CS: budding 1 (1★), growth 2 (3a, 3b), mature 2 (5★, 4★). Reached: potential 5, budding 5, growth 4,
+    # mature 2 -> conversion budding 5/5, growth 4/5, mature 2/4
+    assert [funnel[s]["reached"] for s in ("potential", "budding", "growth", "mature")] == [5, 5, 4, 2]
+    assert (funnel["budding"]["conversion"], funnel["growth"]["conversion"], funnel["mature"]["conversion"]) == \
+        (1.0, 0.8, 0.5)
+    assert 'data-stage="growth"' in page.content.decode()
+
+
+def test_manager_home_churn_at_a_glance(cs_book, make_staff, client_for):
+    a, xt, c = cs_book
+    day = timezone.localdate()
+    c["1"].closed_on = day
+    c["1"].save()
+    from customers.models import Customer
+
+    alert(c["4"], "red", rule="large_outflow")
+    resolved = alert(c["3a"], "yellow", rule="falling_trading", status="resolved")
+    Alert.objects.filter(pk=resolved.pk).update(outcome="retained")
+    alert(c["3b"], "yellow", rule="birthday")  # a reminder, not a churn warning
+    alert(Customer.objects.get(advisor=xt), "red", rule="pnl_threshold")  # office XT: out of scope
+    page = client_for(make_staff(Role.OFFICE_MANAGER, "CS")).get("/workspace/manager/")
+    churn = page.context["churn"]
+    assert dict(churn["closed"])[day.strftime("%Y-%m")] == 1 and len(churn["closed"]) == 6
+    w = churn["warnings"]
+    # churn warnings in CS: large_outflow (open) and falling_trading (resolved, retained) = 2
+    assert (w["fired"], w["active"], w["retained"], w["lost"]) == (2, 1, 1, 0)
+    assert 'data-outcome="retained">1<' in page.content.decode()
+
+
+def test_manager_home_shows_grade_fit_by_office(cs_book, make_staff, client_for):
+    page = client_for(make_staff(Role.OFFICE_MANAGER, "CS")).get("/workspace/manager/")
+    offices = {r["office_code"]: r for r in page.context["grade_fit"]}
+    # CS: 5 open customers; 3★ and above call for an investment advisor grade (advisor_levels.csv):
+    # 5★, 4★, 3a, 3b = 4, none with an investment advisor
+    assert set(offices) == {"CS"}
+    assert (offices["CS"]["customers"], offices["CS"]["needs_grade"], offices["CS"]["without_ia"]) == (5, 4, 4)

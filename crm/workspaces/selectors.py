@@ -8,26 +8,31 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import pandas as pd
-from django.db.models import Case, Count, DateTimeField, Exists, F, Max, OuterRef, Q, Sum, Value, When
-from django.db.models.functions import Mod
+from django.db.models import (Case, Count, DateTimeField, Exists, F, FilteredRelation, Max, OuterRef, Q, Sum,
+                              Value, When)
+from django.db.models.functions import Coalesce, Mod, TruncMonth
 from django.utils import timezone
 
 from alerts import selectors as alert_selectors
-from alerts.models import ACTIVE, AlertPolicy
+from alerts.models import ACTIVE, AlertPolicy, Outcome
+from alerts.params import CHURN_RULES
+from crm.models import KpiPolicy
 from customers import permissions
-from customers.models import ADVISOR_ROLES, CurrentTier, Interaction
+from customers.models import ADVISOR_ROLES, CurrentTier, Interaction, Snapshot, TierSnapshot
 from customers.selectors import active_capacity_policy, advisor_load
 from customers.tiering.explain import stage_label, star_label
-from customers.tiering.reports import STAR_ORDER, pareto
+from customers.tiering.reports import STAR_ORDER, funnel_conversion, pareto
 from customers.tiering.rules import INSTITUTION_STARS, RETAIL_STARS, STAGES
 from surveys import selectors as survey_selectors
 from surveys.models import FollowUpTask
 
+from .targets import KpiTargets
+
 LIST_LIMIT = 50
 BIRTHDAY_DAYS = 7  # today and the next 7 days
 DUE_SOON_DAYS = 7  # a contact "due" falls due within this many days; before today it is "overdue"
-HIGH_END_ASSETS = Decimal("500000")  # products.md: opening a high-end permission needs assets > 500,000 CNY
-HIGH_END_TARGET = 0.5  # reports.md: opening rate among customers > 500 k, target >= 50 %
+EFFECTIVE_STAGES = ("growth", "mature", "decline")  # tiering.md: funded and traded or bought a product
+CHURN_GLANCE_MONTHS = 6
 SCATTER_MAX_POINTS = 2000
 SATISFACTION_MONTHS = 3
 # Used only when the alerts policy holds no contact frequency: star -> months between contacts (study 3.3.1).
@@ -245,7 +250,7 @@ def coverage_by_advisor(scope, months=None, day=None):
         cap = policy.cap_for(a.role)
         n_due = due.get(a.pk, 0)
         rows.append({
-            "office": a.office.code, "staff_code": a.staff_code, "name": a.name, "role": a.get_role_display(),
+            "id": a.pk, "office": a.office.code, "staff_code": a.staff_code, "name": a.name, "role": a.get_role_display(),
             "grade": a.get_grade_display() if a.grade else "", "customers": load.get(a.pk, 0), "cap": cap,
             "over_cap": bool(cap) and load.get(a.pk, 0) > cap,
             "frequency_due": n_due, "frequency_ok": ok.get(a.pk, 0),
@@ -254,10 +259,16 @@ def coverage_by_advisor(scope, months=None, day=None):
     return rows
 
 
-def high_end_rates(scope):
-    """Among open customers in scope with total assets > 500,000 CNY: per high-end permission, how many have
-    opened it and the rate against the 50 % target (one query)."""
-    qs = open_customers(scope).filter(tier__total_assets__gt=HIGH_END_ASSETS).annotate(
+def active_targets():
+    """The active coverage-KPI targets (crm.models.KpiPolicy; 1 query), else the study's values."""
+    policy = KpiPolicy.objects.filter(status=KpiPolicy.Status.ACTIVE).first()
+    return (KpiTargets.from_json(policy.params) if policy else KpiTargets()), policy
+
+
+def high_end_rates(scope, targets):
+    """Among open customers in scope with total assets above targets.high_end_assets: per high-end permission,
+    how many have opened it and the rate against the target (one query)."""
+    qs = open_customers(scope).filter(tier__total_assets__gt=Decimal(str(targets.high_end_assets))).annotate(
         **{f"p_{code}": F("permission_flags").bitand(bit) for code, bit in permissions.BIT.items()})
     counts = qs.aggregate(eligible=Count("id"), **{
         code: Count("id", filter=Q(**{f"p_{code}__gt": 0})) for code in permissions.PERMISSION_CODES})
@@ -266,8 +277,95 @@ def high_end_rates(scope):
     for code in permissions.PERMISSION_CODES:
         rate = counts[code] / eligible if eligible else None
         rows.append({"code": code, "label": permissions.PERMISSION_LABELS[code], "eligible": eligible,
-                     "opened": counts[code], "rate": rate, "met": rate is not None and rate >= HIGH_END_TARGET})
+                     "opened": counts[code], "rate": rate, "met": rate is not None and rate >= targets.high_end_target})
     return rows
+
+
+def quarter_start(day):
+    return day.replace(month=3 * ((day.month - 1) // 3) + 1, day=1)
+
+
+def _coverage_dates(start, end):
+    """The quarter's measuring dates: its last snapshot date, and the last tiering run on or before it (2 queries,
+    both on the date indexes)."""
+    snap_day = Snapshot.objects.filter(date__gte=start, date__lte=end).aggregate(d=Max("date"))["d"]
+    if snap_day is None:
+        return None, None
+    return snap_day, TierSnapshot.objects.filter(date__lte=snap_day).aggregate(d=Max("date"))["d"]
+
+
+def _product_counts(scope, snap_day, run_day, band):
+    """{staff id or None: (effective, holding under `band`, holding `band` or more)} for the customers in scope,
+    counted for their advisor and for their investment advisor (2 grouped queries)."""
+    qs = (scope.customers().filter(Q(closed_on__isnull=True) | Q(closed_on__gt=snap_day))
+          .annotate(run=FilteredRelation("tier_snapshots", condition=Q(tier_snapshots__date=run_day)),
+                    snap=FilteredRelation("snapshots", condition=Q(snapshots__date=snap_day)))
+          .filter(run__lifecycle_stage__in=EFFECTIVE_STAGES)
+          .annotate(products=Coalesce(F("snap__equity_fund_value") + F("snap__fixed_income_value")
+                                      + F("snap__reits_trust_value") + F("snap__other_product_value"),
+                                      Value(Decimal(0))))
+          .order_by())
+    band = Decimal(str(band))
+    counts, total = {}, [0, 0, 0]
+    for column in ("advisor_id", "investment_advisor_id"):
+        for r in qs.values(column).annotate(n=Count("id"), small=Count("id", filter=Q(products__gt=0,
+                                                                                       products__lt=band)),
+                                             large=Count("id", filter=Q(products__gte=band))):
+            if column == "advisor_id":  # every customer has at most one advisor: these rows make the total
+                total = [total[0] + r["n"], total[1] + r["small"], total[2] + r["large"]]
+            if r[column] is not None:
+                was = counts.get(r[column], (0, 0, 0))
+                counts[r[column]] = (was[0] + r["n"], was[1] + r["small"], was[2] + r["large"])
+    return counts, tuple(total)
+
+
+def _coverage_figures(effective, small, large, targets):
+    small_rate = small / effective if effective else None
+    large_rate = large / effective if effective else None
+    return {"effective": effective, "small": small, "large": large, "small_rate": small_rate,
+            "large_rate": large_rate,
+            "small_met": small_rate is not None and small_rate >= targets.product_small_target,
+            "large_met": large_rate is not None and large_rate >= targets.product_large_target}
+
+
+def product_coverage(scope, targets, day=None):
+    """Product coverage (study 3.3.1) of this quarter and the last: among the effective customers in scope
+    (lifecycle stage growth, mature or decline at the quarter's last run), the share holding products
+    (funds, fixed income, REITs/trusts, other) worth less than targets.product_band CNY at the quarter's
+    last snapshot, and the share holding that much or more; for the branch and per advisor.
+    At most 8 queries."""
+    day = day or today()
+    this_start = quarter_start(day)
+    last_start = quarter_start(this_start - timedelta(days=1))
+    quarters = []
+    for start, end in ((this_start, day), (last_start, this_start - timedelta(days=1))):
+        snap_day, run_day = _coverage_dates(start, end)
+        label = f"{start.year} Q{(start.month - 1) // 3 + 1}"
+        if run_day is None:
+            quarters.append({"label": label, "as_of": snap_day, "run": None, "by_staff": {},
+                             **_coverage_figures(0, 0, 0, targets)})
+            continue
+        by_staff, total = _product_counts(scope, snap_day, run_day, targets.product_band)
+        quarters.append({"label": label, "as_of": snap_day, "run": run_day, **_coverage_figures(*total, targets),
+                         "by_staff": {k: _coverage_figures(*v, targets) for k, v in by_staff.items()}})
+    return quarters
+
+
+def churn_glance(user, scope, day=None, months=CHURN_GLANCE_MONTHS):
+    """Churn at a glance: customers who closed their account per month over the last `months` months, and
+    churn warnings opened in that time by status and by outcome (2 queries)."""
+    day = day or today()
+    since = add_months(day.replace(day=1), -(months - 1))
+    closed = {r["month"].strftime("%Y-%m"): r["n"] for r in
+              scope.customers().filter(closed_on__gte=since, closed_on__lte=day).order_by()
+              .annotate(month=TruncMonth("closed_on")).values("month").annotate(n=Count("id"))}
+    labels = [add_months(since, i).strftime("%Y-%m") for i in range(months)]
+    warnings = alert_selectors.visible_alerts(user).filter(rule__in=CHURN_RULES, first_fired_on__gte=since)
+    figures = warnings.aggregate(
+        fired=Count("id"), active=Count("id", filter=Q(status__in=ACTIVE)),
+        **{o: Count("id", filter=Q(status="resolved", outcome=o)) for o in Outcome.values})
+    return {"since": since, "closed": [(m, closed.get(m, 0)) for m in labels],
+            "warnings": figures, "outcomes": [(o, label, figures[o]) for o, label in Outcome.choices]}
 
 
 def satisfaction(user, day=None):
@@ -295,7 +393,7 @@ def quadrant_points(scope, total, limit=SCATTER_MAX_POINTS):
     return {"step": step, "series": sorted(points.items())}
 
 
-def kpi_rows(coverage, high_end):
+def kpi_rows(coverage, high_end, products, targets):
     """The KPI table as export rows (strings/numbers only)."""
     rows = []
     for r in coverage:
@@ -303,23 +401,45 @@ def kpi_rows(coverage, high_end):
                      None if r["compliance"] is None else round(r["compliance"] * 100, 1), None))
         rows.append(("capacity", r["office"], r["staff_code"], r["name"], r["cap"], r["customers"],
                      round(r["customers"] * 100 / r["cap"], 1) if r["cap"] else None, None))
+    for q in products:
+        for band, target in (("small", targets.product_small_target), ("large", targets.product_large_target)):
+            rate = q[f"{band}_rate"]
+            rows.append((f"products_{band} {q['label']}", "", "", "", q["effective"], q[band],
+                         None if rate is None else round(rate * 100, 1), target * 100))
     for r in high_end:
         rows.append(("high_end", "", r["code"], str(r["label"]), r["eligible"], r["opened"],
-                     None if r["rate"] is None else round(r["rate"] * 100, 1), HIGH_END_TARGET * 100))
+                     None if r["rate"] is None else round(r["rate"] * 100, 1), targets.high_end_target * 100))
     return rows
 
 
+def kpis(scope, months=None):
+    """Everything the KPI table and its export show (shared by the page and the export)."""
+    targets, policy = active_targets()
+    coverage = coverage_by_advisor(scope, months)
+    products = product_coverage(scope, targets)
+    by_staff = products[0]["by_staff"]
+    for r in coverage:
+        r["products"] = by_staff.get(r["id"])
+    return {"targets": targets, "targets_policy": policy, "coverage": coverage, "products": products,
+            "high_end": high_end_rates(scope, targets)}
+
+
 def manager_home(user, scope):
+    from products.selectors import staffing_report
+
     months = contact_months()
     summary = book_summary(scope)
     stars, top = star_distribution(summary)
-    coverage = coverage_by_advisor(scope, months)
-    high_end = high_end_rates(scope)
+    _people, offices, _caps = staffing_report(scope)
+    stage_counts = {code: n for code, _label, n in summary["by_stage"]}
     return {
         "summary": summary, "stars": stars, "pareto": top,
+        "funnel": [{**r, "label": stage_label(r["stage"])} for r in funnel_conversion(stage_counts)],
         "alert_counts": alert_counts(user),
+        "churn": churn_glance(user, scope),
         "satisfaction": satisfaction(user),
-        "coverage": coverage, "high_end": high_end, "high_end_target": HIGH_END_TARGET,
+        **kpis(scope, months),
+        "grade_fit": offices.reset_index().to_dict("records"),
         "contact_months": sorted(months.items()),
         "chart": chart_data(stars, quadrant_points(scope, summary["customers"])),
     }

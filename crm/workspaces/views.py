@@ -39,7 +39,8 @@ def manager_home(request):
 
 def manager_kpi_export(request, fmt):
     scope = _manager_scope(request)
-    rows = selectors.kpi_rows(selectors.coverage_by_advisor(scope), selectors.high_end_rates(scope))
+    kpis = selectors.kpis(scope)
+    rows = selectors.kpi_rows(kpis["coverage"], kpis["high_end"], kpis["products"], kpis["targets"])
     audit(request.user, "export", object_type="coverage_kpis", object_id=fmt, rows=len(rows))
     headers = [_("Measure"), _("Office"), _("Code"), _("Name"), _("Base"), _("Count"), _("Percent"),
                _("Target %")]

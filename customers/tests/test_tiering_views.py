@@ -134,3 +134,17 @@ def test_api_tier_fields_history_and_explanation(branch, bm):
         bm.cookies["django_language"] = "zh-hans"
         text = bm.get(f"/api/customers/customers/{customer.customer_code}/").json()["explanation"]
     assert text.startswith("5★") and "CLV" in text and "because" not in text
+
+
+def test_funnel_conversion_by_hand():
+    """potential 10, budding 20, growth 30, mature 25, decline 15, churned 5 (churned left out):
+    reached potential 10+20+30+25+15 = 100; budding 90; growth 30+25+15 = 70; mature 25.
+    Conversion: budding 90/100, growth 70/90, mature 25/70."""
+    from customers.tiering.reports import funnel_conversion
+
+    rows = funnel_conversion({"potential": 10, "budding": 20, "growth": 30, "mature": 25, "decline": 15,
+                              "churned": 5})
+    assert [(r["stage"], r["customers"], r["reached"]) for r in rows] == [
+        ("potential", 10, 100), ("budding", 20, 90), ("growth", 30, 70), ("mature", 25, 25)]
+    assert rows[0]["conversion"] is None
+    assert [round(r["conversion"], 4) for r in rows[1:]] == [0.9, 0.7778, 0.3571]

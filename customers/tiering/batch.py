@@ -14,7 +14,7 @@ from crm.bulk import copy_frame, read_frame
 
 from ..models import Customer, Notification, TierChange, TierSnapshot, TierStaging, TieringPolicy
 from .compute import assign_tiers, customer_values
-from .inputs import activity_data_start
+from .inputs import activity_data_start  # noqa: F401  (services call batch.activity_data_start)
 from .params import TieringParams
 
 DEFAULT_CHUNK = 50_000

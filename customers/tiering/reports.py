@@ -10,6 +10,16 @@ from ..models import TierSnapshot
 from .rules import INSTITUTION_STARS, RETAIL_STARS, STAGES
 
 STAR_ORDER = [*RETAIL_STARS, *INSTITUTION_STARS]
+FUNNEL = ("potential", "budding", "growth", "mature")
+# Who has reached a funnel stage, from today's stages: that stage or a later one. Decline happens only to
+# effective customers, so it counts as having reached growth (not mature: it may strike in the growth
+# window); churned customers are left out, their earlier stage is not known from one run.
+REACHED_BY = {
+    "potential": ("potential", "budding", "growth", "mature", "decline"),
+    "budding": ("budding", "growth", "mature", "decline"),
+    "growth": ("growth", "mature", "decline"),
+    "mature": ("mature",),
+}
 
 
 def run_dates(limit=60):
@@ -73,6 +83,18 @@ def funnel(frame, day):
     return stages, {"cohort": int(len(cohort)), "funded_and_traded": int(effective_in_time.sum()), "rate": rate}
 
 
+def funnel_conversion(counts):
+    """counts: {stage: customers}. Per funnel stage: customers now in it, customers who reached it
+    (REACHED_BY) and the conversion from the previous stage (reached / reached before; None for the first)."""
+    rows, before = [], None
+    for stage in FUNNEL:
+        reached = sum(int(counts.get(s, 0)) for s in REACHED_BY[stage])
+        rows.append({"stage": stage, "customers": int(counts.get(stage, 0)), "reached": reached,
+                     "conversion": reached / before if before else None})
+        before = reached
+    return rows
+
+
 def migration(day_from, day_to, field="star", office_id=None):
     before = _snapshot_frame(day_from, office_id).set_index("customer_id")[field].replace("", "—")
     after = _snapshot_frame(day_to, office_id).set_index("customer_id")[field].replace("", "—")
@@ -94,6 +116,7 @@ def tier_report(day, office_id=None):
         "quadrants": counts(frame[frame["quadrant"] != ""], "quadrant", list("ABCD")),
         "subtypes": counts(frame[frame["stp_subtype"] != ""], "stp_subtype", ["I", "II", "III", "IV", "V", "VI"]),
         "stages": stages,
+        "conversion": pd.DataFrame(funnel_conversion(stages.to_dict())).set_index("stage"),
         "funding": funding,
         "legacy_vs_value": legacy,
     }

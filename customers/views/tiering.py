@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_POST
 
 from crm.exports import export_response
@@ -18,6 +18,8 @@ from ..forms import StarOverrideForm, TieringPolicyForm
 from ..models import Customer, TieringPolicy
 from ..scope import scope_for
 from ..tiering import reports
+from ..tiering.explain import stage_label
+from ..tiering.rules import STAGES
 from ..tiering.params import TieringParams
 
 __all__ = ["tiering_home", "policy_new", "policy_detail", "policy_activate", "run_now", "tier_report",
@@ -142,6 +144,7 @@ def tier_report(request):
     tables = {
         "by_star": report["by_star"], "by_office": report["by_office"], "quadrants": report["quadrants"].to_frame(),
         "subtypes": report["subtypes"].to_frame(), "stages": report["stages"].to_frame(),
+        "funnel": report["conversion"],
         "legacy_vs_value": report["legacy_vs_value"], "migration": moves,
     }
     export = request.GET.get("export")
@@ -167,7 +170,12 @@ def tier_report(request):
     })
 
 
-PERCENT_COLUMNS = ("customer_share", "cev_share")
+PERCENT_COLUMNS = ("customer_share", "cev_share", "conversion")
+COLUMN_LABELS = {  # frame columns as the reader sees them (the exports keep the plain names)
+    "customers": gettext_lazy("Customers"), "count": gettext_lazy("Customers"), "cev": "CEV",
+    "customer_share": gettext_lazy("% of customers"), "cev_share": gettext_lazy("% of CEV"),
+    "reached": gettext_lazy("Reached it"), "conversion": gettext_lazy("Conversion from the stage before"),
+}
 
 
 def _table(frame):
@@ -175,9 +183,13 @@ def _table(frame):
     frame = frame.copy()
     for column in PERCENT_COLUMNS:
         if column in frame:
-            frame[column] = frame[column].map(lambda v: f"{v * 100:.1f}%")
-    return {"columns": [str(c) for c in frame.columns],
-            "rows": [(str(i), list(r)) for i, r in zip(frame.index, frame.itertuples(index=False))]}
+            frame[column] = frame[column].map(lambda v: "—" if v is None or v != v else f"{v * 100:.1f}%")
+    return {"columns": [str(COLUMN_LABELS.get(c, c)) for c in frame.columns],
+            "rows": [(_row_label(i), list(r)) for i, r in zip(frame.index, frame.itertuples(index=False))]}
+
+
+def _row_label(value):
+    return str(stage_label(value)) if value in STAGES else str(value)
 
 
 @require_POST

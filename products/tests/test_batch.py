@@ -146,9 +146,9 @@ def test_staffing_report_by_hand(staff, make_customer):
     make_customer(wa, star="5", subtype="I", investment_advisor=expert)  # needs chief: below
     make_customer(wa, star="4", subtype="II")  # needs senior, no IA
     make_customer(wa, star="1", investment_advisor=junior)  # needs nothing
-    far = make_customer(staff(Role.WEALTH_ADVISOR, "HY"), star="3")
+    make_customer(staff(Role.WEALTH_ADVISOR, "HY"), star="3")  # another office: out of scope
     customers, advisors, load = selectors.staffing_inputs(scope_for(staff(Role.OFFICE_MANAGER).user))
-    assert far.pk not in set(customers["id"])
+    assert customers["n"].sum() == 5 and set(customers["office_code"]) == {"CS"}  # not `far` (HY)
     levels = selectors.active_policies()["advisor_levels"].data
     people, offices, below = batch.staffing(customers, advisors, load, {"wealth_advisor": 3,
                                             "investment_advisor": 2, "institutional_advisor": 1},

@@ -5,8 +5,7 @@ random extra products (risk, required permissions, minimum, matrix row) and rand
 (which may target any customer-product pair, including ones failing rules 1–3). The oracle below is
 written independently of products.rules.
 """
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import timedelta
 
 import pytest
 from django.db import transaction
