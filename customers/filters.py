@@ -1,9 +1,9 @@
-"""The one customer FilterSet, shared by the list page, its export and the API."""
+"""The customer and application FilterSets, each shared by its list page, its export and the API."""
 import django_filters as filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .models import Customer
+from .models import Application, Customer
 
 STAGES = [(s, s) for s in ("potential", "budding", "growth", "mature", "decline", "churned")]
 STARS = [(s, s) for s in ("1", "2", "3", "4", "5", "platinum", "diamond", "prestige")]
@@ -46,3 +46,18 @@ class CustomerFilter(filters.FilterSet):
 
     def by_advisor(self, queryset, name, value):
         return queryset.filter(Q(advisor__staff_code=value) | Q(investment_advisor__staff_code=value))
+
+
+class ApplicationFilter(filters.FilterSet):
+    """Closing / transfer applications: the list page, its export and the API."""
+
+    status = filters.ChoiceFilter(choices=Application.Status.choices, label=_("Status"))
+    kind = filters.ChoiceFilter(choices=Application.Kind.choices, label=_("Kind"))
+    office = filters.CharFilter(field_name="customer__office__code", label=_("Office"))
+    customer = filters.CharFilter(field_name="customer__customer_code", label=_("Customer code"))
+    date_from = filters.DateFilter(field_name="filed_on", lookup_expr="gte", label=_("Filed from"))
+    date_to = filters.DateFilter(field_name="filed_on", lookup_expr="lte", label=_("Filed until"))
+
+    class Meta:
+        model = Application
+        fields = []

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from .imports.datasets import IMPORT_ORDER
-from .models import Interaction, Staff
+from .models import Application, Interaction, Staff
 
 DATASET_CHOICES = [(name, name) for name in IMPORT_ORDER]
 
@@ -123,3 +123,24 @@ class StarOverrideForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+
+class ApplicationForm(forms.Form):
+    """Filing a closing / transfer-out application at the counter; the service checks the rules."""
+
+    customer_code = forms.CharField(label=_("Customer code"), max_length=20,
+                                    widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}))
+    kind = forms.ChoiceField(label=_("Kind"), choices=Application.Kind.choices, widget=forms.RadioSelect)
+    filed_on = forms.DateField(label=_("Filed on"), widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class ApplicationTransitionForm(forms.Form):
+    to = forms.ChoiceField(label=_("Decision"), choices=[(Application.Status.ACCEPTED, _("Accept")),
+                                                         (Application.Status.WITHDRAWN, _("Withdraw"))])
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .views import applications
 
 app_name = "customers"
 urlpatterns = [
@@ -15,6 +16,10 @@ urlpatterns = [
     path("tiering/policy/new/", views.policy_new, name="tiering-policy-new"),
     path("tiering/policy/<int:version>/", views.policy_detail, name="tiering-policy"),
     path("tiering/policy/<int:version>/activate/", views.policy_activate, name="tiering-policy-activate"),
+    path("applications/", applications.application_list, name="applications"),
+    path("applications/export.<str:fmt>", applications.application_export, name="applications-export"),
+    path("applications/new/", applications.application_new, name="applications-new"),
+    path("applications/<int:pk>/transition/", applications.application_transition, name="applications-transition"),
     path("<str:code>/", views.customer_detail, name="detail"),
     path("<str:code>/override/", views.star_override, name="star-override"),
     path("<str:code>/reveal/<str:field>/", views.reveal, name="reveal"),

@@ -14,7 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from crm.models import AuditEvent
-from customers.models import Customer, ImportBatch, Role
+from customers.models import Application, Customer, ImportBatch, Role
 from customers.tests.factories import CustomerFactory, StaffFactory, TierFactory, office
 
 SKIPPED_PREFIXES = ("admin/", "i18n/", "static/", "accounts/", "health/", "api/schema/", "api/docs/", "api/redoc/",
@@ -55,10 +55,14 @@ ROUTE_OBJECTS = {
     "customers:assign": lambda o: {"code": o.customer.customer_code},
     "customers:import-batch": lambda o: {"pk": o.import_batch.pk},
     "customers:export": lambda o: {"fmt": "csv"},
+    "customers:applications-export": lambda o: {"fmt": "csv"},
+    "customers:applications-transition": lambda o: {"pk": o.application.pk},
     "customers:tiering-policy": None,
     "customers:tiering-policy-activate": None,
     "customer-detail": lambda o: {"customer_code": o.customer.customer_code},
     "customer-tier-history": lambda o: {"customer_code": o.customer.customer_code},
+    "application-detail": lambda o: {"pk": o.application.pk},
+    "application-transition": lambda o: {"pk": o.application.pk},
     "audit-log-export": lambda o: {"fmt": "csv"},
     "products:override-create": lambda o: {"customer_code": o.customer.customer_code},
     "products:override-revoke": lambda o: {"pk": o.product_override.pk},
@@ -95,6 +99,7 @@ class Objects:
         today, now = timezone.localdate(), timezone.now()
         self.import_batch = ImportBatch.objects.create(dataset="snapshots", filename="x.csv", content=b"",
                                                        uploaded_by=staff.user)
+        self.application = Application.objects.create(customer=customer, filed_on=today, kind="close")
         self.alert = Alert.objects.create(customer=customer, rule="large_outflow", level="red", owner=staff,
                                           evidence={"outflow": 1}, opened_at=now, due_at=now + timedelta(hours=4),
                                           first_fired_on=today, last_fired_on=today)
@@ -178,7 +183,8 @@ def test_no_route_returns_or_changes_another_books_objects(world, role, client_f
         if params and make is None:
             continue  # not customer data: see the role tests
         url = concrete(path, make(foreign)) if params else concrete(path, {})
-        customer_params = params and name not in ("customers:export", "audit-log-export", "alerts:export")
+        customer_params = params and name not in ("customers:export", "audit-log-export", "alerts:export",
+                                                  "customers:applications-export")
         for query in ({}, {"q": foreign.customer.customer_code}, {"customer": foreign.customer.customer_code}):
             response = client.get(url, query)
             assert response.status_code < 500, (url, query, response.status_code)

@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..models import Customer
+from ..models import Application, Customer
 from ..models import TierSnapshot
 from ..scope import mask
 from ..tiering.explain import explain
@@ -105,3 +105,36 @@ class TierHistorySerializer(serializers.ModelSerializer):
 
     def get_explanation(self, obj) -> str:
         return explain(obj)
+
+
+# Kind and status travel as plain strings listed in the help text (as in the alerts API): the service validates
+# them and answers 400 per field, and the schema gets no enum whose name collides with other "kind"/"status" enums.
+APPLICATION_KINDS = ", ".join(Application.Kind.values)
+APPLICATION_STATUSES = ", ".join(Application.Status.values)
+
+
+class ApplicationSerializer(serializers.ModelSerializer):
+    """A closing or transfer-out application (转销户), as the back office delivers it."""
+
+    customer_code = serializers.CharField(source="customer.customer_code", read_only=True)
+    office = serializers.CharField(source="customer.office.code", read_only=True)
+    kind = serializers.CharField(read_only=True, help_text=APPLICATION_KINDS)
+    status = serializers.CharField(read_only=True, help_text=APPLICATION_STATUSES)
+
+    class Meta:
+        model = Application
+        fields = ["id", "customer_code", "office", "filed_on", "kind", "status"]
+        read_only_fields = fields
+
+
+class ApplicationInputSerializer(serializers.Serializer):
+    customer_code = serializers.CharField(max_length=20)
+    kind = serializers.CharField(max_length=16, help_text=APPLICATION_KINDS)
+    filed_on = serializers.DateField(required=False, allow_null=True, default=None,
+                                     help_text="default today; not in the future")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+
+
+class ApplicationTransitionSerializer(serializers.Serializer):
+    to = serializers.CharField(max_length=16, help_text="accepted or withdrawn (only from filed)")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)

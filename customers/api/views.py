@@ -1,12 +1,23 @@
-from drf_spectacular.utils import extend_schema
-from rest_framework import viewsets
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from ..filters import CustomerFilter
+from .. import applications
+from ..filters import ApplicationFilter, CustomerFilter
 from ..selectors import customer_list
 from ..selectors import tier_history
-from .serializers import CustomerSerializer, TierHistorySerializer
+from .serializers import (
+    ApplicationInputSerializer,
+    ApplicationSerializer,
+    ApplicationTransitionSerializer,
+    CustomerSerializer,
+    TierHistorySerializer,
+)
 
 
 class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
@@ -26,3 +37,59 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
         """One entry per run date, oldest first."""
         customer = self.get_object()
         return Response(TierHistorySerializer(tier_history(customer), many=True).data)
+
+
+class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Closing / transfer-out applications within the caller's data scope, newest first. POST files one and
+    `transition` accepts or withdraws a filed one (operations staff, office and branch managers)."""
+
+    serializer_class = ApplicationSerializer
+    filterset_class = ApplicationFilter
+
+    def get_queryset(self):
+        return applications.application_list(self.request.user)
+
+    def get_serializer_class(self):
+        return ApplicationInputSerializer if self.action == "create" else ApplicationSerializer
+
+    @extend_schema(request=ApplicationInputSerializer, responses={
+        201: ApplicationSerializer,
+        400: OpenApiResponse(description="{field: [messages]} — unknown or out-of-scope customer, closed account, "
+                                         "duplicate, date in the future"),
+        403: OpenApiResponse(description="a role that only reads")})
+    def create(self, request, *args, **kwargs):
+        payload = ApplicationInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            application = applications.file_application(actor=request.user, **payload.validated_data)
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from None
+        except ValidationError as exc:
+            return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
+        return Response(ApplicationSerializer(self.get_queryset().get(pk=application.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ApplicationTransitionSerializer, responses={
+        200: ApplicationSerializer,
+        400: OpenApiResponse(description="{field: [messages]} — not filed any more, or an unknown status"),
+        403: OpenApiResponse(description="a role that only reads"),
+        404: OpenApiResponse(description="not in scope")})
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        """Accept or withdraw a filed application: {"to": "accepted" | "withdrawn", "note": "…"}."""
+        payload = ApplicationTransitionSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            application_id = int(pk)
+        except (TypeError, ValueError):
+            raise Http404 from None
+        try:
+            applications.transition_application(application_id=application_id, actor=request.user,
+                                                **payload.validated_data)
+        except applications.ApplicationNotFound:
+            raise Http404 from None
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from None
+        except ValidationError as exc:
+            return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
+        return Response(ApplicationSerializer(applications.application_detail(request.user, application_id)).data)

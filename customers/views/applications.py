@@ -1,0 +1,126 @@
+"""Closing / transfer-out application pages (operations staff): the list with filters and export, filing,
+accept and withdraw. Reads and writes go through customers.applications (scope and rules live there)."""
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from crm.exports import export_response
+from crm.formerrors import report_form_errors
+from crm.services import audit
+
+from .. import applications
+from ..filters import ApplicationFilter
+from ..forms import ApplicationForm, ApplicationTransitionForm
+from ..models import Application
+from ..scope import scope_for
+
+__all__ = ["application_export", "application_list", "application_new", "application_transition"]
+
+PAGE_SIZES = (25, 50, 100, 200)
+EXPORT_LIMIT = 50_000
+
+
+def _member(request):
+    scope = scope_for(request.user)
+    if not scope.is_member:
+        raise PermissionDenied
+    return scope
+
+
+def _handler(request):
+    _member(request)
+    if not applications.can_handle(request.user):
+        raise PermissionDenied
+    return scope_for(request.user)
+
+
+def _filtered(request):
+    return ApplicationFilter(request.GET, queryset=applications.application_list(request.user))
+
+
+def application_list(request):
+    _member(request)
+    filterset = _filtered(request)
+    try:
+        per_page = int(request.GET.get("per_page", 50))
+    except ValueError:
+        per_page = 50
+    per_page = per_page if per_page in PAGE_SIZES else 50
+    page = Paginator(filterset.qs, per_page).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "customers/applications.html", {
+        "filter": filterset, "page": page, "query": query.urlencode(), "per_page": per_page,
+        "page_sizes": PAGE_SIZES, "can_handle": applications.can_handle(request.user),
+    })
+
+
+def application_export(request, fmt):
+    _member(request)
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    rows = list(applications.export_rows(_filtered(request).qs, EXPORT_LIMIT))
+    audit(request.user, "export", object_type="applications", object_id=fmt, rows=len(rows),
+          query=request.GET.urlencode())
+    headers = [_("Application"), _("Customer code"), _("Name"), _("Office"), _("Kind"), _("Status"), _("Filed on")]
+    return export_response(rows, headers, "applications", fmt)
+
+
+def application_new(request):
+    _handler(request)
+    initial = {"customer_code": request.GET.get("customer", "")[:20], "filed_on": timezone.localdate(),
+               "kind": Application.Kind.CLOSE}
+    form = ApplicationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            application = applications.file_application(
+                actor=request.user, customer_code=data["customer_code"], kind=data["kind"],
+                filed_on=data["filed_on"], note=data["note"])
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("Application #%(id)s filed for %(code)s.") % {
+                "id": application.pk, "code": application.customer.customer_code})
+            return redirect(f"{reverse('customers:applications')}?status=filed")
+    return render(request, "customers/applications_form.html", {"form": form})
+
+
+@require_POST
+def application_transition(request, pk):
+    _member(request)
+    try:
+        applications.application_detail(request.user, pk)
+    except Application.DoesNotExist:
+        raise Http404 from None  # out of scope: 404 before the form is even read
+    if not applications.can_handle(request.user):
+        raise PermissionDenied
+    target = request.POST.get("next") or reverse("customers:applications")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        target = reverse("customers:applications")
+    form = ApplicationTransitionForm(request.POST)
+    if not form.is_valid():
+        report_form_errors(request, form)
+        return redirect(target)
+    to = form.cleaned_data["to"]
+    try:
+        applications.transition_application(application_id=pk, actor=request.user, to=to,
+                                            note=form.cleaned_data["note"])
+    except applications.ApplicationNotFound:
+        raise Http404 from None
+    except ValidationError as exc:
+        for errors in exc.message_dict.values():
+            messages.error(request, " ".join(errors))
+        return redirect(target)
+    messages.success(request, _("Application #%(id)s is now %(status)s.") % {
+        "id": pk, "status": Application.Status(to).label})
+    return redirect(target)
