@@ -218,6 +218,8 @@ POLICY_WRITES = [  # (url, data): what operations staff must not change
     ("/products/parameters/", {}),
     ("/alerts/policy/", {}),
     ("/alerts/run/", {}),
+    ("/workspace/manager/targets/", {"product_band": 5000, "product_small_target": 5, "product_large_target": 25,
+                                     "high_end_assets": 500000, "high_end_target": 50}),
 ]
 
 

@@ -498,3 +498,24 @@ def test_manager_home_shows_grade_fit_by_office(cs_book, make_staff, client_for)
     # 5★, 4★, 3a, 3b = 4, none with an investment advisor
     assert set(offices) == {"CS"}
     assert (offices["CS"]["customers"], offices["CS"]["needs_grade"], offices["CS"]["without_ia"]) == (5, 4, 4)
+
+
+def test_targets_page_saves_a_version_for_branch_managers_only(make_staff, client_for):
+    from crm.models import KpiPolicy
+
+    data = {"product_band": "5000", "product_small_target": "6", "product_large_target": "25",
+            "high_end_assets": "500000", "high_end_target": "50", "note": "Q1 push"}
+    office_manager = client_for(make_staff(Role.OFFICE_MANAGER, "CS"))
+    page = office_manager.get("/workspace/manager/targets/")
+    assert page.status_code == 200 and b"readonly" in page.content  # managers read the targets
+    assert office_manager.post("/workspace/manager/targets/", data).status_code == 403
+    assert client_for(make_staff(Role.WEALTH_ADVISOR)).get("/workspace/manager/targets/").status_code == 403
+    bm = client_for(make_staff(Role.BRANCH_MANAGER))
+    bad = bm.post("/workspace/manager/targets/", {**data, "product_large_target": "120"})
+    assert bad.status_code == 200 and "product_large_target" in bad.context["form"].errors
+    assert KpiPolicy.objects.count() == 1
+    response = bm.post("/workspace/manager/targets/", data)
+    assert response.status_code == 302
+    active = KpiPolicy.objects.get(status="active")
+    # 6 % entered in percent is stored as the share 0.06
+    assert (active.version, active.params["product_small_target"], active.note) == (2, 0.06, "Q1 push")

@@ -6,6 +6,7 @@ app_name = "workspaces"
 urlpatterns = [
     path("advisor/", views.advisor_dashboard, name="advisor"),
     path("manager/", views.manager_home, name="manager"),
+    path("manager/targets/", views.kpi_targets, name="kpi-targets"),
     # one route per format (no URL parameter): the KPI table is the manager's scope, not one customer's data
     path("manager/kpis.csv", views.manager_kpi_export, {"fmt": "csv"}, name="manager-export-csv"),
     path("manager/kpis.xlsx", views.manager_kpi_export, {"fmt": "xlsx"}, name="manager-export-xlsx"),

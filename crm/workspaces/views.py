@@ -1,14 +1,17 @@
 """Role workspaces: thin views over crm.workspaces.selectors."""
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import render
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from crm.exports import export_response
+from crm.models import KpiPolicy
 from crm.services import audit
 from customers.models import Role
 from customers.scope import MANAGER_ROLES, scope_for
 
-from . import selectors
+from . import selectors, services
+from .forms import KpiTargetsForm
 
 MANAGER_HOME_ROLES = (*MANAGER_ROLES, Role.COMPLIANCE)
 
@@ -45,3 +48,28 @@ def manager_kpi_export(request, fmt):
     headers = [_("Measure"), _("Office"), _("Code"), _("Name"), _("Base"), _("Count"), _("Percent"),
                _("Target %")]
     return export_response(rows, headers, "coverage-kpis", fmt)
+
+
+def kpi_targets(request):
+    """The coverage-KPI targets and their versions; branch managers save a new version."""
+    _manager_scope(request)
+    can_edit = services.can_edit_targets(request.user)
+    targets, _policy = selectors.active_targets()
+    form = KpiTargetsForm(initial=KpiTargetsForm.initial_from(targets))
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        form = KpiTargetsForm(request.POST)
+        if form.is_valid():
+            try:
+                policy = services.save_targets(user=request.user, params=form.params(),
+                                               note=form.cleaned_data["note"])
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(request, _("Targets v%(v)s are now active.") % {"v": policy.version})
+                return redirect("workspaces:kpi-targets")
+    versions = KpiPolicy.objects.select_related("created_by").order_by("-version")[:50]
+    return render(request, "crm/workspace_targets.html", {"form": form, "can_edit": can_edit,
+                                                          "versions": versions})
