@@ -226,7 +226,7 @@ def coverage_by_advisor(scope, months=None, day=None):
     """Per advisor in scope: load against the cap, and service-frequency compliance: among their open customers
     whose star calls for regular contact (3★+), the share with an interaction within the star's frequency.
     A customer counts for its advisor and for its investment advisor (the book as the scope defines it).
-    Queries: advisors 1, load 1, capacity policy 1, compliance 2 (grouped by each advisor column)."""
+    Queries: advisors 1, load 1, capacity policy 1, compliance 1 (grouped by both advisor columns)."""
     months = months if months is not None else contact_months()
     day = day or today()
     advisors = list(scope.staff_queryset().filter(role__in=ADVISOR_ROLES, is_active=True)
@@ -240,11 +240,12 @@ def coverage_by_advisor(scope, months=None, day=None):
             .annotate(contacted=Exists(Interaction.objects.filter(customer=OuterRef("pk"),
                                                                   at__gte=OuterRef("cutoff")))))
     due, ok = {}, {}
-    for column in ("advisor_id", "investment_advisor_id"):
-        for r in (base.filter(**{f"{column}__isnull": False}).order_by().values(column)
-                  .annotate(n=Count("id"), ok=Count("id", filter=Q(contacted=True)))):
-            due[r[column]] = due.get(r[column], 0) + r["n"]
-            ok[r[column]] = ok.get(r[column], 0) + r["ok"]
+    # one pass grouped by both advisor columns; each group counts for both of its advisors
+    for r in (base.order_by().values("advisor_id", "investment_advisor_id")
+              .annotate(n=Count("id"), ok=Count("id", filter=Q(contacted=True)))):
+        for staff_id in {r["advisor_id"], r["investment_advisor_id"]} - {None}:
+            due[staff_id] = due.get(staff_id, 0) + r["n"]
+            ok[staff_id] = ok.get(staff_id, 0) + r["ok"]
     rows = []
     for a in advisors:
         cap = policy.cap_for(a.role)
@@ -296,7 +297,7 @@ def _coverage_dates(start, end):
 
 def _product_counts(scope, snap_day, run_day, band):
     """{staff id or None: (effective, holding under `band`, holding `band` or more)} for the customers in scope,
-    counted for their advisor and for their investment advisor (2 grouped queries)."""
+    counted for their advisor and for their investment advisor (1 grouped query)."""
     qs = (scope.customers().filter(Q(closed_on__isnull=True) | Q(closed_on__gt=snap_day))
           .annotate(run=FilteredRelation("tier_snapshots", condition=Q(tier_snapshots__date=run_day)),
                     snap=FilteredRelation("snapshots", condition=Q(snapshots__date=snap_day)))
@@ -306,17 +307,16 @@ def _product_counts(scope, snap_day, run_day, band):
                                       Value(Decimal(0))))
           .order_by())
     band = Decimal(str(band))
-    counts, total = {}, [0, 0, 0]
-    for column in ("advisor_id", "investment_advisor_id"):
-        for r in qs.values(column).annotate(n=Count("id"), small=Count("id", filter=Q(products__gt=0,
-                                                                                       products__lt=band)),
-                                             large=Count("id", filter=Q(products__gte=band))):
-            if column == "advisor_id":  # every customer has at most one advisor: these rows make the total
-                total = [total[0] + r["n"], total[1] + r["small"], total[2] + r["large"]]
-            if r[column] is not None:
-                was = counts.get(r[column], (0, 0, 0))
-                counts[r[column]] = (was[0] + r["n"], was[1] + r["small"], was[2] + r["large"])
-    return counts, tuple(total)
+    counts, total = {}, (0, 0, 0)
+    # one pass grouped by both advisor columns; each group counts for both of its advisors and once in the total
+    for r in qs.values("advisor_id", "investment_advisor_id").annotate(
+            n=Count("id"), small=Count("id", filter=Q(products__gt=0, products__lt=band)),
+            large=Count("id", filter=Q(products__gte=band))):
+        figures = (r["n"], r["small"], r["large"])
+        total = tuple(map(sum, zip(total, figures)))
+        for staff_id in {r["advisor_id"], r["investment_advisor_id"]} - {None}:
+            counts[staff_id] = tuple(map(sum, zip(counts.get(staff_id, (0, 0, 0)), figures)))
+    return counts, total
 
 
 def _coverage_figures(effective, small, large, targets):
@@ -333,7 +333,7 @@ def product_coverage(scope, targets, day=None):
     (lifecycle stage growth, mature or decline at the quarter's last run), the share holding products
     (funds, fixed income, REITs/trusts, other) worth less than targets.product_band CNY at the quarter's
     last snapshot, and the share holding that much or more; for the branch and per advisor.
-    At most 8 queries."""
+    At most 6 queries."""
     day = day or today()
     this_start = quarter_start(day)
     last_start = quarter_start(this_start - timedelta(days=1))
