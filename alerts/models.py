@@ -124,10 +124,10 @@ class AlertTransition(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="+", db_index=False)  # empty for the nightly scan and the escalation job
     action = models.CharField(_("action"), max_length=12)  # opened, transition, escalated
-    from_status = models.CharField(_("from"), max_length=14, blank=True)
-    to_status = models.CharField(_("to"), max_length=14)
+    from_status = models.CharField(_("from"), max_length=14, blank=True, choices=Status.choices)
+    to_status = models.CharField(_("to"), max_length=14, choices=Status.choices)
     note = models.TextField(_("note"), blank=True)
-    outcome = models.CharField(_("outcome"), max_length=16, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16, blank=True, choices=Outcome.choices)
     amount = models.DecimalField(_("amount"), null=True, blank=True, **MONEY)
     interaction_id = models.BigIntegerField(null=True, blank=True)
 

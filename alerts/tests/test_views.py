@@ -99,7 +99,7 @@ def test_alert_page_evidence_history_and_illegal_step(book, advisor, client_for)
     client.post(reverse("alerts:transition", args=[alert.pk]), {"to": "contacted", "channel": "visit",
                                                                  "note": "met at the counter"})
     html = client.get(reverse("alerts:detail", args=[alert.pk])).content.decode()
-    assert "met at the counter" in html and "contacted" in html
+    assert "met at the counter" in html and "Contacted" in html  # the status label, not its code
 
 
 def test_another_advisors_alert_is_404(book, make_staff, client_for):
