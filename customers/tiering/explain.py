@@ -76,20 +76,3 @@ def explain(t):
         names = ", ".join(_(NEUTRAL_LABELS.get(n, n)) for n in t.neutral_inputs.split(","))
         parts.append(_("no survey answers yet, neutral values used for: %(names)s") % {"names": names})
     return "; ".join(parts)
-
-
-# Study table 4-1: what each lifecycle stage needs (basic need / expected need), shown as the service focus.
-STAGE_FOCUS = {
-    "potential": (gettext_noop("Understand the customer and the firm: account opening guidance, brand and product introduction"),
-                  gettext_noop("A first contact who answers quickly and follows up")),
-    "budding": (gettext_noop("Help with the first deposit and trade: trading software, basic rules, market basics"),
-                gettext_noop("Investor education and a simple first product")),
-    "growth": (gettext_noop("Timely information and tools: market views, research, trading skills"),
-               gettext_noop("Regular contact from the advisor and suitable products as assets grow")),
-    "mature": (gettext_noop("Asset allocation, wealth management and personalised service"),
-               gettext_noop("Priority service, exclusive activities, the best advisors")),
-    "decline": (gettext_noop("Find out why: contact quickly, listen to complaints, solve problems"),
-                gettext_noop("Win-back offers and a tailored plan to keep the assets")),
-    "churned": (gettext_noop("Learn the reason for leaving and keep the door open"),
-                gettext_noop("Stay in touch and invite the customer back")),
-}

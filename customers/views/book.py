@@ -12,12 +12,11 @@ from crm.formerrors import report_form_errors
 from crm.panels import customer_panels
 from crm.services import audit
 
-from .. import selectors, services, tasks
+from .. import selectors, selectors_360, services, tasks
 from ..filters import CustomerFilter
 from ..forms import AssignAdvisorForm, ImportUploadForm, InteractionForm, StarOverrideForm
 from ..models import ADVISOR_ROLES, Customer, ImportBatch, Role
 from ..scope import mask, scope_for
-from ..tiering.explain import STAGE_FOCUS, explain
 
 PAGE_SIZES = (25, 50, 100, 200)
 EXPORT_LIMIT = 50_000
@@ -65,15 +64,6 @@ def customer_export(request, fmt):
     return export_response(rows, headers, "customers", fmt)
 
 
-def _tier_of(customer):
-    return getattr(customer, "tier", None)
-
-
-def _snapshot_of(customer):
-    tier = _tier_of(customer)
-    return getattr(tier, "snapshot", None) if tier else None
-
-
 def _get_customer(request, code):
     try:
         return selectors.customer_detail(request.user, code)
@@ -93,20 +83,14 @@ def customer_detail(request, code):
         "customers/detail.html",
         {
             "customer": customer,
+            **selectors_360.customer_page(customer),
             "phone_masked": mask(customer.phone),
             "id_masked": mask(customer.id_number),
             "can_reveal_phone": scope.can_reveal("phone"),
             "can_reveal_id": scope.can_reveal("id_number"),
-            "snapshot": selectors.latest_snapshot(customer),
-            "history": selectors.snapshot_history(customer),
-            "interactions": selectors.recent_interactions(customer),
             "interaction_form": InteractionForm(),
             "assign_form": assign_form,
-            "tier_history": selectors.tier_history(customer)[-24:],
-            "tier_changes": selectors.tier_changes(customer, limit=20),
-            "explanation": explain(customer.tier.snapshot) if _snapshot_of(customer) else "",
             "override_form": StarOverrideForm() if scope.can_assign else None,
-            "stage_focus": STAGE_FOCUS.get(getattr(_tier_of(customer), "lifecycle_stage", ""), None),
             "panels": customer_panels(request, customer, scope),
         },
     )
