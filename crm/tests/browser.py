@@ -1,10 +1,12 @@
 """Headless Chromium (Debian's package) driven by Playwright, for end-to-end tests of the pages."""
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+REPO_ROOT = Path(__file__).resolve().parents[2]
 # Offline machines: keep Chromium from reaching out at start (see the machine notes).
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -12,19 +14,35 @@ CHROMIUM_ARGS = [
 ]
 
 
+# One Playwright and one Chromium per test process. Each test module imports the `browser` fixture, which
+# makes one session fixture per module; a second sync_playwright() while the first runs is refused
+# ("Sync API inside the asyncio loop"), so every copy hands out the same instance.
+_running = {}
+
+
+def _stop_browser():
+    browser, pw = _running.pop("browser", None), _running.pop("playwright", None)
+    if browser is not None:
+        browser.close()
+    if pw is not None:
+        pw.stop()
+
+
 @pytest.fixture(scope="session")
-def browser():
+def browser(request):
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI"):
             pytest.fail("chromium is not installed (.ci/run installs it)")
         pytest.skip("chromium is not installed: apt-get install chromium")
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
-    from playwright.sync_api import sync_playwright
+    if "browser" not in _running:
+        from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as pw:  # Playwright gives each launch a fresh, empty profile
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        _running["playwright"] = pw = sync_playwright().start()
+        # Playwright gives each context a fresh, empty profile
+        _running["browser"] = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    request.addfinalizer(_stop_browser)  # at the end of the session; idempotent
+    return _running["browser"]
 
 
 @pytest.fixture
@@ -42,3 +60,19 @@ def log_in(page, live_server, username, password="pw"):
     page.fill("input[name=password]", password)
     with page.expect_navigation():
         page.press("input[name=password]", "Enter")
+
+
+def screenshot_dir():
+    """Where the test run leaves its screenshots: $SCREENSHOT_DIR, else artifacts/screenshots/ (gitignored)."""
+    return Path(os.environ.get("SCREENSHOT_DIR") or REPO_ROOT / "artifacts" / "screenshots")
+
+
+def screenshot(page, name):
+    """Save the whole page as <screenshot_dir>/<name>.png once its fonts are ready; returns the path."""
+    folder = screenshot_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    page.wait_for_load_state("load")
+    page.evaluate("document.fonts.ready.then(() => true)")
+    page.screenshot(path=str(path), full_page=True, animations="disabled")
+    return path

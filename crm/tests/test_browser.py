@@ -46,7 +46,7 @@ def test_advisor_logs_in_finds_a_customer_and_logs_a_contact(page, live_server, 
     page.get_by_role("button", name="查看").first.click()
     page.wait_for_selector("#phone-value:text('13812345678')")
     page.select_option("select[name=channel]", "phone")
-    page.fill("input[name=summary]", "季度回访")
+    page.fill("#contact-form input[name=summary]", "季度回访")
     with page.expect_navigation():
         page.get_by_role("button", name="记录联系").click()
     assert "季度回访" in page.locator("table#contacts").inner_text()
