@@ -35,6 +35,14 @@ def default_scan_date():
     return max(values) if values else timezone.localdate()
 
 
+def active_alert_exists(outer_ref="pk", level=None):
+    """An EXISTS over the customer's active alerts (optionally of one level), for other apps' filters."""
+    from django.db.models import Exists, OuterRef
+
+    alerts = Alert.objects.filter(customer_id=OuterRef(outer_ref), status__in=ACTIVE)
+    return Exists(alerts.filter(level=level) if level else alerts)
+
+
 def visible_alerts(user):
     return scope_for(user).filter(Alert.objects.all(), "customer__")
 

@@ -23,6 +23,8 @@ class CustomerFilter(filters.FilterSet):
     lifecycle_stage = filters.ChoiceFilter(field_name="tier__lifecycle_stage", choices=STAGES, label=_("Stage"))
     quadrant = filters.ChoiceFilter(field_name="tier__quadrant", choices=[(q, q) for q in "ABCD"], label=_("Quadrant"))
     min_assets = filters.NumberFilter(field_name="tier__total_assets", lookup_expr="gte", label=_("Assets from"))
+    alert = filters.ChoiceFilter(method="by_alert", label=_("Alerts"), choices=[
+        ("red", _("Red alert open")), ("any", _("Any open alert")), ("none", _("No open alert"))])
     ordering = filters.OrderingFilter(
         fields=(
             ("customer_code", "customer_code"),
@@ -39,10 +41,22 @@ class CustomerFilter(filters.FilterSet):
         fields = []
 
     def search(self, queryset, name, value):
+        """Code prefix or part of the name; four digits or more also match the end of the phone number (what
+        staff read off the masked 138****5678)."""
         value = value.strip()[:100]
         if not value:
             return queryset
-        return queryset.filter(Q(customer_code__istartswith=value) | Q(name__icontains=value))
+        match = Q(customer_code__istartswith=value) | Q(name__icontains=value)
+        if value.isdigit() and len(value) >= 4:
+            match |= Q(phone__endswith=value)
+        return queryset.filter(match)
+
+    def by_alert(self, queryset, name, value):
+        from alerts.selectors import active_alert_exists  # alerts builds on customers, not the other way
+
+        if value == "none":
+            return queryset.filter(~active_alert_exists())
+        return queryset.filter(active_alert_exists(level="red" if value == "red" else None))
 
     def by_advisor(self, queryset, name, value):
         return queryset.filter(Q(advisor__staff_code=value) | Q(investment_advisor__staff_code=value))

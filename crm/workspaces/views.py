@@ -7,7 +7,8 @@ from django.utils.translation import gettext as _
 from crm.exports import export_response
 from crm.models import KpiPolicy
 from crm.services import audit
-from customers.models import Role
+from customers.filters import CustomerFilter
+from customers.models import Customer, Role
 from customers.scope import MANAGER_ROLES, scope_for
 
 from . import selectors, services
@@ -32,7 +33,10 @@ def _manager_scope(request):
 
 def advisor_dashboard(request):
     scope = _advisor_scope(request)
-    return render(request, "crm/workspace_advisor.html", selectors.advisor_dashboard(request.user, scope))
+    context = selectors.advisor_dashboard(request.user, scope)
+    # the customer list's own filter form, empty: it submits to the list page
+    context["customer_filter"] = CustomerFilter(queryset=Customer.objects.none())
+    return render(request, "crm/workspace_advisor.html", context)
 
 
 def manager_home(request):

@@ -72,3 +72,38 @@ def test_export_neutralises_formulas(db, client_for):
     CustomerFactory(advisor=wa, name="=HYPERLINK(\"http://x\")")
     text = client_for(wa).get(reverse("customers:export", args=["csv"])).content.decode("utf-8-sig")
     assert "'=HYPERLINK" in text
+
+
+def test_list_searches_the_end_of_the_phone_and_filters_by_open_alerts(db, client_for):
+    from django.utils import timezone
+
+    from alerts.models import Alert
+
+    wa = StaffFactory(role=Role.WEALTH_ADVISOR, with_user=True)
+    red = CustomerFactory(customer_code="A1", advisor=wa, phone="13812345678")
+    yellow = CustomerFactory(customer_code="A2", advisor=wa, phone="13900005678")
+    quiet = CustomerFactory(customer_code="A3", advisor=wa, phone="13700001111")
+    CustomerFactory(customer_code="B1", phone="13600005678")  # another advisor's: never found
+    now, today = timezone.now(), timezone.localdate()
+    for customer, level, status in ((red, "red", "open"), (yellow, "yellow", "acknowledged"),
+                                    (quiet, "red", "resolved")):
+        Alert.objects.create(customer=customer, rule="large_outflow", level=level, status=status, owner=wa,
+                             opened_at=now, due_at=now, first_fired_on=today, last_fired_on=today)
+    client = client_for(wa)
+
+    def codes(**query):
+        return [c.customer_code for c in client.get(reverse("customers:list"), query).context["page"]]
+
+    assert codes(q="5678") == ["A1", "A2"]  # the last four digits staff read off 138****5678
+    assert codes(q="567") == []  # three digits are too few to mean a phone number
+    assert codes(alert="red") == ["A1"]
+    assert codes(alert="any") == ["A1", "A2"]  # acknowledged is still open; resolved is not
+    assert codes(alert="none") == ["A3"]
+
+
+def test_advisor_dashboard_offers_the_customer_lists_filters(db, client_for):
+    wa = StaffFactory(role=Role.WEALTH_ADVISOR, with_user=True)
+    html = client_for(wa).get("/workspace/advisor/").content.decode()
+    assert 'action="/customers/"' in html and 'name="q"' in html
+    for name in ("star", "stp_subtype", "lifecycle_stage", "quadrant", "alert"):
+        assert f'name="{name}"' in html
