@@ -37,6 +37,10 @@ app.conf.beat_schedule = {
         "task": "surveys.tasks.generate_monthly_plan",
         "schedule": crontab(day_of_month=1, hour=4, minute=0),
     },
+    "abandon-stale-job-runs": {  # runs whose worker died beyond its retries stop showing as running
+        "task": "crm.tasks.abandon_stale_runs",
+        "schedule": crontab(minute=5),
+    },
     "survey-escalate-followups": {  # overdue follow-up tasks to the office manager, every morning
         "task": "surveys.tasks.escalate_overdue_followups",
         "schedule": crontab(hour=8, minute=30),

@@ -34,6 +34,23 @@ def finish_job(run, *, counts=None, error=""):
     return run
 
 
+def abandon_stale_runs(now=None, after=None):
+    """Runs still 'running' long after any job could (a worker killed beyond its retries, a process that
+    died) are marked failed, so the job-runs page and the next run stop waiting for them. Returns how many.
+
+    `after` (default settings.JOB_STALE_AFTER_HOURS, 3 h) exceeds every task's time limit (35 min) plus its
+    retries."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    now = now or timezone.now()
+    after = after or timedelta(hours=getattr(settings, "JOB_STALE_AFTER_HOURS", 3))
+    stale = JobRun.objects.filter(status=JobRun.Status.RUNNING, started_at__lt=now - after)
+    return stale.update(status=JobRun.Status.FAILED, finished_at=now,
+                        error=f"abandoned: still running {after} after it started (worker or process gone)")
+
+
 def set_progress(run, percent):
     JobRun.objects.filter(pk=run.pk).update(progress=max(0, min(100, int(percent))))
 

@@ -74,3 +74,23 @@ def test_every_beat_entry_names_a_registered_task():
     assert not missing
     assert {"customers.tasks.reclassify", "surveys.tasks.generate_monthly_plan"} <= {
         entry["task"] for entry in app.conf.beat_schedule.values()}
+
+
+def test_runs_left_running_past_the_limit_are_marked_abandoned(db):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from crm.models import JobRun
+    from crm.tasks import abandon_stale_runs
+
+    now = timezone.now()
+    old, recent, done = (JobRun.objects.create(job="reclassify") for _ in range(3))
+    JobRun.objects.filter(pk=old.pk).update(started_at=now - timedelta(hours=3, minutes=1))
+    JobRun.objects.filter(pk=recent.pk).update(started_at=now - timedelta(hours=2, minutes=59))
+    JobRun.objects.filter(pk=done.pk).update(started_at=now - timedelta(hours=9), status="succeeded")
+    assert abandon_stale_runs.apply().get() == 1  # the task, as beat sends it (3 h by default)
+    statuses = dict(JobRun.objects.values_list("pk", "status"))
+    assert (statuses[old.pk], statuses[recent.pk], statuses[done.pk]) == ("failed", "running", "succeeded")
+    assert JobRun.objects.get(pk=old.pk).error.startswith("abandoned")
+    assert abandon_stale_runs.apply().get() == 0  # idempotent
