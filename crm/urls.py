@@ -15,6 +15,7 @@ def health(request):
 urlpatterns = [
     path("", views.home, name="home"),
     path("health/", health, name="health"),
+    path("ping/", views.ping, name="ping"),  # trivial authenticated page: the floor of `bench web`
     path("workspace/", include("crm.workspaces.urls")),
     path("accounts/login/", views.ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -37,6 +37,12 @@ def home(request):
     return redirect("customers:list")
 
 
+def ping(request):
+    """A trivial authenticated page: the app's layout around one line, no data of its own. `bench web` divides
+    every page's p95 latency by this page's (quality.md); login is required like everywhere else."""
+    return render(request, "crm/ping.html")
+
+
 class ThrottledLoginView(LoginView):
     """Refuse further attempts for a while after repeated failures from one address for one username."""
 

@@ -8,6 +8,7 @@ BENCHMARKS = {
     "reclassify": "crm.benchmarks.reclassify",
     "scan_alerts": "alerts.benchmark",  # run(stdout), like the others
     "products": "products.benchmark",
+    "web": "crm.benchmarks.web",
 }
 
 
