@@ -9,13 +9,14 @@ from django.db.models import F, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.bulk import refresh_statistics
 from crm.services import audit, job_run
 from customers.models import Interaction, Role, Staff
 from customers.scope import scope_for
 from customers.services import log_interaction
 
 from . import batch, selectors
-from .models import ACTIVE, Alert, AlertPolicy, AlertTransition, Outcome, Status
+from .models import Alert, AlertPolicy, AlertTransition, Outcome, Status
 from .params import AlertParams
 
 # Which status may follow which. Contacting straight from "open" acknowledges implicitly.
@@ -41,6 +42,7 @@ def run_scan(*, day=None, user=None, task_id=""):
     with job_run("scan_alerts", params={"date": day.isoformat(), "policy_version": policy.version},
                  user=user, task_id=task_id) as run:
         run.counts = batch.scan(day, params, run.pk)
+    refresh_statistics(Alert, AlertTransition)  # the inbox and dashboards plan on fresh counts
     return run
 
 

@@ -47,6 +47,34 @@ def read_beside(fn, *args):
         yield pool.submit(_on_own_connection, fn, args)
 
 
+def refresh_statistics(*models, vacuum=()):
+    """After a batch rewrote these tables: fresh planner statistics (ANALYZE), and VACUUM for the tables in
+    `vacuum` (rows rewritten every night: the dead versions go, so the next night's update stays in-page).
+
+    The server's autovacuum may lag hours behind a nightly bulk write, or be off; until then the planner
+    guesses from stale counts and the pages pay for it. PostgreSQL only. VACUUM cannot run inside a
+    transaction: there it is deferred until the outermost one commits (and dropped on rollback)."""
+    if not is_postgres():
+        return
+    tables = [m._meta.db_table for m in models]
+    to_vacuum = [m._meta.db_table for m in vacuum]
+
+    def run():
+        with connection.cursor() as cursor:
+            for table in to_vacuum:
+                cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(table)}")
+            for table in tables:
+                if table not in to_vacuum:
+                    cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+
+    if connection.in_atomic_block:
+        from django.db import transaction
+
+        transaction.on_commit(run)
+    else:
+        run()
+
+
 def _records(frame):
     """Rows as tuples with None for missing values (for executemany)."""
     clean = frame.astype(object).where(frame.notna(), None)

@@ -72,6 +72,11 @@ def import_backoffice(dataset, raw, *, skip_invalid=False, user=None, filename="
         result = import_file(dataset, raw, skip_invalid=skip_invalid)
         run.counts = result.counts()
     if result.written:
+        from crm.bulk import refresh_statistics
+
+        from .imports.datasets import DATASETS
+
+        refresh_statistics(DATASETS[dataset].model)  # the night's queries plan on the new rows
         audit(user, "import", object_type="dataset", object_id=dataset, file=filename, **result.counts())
     return result
 
@@ -120,6 +125,7 @@ def run_reclassification(*, day=None, policy=None, chunk_size=None, user=None):
         with transaction.atomic():  # publish and the run's success together, or neither
             counts = batch.publish(tiers, day, policy, prev, prev_date)
             finish_job(run, counts={**counts, "chunks": len(run.params["chunks"])})
+        batch.refresh_statistics()
     except Exception as exc:  # the previous tiers stay in force; the run row says why
         fail_reclassification(run.pk, exc)
     run.refresh_from_db()
@@ -170,6 +176,7 @@ def publish_reclassification(run_id):
         day, policy, params, _start = batch.run_settings(run)
         counts = batch.finalize(run.pk, day, policy, params)
         finish_job(run, counts={**counts, "chunks": len(run.params["chunks"])})
+    batch.refresh_statistics()
     return run
 
 

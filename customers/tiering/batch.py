@@ -10,6 +10,7 @@ import pandas as pd
 from django.db import connection, transaction
 from django.db.models import Max, Min
 
+from crm import bulk
 from crm.bulk import copy_frame, read_frame
 
 from ..models import Customer, Notification, TierChange, TierSnapshot, TierStaging, TieringPolicy
@@ -236,6 +237,13 @@ def _refresh_current_tiers(day):
             """,
             [day],
         )
+
+
+def refresh_statistics():
+    """The tables a run rewrote; the current tier (every row updated nightly) is also vacuumed."""
+    from ..models import CurrentTier
+
+    bulk.refresh_statistics(TierSnapshot, TierChange, Notification, CurrentTier, vacuum=(CurrentTier,))
 
 
 def run_settings(run):
