@@ -7,7 +7,8 @@ from django.utils.translation import pgettext_lazy
 
 from .branch import MONEY, Customer, Staff
 
-__all__ = ["TieringPolicy", "TierSnapshot", "TierChange", "StarOverride", "Notification", "TierStaging"]
+__all__ = ["TieringPolicy", "TierSnapshot", "TierChange", "StarOverride", "Notification", "TierStaging",
+           "TierReportCell", "TierMigrationCell"]
 
 
 class TieringPolicy(models.Model):
@@ -115,6 +116,43 @@ class TierChange(models.Model):
     class Meta:
         ordering = ["-date", "customer_id"]
         constraints = [models.UniqueConstraint(fields=["customer", "date", "field"], name="tierchange_once_per_run")]
+
+
+class TierReportCell(models.Model):
+    """The tier report pre-aggregated at publish: customers, CEV and the funding cohort of one run date per
+    office, kind and combination of tier fields (a few thousand rows instead of every customer)."""
+
+    date = models.DateField()
+    office_id = models.BigIntegerField()
+    kind = models.CharField(max_length=16)
+    star = models.CharField(max_length=10, blank=True)
+    legacy_star = models.CharField(max_length=10, blank=True)
+    lifecycle_stage = models.CharField(max_length=12, blank=True)
+    quadrant = models.CharField(max_length=1, blank=True)
+    stp_subtype = models.CharField(max_length=4, blank=True)
+    customers = models.PositiveIntegerField()
+    cev = models.DecimalField(**MONEY)
+    cohort = models.PositiveIntegerField()  # opened 180–365 days before the date
+    cohort_funded = models.PositiveIntegerField()  # of those: funded within 180 days and past budding
+
+    class Meta:
+        indexes = [models.Index(fields=["date", "office_id"])]
+
+
+class TierMigrationCell(models.Model):
+    """Customers moving from one value to another of a tier field between a run and the run before it, per
+    office (written at publish; other pairs of dates are aggregated on demand)."""
+
+    date = models.DateField()
+    date_from = models.DateField()
+    office_id = models.BigIntegerField()
+    field = models.CharField(max_length=16)
+    source = models.CharField(max_length=12, blank=True)
+    target = models.CharField(max_length=12, blank=True)
+    customers = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["date", "date_from", "field"])]
 
 
 class StarOverride(models.Model):

@@ -14,6 +14,7 @@ from crm import bulk
 from crm.bulk import copy_frame, read_frame
 
 from ..models import Customer, Notification, TierChange, TierSnapshot, TierStaging, TieringPolicy
+from . import report_cells
 from .compute import assign_tiers, customer_values
 from .inputs import activity_data_start  # noqa: F401  (services call batch.activity_data_start)
 from .params import TieringParams
@@ -156,6 +157,8 @@ def _delete_day(day):
         cursor.execute("DELETE FROM customers_tiersnapshot WHERE date = %s", [day])
         cursor.execute("DELETE FROM customers_tierchange WHERE date = %s", [day])
         cursor.execute("DELETE FROM customers_notification WHERE kind = 'tier_change' AND date = %s", [day])
+        cursor.execute("DELETE FROM customers_tierreportcell WHERE date = %s", [day])
+        cursor.execute("DELETE FROM customers_tiermigrationcell WHERE date = %s", [day])
 
 
 def publish(tiers, day, policy, prev, prev_date):
@@ -168,6 +171,7 @@ def publish(tiers, day, policy, prev, prev_date):
     changes = _changes(tiers, prev, day)
     copy_frame(TierChange, changes)
     notified = _notify(tiers, changes, day)
+    report_cells.write_cells(day, prev_date)  # the tier report reads these, not every customer
     latest = TierSnapshot.objects.aggregate(d=Max("date"))["d"]
     if latest == day:
         _refresh_current_tiers(day)
@@ -241,9 +245,10 @@ def _refresh_current_tiers(day):
 
 def refresh_statistics():
     """The tables a run rewrote; the current tier (every row updated nightly) is also vacuumed."""
-    from ..models import CurrentTier
+    from ..models import CurrentTier, TierMigrationCell, TierReportCell
 
-    bulk.refresh_statistics(TierSnapshot, TierChange, Notification, CurrentTier, vacuum=(CurrentTier,))
+    bulk.refresh_statistics(TierSnapshot, TierChange, Notification, TierReportCell, TierMigrationCell, CurrentTier,
+                            vacuum=(CurrentTier,))
 
 
 def run_settings(run):

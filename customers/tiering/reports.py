@@ -1,12 +1,12 @@
-"""Tier reports (reads): set-based aggregates over one run date, limited to the reader's offices."""
-from datetime import timedelta
-
+"""Tier reports (reads) from the cells pre-aggregated at publish (report_cells), limited to the reader's
+offices: a few thousand rows per date, never every customer."""
 import pandas as pd
 from django.db.models import Max
 
 from crm.bulk import read_frame
 
-from ..models import TierSnapshot
+from ..models import Office, TierSnapshot
+from . import report_cells
 from .rules import INSTITUTION_STARS, RETAIL_STARS, STAGES
 
 STAR_ORDER = [*RETAIL_STARS, *INSTITUTION_STARS]
@@ -20,40 +20,68 @@ REACHED_BY = {
     "growth": ("growth", "mature", "decline"),
     "mature": ("mature",),
 }
+TEXT = ("kind", "star", "legacy_star", "lifecycle_stage", "quadrant", "stp_subtype")
 
 
 def run_dates(limit=60):
-    return list(TierSnapshot.objects.values_list("date", flat=True).distinct().order_by("-date")[:limit])
+    """The run dates, newest first: a walk down the date index, one step per date (DISTINCT would read
+    every snapshot row)."""
+    from datetime import date
+
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH RECURSIVE d(day) AS (SELECT MAX(date) FROM customers_tiersnapshot UNION ALL "
+            "SELECT (SELECT MAX(date) FROM customers_tiersnapshot WHERE date < d.day) FROM d WHERE d.day IS NOT NULL) "
+            "SELECT day FROM d WHERE day IS NOT NULL LIMIT %s", [limit])
+        return [day if isinstance(day, date) else date.fromisoformat(day) for (day,) in cursor.fetchall()]
 
 
 def latest_run_date():
     return TierSnapshot.objects.aggregate(d=Max("date"))["d"]
 
 
-def _snapshot_frame(day, office_id=None):
-    sql = ("SELECT t.customer_id, o.code AS office, c.kind, c.opened_on, c.first_funded_on, t.star, t.legacy_star, "
-           "t.lifecycle_stage, t.quadrant, t.stp_subtype, t.cev, t.cpv, t.clv, t.total_assets "
-           "FROM customers_tiersnapshot t JOIN customers_customer c ON c.id = t.customer_id "
-           "JOIN customers_office o ON o.id = c.office_id WHERE t.date = %s")
-    params = [day]
+def _office_codes(frame):
+    codes = dict(Office.objects.values_list("id", "code"))
+    return frame.assign(office=frame["office_id"].map(codes).fillna("").astype(str))
+
+
+def cells_frame(day, office_id=None):
+    """The date's report cells: those stored at publish, or (a date published before cells existed) the same
+    aggregate computed on demand. One query either way: the aggregate only runs when no cell is stored."""
+    columns = ", ".join(report_cells.CELL_COLUMNS)
+    sql = (f"SELECT * FROM (SELECT {columns} FROM customers_tierreportcell WHERE date = %s UNION ALL "
+           f"SELECT {columns} FROM ({report_cells.cells_select()}) agg "
+           "WHERE NOT EXISTS (SELECT 1 FROM customers_tierreportcell WHERE date = %s)) cells")
+    params = [day, day, day]
     if office_id is not None:
-        sql += " AND c.office_id = %s"
-        params.append(office_id)
-    return read_frame(sql, params, parse_dates=("opened_on", "first_funded_on"),
-                      text=("office", "kind", "star", "legacy_star", "lifecycle_stage", "quadrant", "stp_subtype"))
+        sql, params = sql + " WHERE office_id = %s", params + [office_id]
+    frame = read_frame(sql, params, text=TEXT)
+    for column in TEXT:
+        frame[column] = frame[column].fillna("").astype(str)
+    for column in ("customers", "cohort", "cohort_funded"):
+        frame[column] = frame[column].astype(int)
+    frame["cev"] = frame["cev"].astype(float)
+    return _office_codes(frame)
 
 
-def star_distribution(frame):
+def _ordered(index, order):
+    return [o for o in order if o in index] + [v for v in index if v not in order]
+
+
+def star_distribution(cells):
     """Per star: customers, share of customers, CEV, share of CEV (the 80/20 check), and per office counts."""
-    ranked = frame[frame["star"] != ""]
-    by_star = ranked.groupby("star").agg(customers=("customer_id", "size"), cev=("cev", "sum"))
+    ranked = cells[cells["star"] != ""]
+    by_star = ranked.groupby("star").agg(customers=("customers", "sum"), cev=("cev", "sum"))
     by_star = by_star.reindex([s for s in STAR_ORDER if s in by_star.index])
     for kind, stars in (("retail", RETAIL_STARS), ("institutional", INSTITUTION_STARS)):
         rows = by_star.index.isin(stars)
         by_star.loc[rows, "customer_share"] = by_star.loc[rows, "customers"] / max(by_star.loc[rows, "customers"].sum(), 1)
         by_star.loc[rows, "cev_share"] = by_star.loc[rows, "cev"] / max(by_star.loc[rows, "cev"].sum(), 1e-9)
-    offices = pd.crosstab(ranked["office"], ranked["star"]).reindex(columns=[s for s in STAR_ORDER
-                                                                            if s in ranked["star"].unique()])
+    offices = ranked.pivot_table(index="office", columns="star", values="customers", aggfunc="sum", fill_value=0)
+    offices = offices.reindex(columns=[s for s in STAR_ORDER if s in offices.columns]).astype(int)
+    offices.columns.name = "star"
     return by_star.fillna(0), offices
 
 
@@ -63,24 +91,20 @@ def pareto(by_star):
     return float(top["customer_share"].sum()), float(top["cev_share"].sum())
 
 
-def counts(frame, column, order=None):
-    values = frame[column].replace("", "—").value_counts()
+def counts(cells, column, order=None):
+    """Customers per value of `column` ("" shown as —), largest first or in `order`."""
+    values = cells.assign(**{column: cells[column].replace("", "—")}).groupby(column)["customers"].sum()
+    values = values.sort_values(ascending=False, kind="stable").rename("count")
     if order:
-        values = values.reindex([o for o in order if o in values.index] +
-                                [v for v in values.index if v not in order])
+        values = values.reindex(_ordered(values.index, order))
     return values
 
 
-def funnel(frame, day):
+def funnel(cells):
     """Customers per stage and the 180-day funding rate of accounts opened 180–365 days ago."""
-    stages = counts(frame, "lifecycle_stage", list(STAGES))
-    d = pd.Timestamp(day)
-    cohort = frame[(frame["opened_on"] <= d - timedelta(days=180)) & (frame["opened_on"] > d - timedelta(days=365))]
-    effective_in_time = cohort["first_funded_on"].notna() & \
-        (cohort["first_funded_on"] <= cohort["opened_on"] + pd.Timedelta(days=180)) & \
-        ~cohort["lifecycle_stage"].isin(["budding", "potential"])
-    rate = float(effective_in_time.mean()) if len(cohort) else None
-    return stages, {"cohort": int(len(cohort)), "funded_and_traded": int(effective_in_time.sum()), "rate": rate}
+    stages = counts(cells, "lifecycle_stage", list(STAGES))
+    cohort, funded = int(cells["cohort"].sum()), int(cells["cohort_funded"].sum())
+    return stages, {"cohort": cohort, "funded_and_traded": funded, "rate": funded / cohort if cohort else None}
 
 
 def funnel_conversion(counts):
@@ -96,25 +120,40 @@ def funnel_conversion(counts):
 
 
 def migration(day_from, day_to, field="star", office_id=None):
-    before = _snapshot_frame(day_from, office_id).set_index("customer_id")[field].replace("", "—")
-    after = _snapshot_frame(day_to, office_id).set_index("customer_id")[field].replace("", "—")
-    joined = pd.concat([before.rename("from"), after.rename("to")], axis=1, join="inner")
-    return pd.crosstab(joined["from"], joined["to"])
+    """From (rows) × to (columns) customer counts of `field` between two run dates: the cells stored for a
+    run and the one before it, else one SQL aggregate over the two dates (one query either way)."""
+    on_demand, _mode = report_cells.migration_select((field,))
+    sql = ("SELECT * FROM (SELECT source, target, customers, office_id FROM customers_tiermigrationcell "
+           "WHERE date = %s AND date_from = %s AND field = %s UNION ALL "
+           f"SELECT source, target, customers, office_id FROM ({on_demand}) agg WHERE NOT EXISTS ("
+           "SELECT 1 FROM customers_tiermigrationcell WHERE date = %s AND date_from = %s AND field = %s)) moves")
+    params = [day_to, day_from, field, *report_cells.migration_params(day_from, day_to, (field,)),
+              day_to, day_from, field]
+    if office_id is not None:
+        sql, params = sql + " WHERE office_id = %s", params + [office_id]
+    frame = read_frame(sql, params, text=("source", "target"))
+    frame = frame.assign(source=frame["source"].fillna("").replace("", "—"),
+                         target=frame["target"].fillna("").replace("", "—"))
+    table = frame.pivot_table(index="source", columns="target", values="customers", aggfunc="sum", fill_value=0)
+    table.index.name, table.columns.name = "from", "to"
+    return table.astype(int)
 
 
 def tier_report(day, office_id=None):
-    frame = _snapshot_frame(day, office_id)
-    by_star, offices = star_distribution(frame)
-    stages, funding = funnel(frame, day)
-    legacy = pd.crosstab(frame["legacy_star"].replace("", "—"), frame["star"].replace("", "—"))
+    cells = cells_frame(day, office_id)
+    by_star, offices = star_distribution(cells)
+    stages, funding = funnel(cells)
+    legacy = cells.assign(legacy_star=cells["legacy_star"].replace("", "—"), star=cells["star"].replace("", "—"))
+    legacy = legacy.pivot_table(index="legacy_star", columns="star", values="customers", aggfunc="sum",
+                                fill_value=0).astype(int)
     return {
         "day": day,
-        "customers": len(frame),
+        "customers": int(cells["customers"].sum()),
         "by_star": by_star,
         "by_office": offices,
         "pareto": pareto(by_star) if len(by_star) else (0.0, 0.0),
-        "quadrants": counts(frame[frame["quadrant"] != ""], "quadrant", list("ABCD")),
-        "subtypes": counts(frame[frame["stp_subtype"] != ""], "stp_subtype", ["I", "II", "III", "IV", "V", "VI"]),
+        "quadrants": counts(cells[cells["quadrant"] != ""], "quadrant", list("ABCD")),
+        "subtypes": counts(cells[cells["stp_subtype"] != ""], "stp_subtype", ["I", "II", "III", "IV", "V", "VI"]),
         "stages": stages,
         "conversion": pd.DataFrame(funnel_conversion(stages.to_dict())).set_index("stage"),
         "funding": funding,
