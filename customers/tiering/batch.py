@@ -244,10 +244,12 @@ def _refresh_current_tiers(day):
 
 
 def refresh_statistics():
-    """The tables a run rewrote; the current tier (every row updated nightly) is also vacuumed."""
+    """The tables the pages read right after a run; the current tier (rewritten nightly) is also vacuumed.
+    The snapshot history is left to autovacuum: it is read by customer or by one date, through indexes,
+    and sampling its millions of rows each night would cost the run half a second."""
     from ..models import CurrentTier, TierMigrationCell, TierReportCell
 
-    bulk.refresh_statistics(TierSnapshot, TierChange, Notification, TierReportCell, TierMigrationCell, CurrentTier,
+    bulk.refresh_statistics(TierChange, Notification, TierReportCell, TierMigrationCell, CurrentTier,
                             vacuum=(CurrentTier,))
 
 
