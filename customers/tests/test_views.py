@@ -107,3 +107,10 @@ def test_advisor_dashboard_offers_the_customer_lists_filters(db, client_for):
     assert 'action="/customers/"' in html and 'name="q"' in html
     for name in ("star", "stp_subtype", "lifecycle_stage", "quadrant", "alert"):
         assert f'name="{name}"' in html
+
+
+@pytest.mark.parametrize("code", ["C00000001", "客户-1", "A&B+C", "x y%"])
+def test_row_links_are_the_customer_pages_url(db, code):
+    from crm.templatetags.crm_format import customer_url
+
+    assert customer_url(code) == reverse("customers:detail", args=[code])
