@@ -38,7 +38,7 @@ from crm.tests.fuzz_support import (
     status_code_conformance_or_generic_error,
     wsgi_app,
 )
-from customers.models import Customer, Role, Staff
+from customers.models import Application, Customer, Role, Staff
 from customers.tests.factories import StaffFactory, UserFactory, office
 
 AS_OF = date(2026, 11, 26)
@@ -85,6 +85,9 @@ def branch(django_db_setup, django_db_blocker):
         )
         advisor.user = UserFactory(username=f"fuzz-{advisor.staff_code.lower()}")
         advisor.save(update_fields=["user"])
+        # an application in the advisor's book, so its detail is fetched as a real object too
+        own = Customer.objects.filter(advisor=advisor, closed_on__isnull=True).order_by("id").first()
+        Application.objects.get_or_create(customer=own, filed_on=AS_OF, kind=Application.Kind.CLOSE)
         tokens = {
             "branch_manager": Token.objects.create(user=manager.user).key,
             "wealth_advisor": Token.objects.create(user=advisor.user).key,
