@@ -8,7 +8,7 @@ from django.utils.translation import pgettext_lazy
 from .branch import MONEY, Customer, Staff
 
 __all__ = ["TieringPolicy", "TierSnapshot", "TierChange", "StarOverride", "Notification", "TierStaging",
-           "TierReportCell", "TierMigrationCell"]
+           "TierReportCell", "TierMigrationCell", "TierReport"]
 
 
 class TieringPolicy(models.Model):
@@ -153,6 +153,19 @@ class TierMigrationCell(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["date", "date_from", "field"])]
+
+
+class TierReport(models.Model):
+    """The tier report of one run date for one office (office_id 0: the whole branch), computed from the cells
+    when the run is published, with the moves from the run before: the report page reads one row."""
+
+    date = models.DateField()
+    office_id = models.BigIntegerField()
+    date_from = models.DateField(null=True)
+    data = models.JSONField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["date", "office_id"], name="tierreport_date_office")]
 
 
 class StarOverride(models.Model):

@@ -100,7 +100,9 @@ def test_report_page_office_scope_exports_and_constant_queries(branch, bm, clien
         bm.get(reverse("customers:tier-report") + "?date=2026-11-26&from=2026-11-25")
     with CaptureQueriesContext(connection) as q2:
         bm.get(reverse("customers:tier-report") + "?date=2026-11-25&from=2026-11-26&field=lifecycle_stage")
-    assert len(q1) == len(q2)
+    # the report and the moves from the run before are stored at publish; another pair of dates costs one
+    # aggregate query more — the same whatever the size of the branch
+    assert len(q1) <= len(q2) <= len(q1) + 1 and len(q2) <= 8
 
 
 def test_override_from_the_customer_page(branch, client_for):

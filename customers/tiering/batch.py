@@ -14,7 +14,7 @@ from crm import bulk
 from crm.bulk import copy_frame, read_frame
 
 from ..models import Customer, Notification, TierChange, TierSnapshot, TierStaging, TieringPolicy
-from . import report_cells
+from . import report_cells, reports
 from .compute import assign_tiers, customer_values
 from .inputs import activity_data_start  # noqa: F401  (services call batch.activity_data_start)
 from .params import TieringParams
@@ -159,6 +159,7 @@ def _delete_day(day):
         cursor.execute("DELETE FROM customers_notification WHERE kind = 'tier_change' AND date = %s", [day])
         cursor.execute("DELETE FROM customers_tierreportcell WHERE date = %s", [day])
         cursor.execute("DELETE FROM customers_tiermigrationcell WHERE date = %s", [day])
+        cursor.execute("DELETE FROM customers_tierreport WHERE date = %s", [day])
 
 
 def publish(tiers, day, policy, prev, prev_date):
@@ -172,6 +173,7 @@ def publish(tiers, day, policy, prev, prev_date):
     copy_frame(TierChange, changes)
     notified = _notify(tiers, changes, day)
     report_cells.write_cells(day, prev_date)  # the tier report reads these, not every customer
+    reports.store_reports(day, prev_date)  # and its page one stored row per office
     latest = TierSnapshot.objects.aggregate(d=Max("date"))["d"]
     if latest == day:
         _refresh_current_tiers(day)

@@ -119,9 +119,9 @@ def funnel_conversion(counts):
     return rows
 
 
-def migration(day_from, day_to, field="star", office_id=None):
-    """From (rows) × to (columns) customer counts of `field` between two run dates: the cells stored for a
-    run and the one before it, else one SQL aggregate over the two dates (one query either way)."""
+def _moves_frame(day_from, day_to, field, office_id=None):
+    """Rows (source, target, customers, office_id): the cells stored for a run and the one before it, else one
+    SQL aggregate over the two dates (one query either way)."""
     on_demand, _mode = report_cells.migration_select((field,))
     sql = ("SELECT * FROM (SELECT source, target, customers, office_id FROM customers_tiermigrationcell "
            "WHERE date = %s AND date_from = %s AND field = %s UNION ALL "
@@ -131,7 +131,10 @@ def migration(day_from, day_to, field="star", office_id=None):
               day_to, day_from, field]
     if office_id is not None:
         sql, params = sql + " WHERE office_id = %s", params + [office_id]
-    frame = read_frame(sql, params, text=("source", "target"))
+    return read_frame(sql, params, text=("source", "target"))
+
+
+def _pivot_moves(frame):
     frame = frame.assign(source=frame["source"].fillna("").replace("", "—"),
                          target=frame["target"].fillna("").replace("", "—"))
     table = frame.pivot_table(index="source", columns="target", values="customers", aggfunc="sum", fill_value=0)
@@ -139,8 +142,12 @@ def migration(day_from, day_to, field="star", office_id=None):
     return table.astype(int)
 
 
-def tier_report(day, office_id=None):
-    cells = cells_frame(day, office_id)
+def migration(day_from, day_to, field="star", office_id=None):
+    """From (rows) × to (columns) customer counts of `field` between two run dates."""
+    return _pivot_moves(_moves_frame(day_from, day_to, field, office_id))
+
+
+def report_from_cells(cells, day):
     by_star, offices = star_distribution(cells)
     stages, funding = funnel(cells)
     legacy = cells.assign(legacy_star=cells["legacy_star"].replace("", "—"), star=cells["star"].replace("", "—"))
@@ -159,3 +166,64 @@ def tier_report(day, office_id=None):
         "funding": funding,
         "legacy_vs_value": legacy,
     }
+
+
+def tier_report(day, office_id=None):
+    return report_from_cells(cells_frame(day, office_id), day)
+
+
+# --- reports stored at publish ----------------------------------------------------------------------------
+FRAMES = ("by_star", "by_office", "legacy_vs_value", "conversion")
+SERIES = ("quadrants", "subtypes", "stages")
+
+
+def _pack(frame):
+    """A frame as JSON-ready lists (column by column, so integers stay integers)."""
+    return {"index": [str(i) for i in frame.index], "index_name": frame.index.name,
+            "columns": [str(c) for c in frame.columns], "columns_name": frame.columns.name,
+            "data": [[None if v != v else v for v in frame[c].tolist()] for c in frame.columns]}
+
+
+def _unpack(packed):
+    frame = pd.DataFrame(dict(zip(packed["columns"], packed["data"])),
+                         index=pd.Index(packed["index"], name=packed["index_name"]), columns=packed["columns"])
+    frame.columns.name = packed["columns_name"]
+    return frame
+
+
+def store_reports(day, day_from):
+    """At publish: the report of the date for the branch and each office, with the moves from `day_from`
+    for each tier field, from the cells just written (2 + 4 queries, then pandas over a few thousand rows)."""
+    from ..models import TierReport
+    from .report_cells import FIELDS
+
+    cells = cells_frame(day)
+    moves = {f: _moves_frame(day_from, day, f) for f in FIELDS} if day_from else {}
+    rows = []
+    for office_id in [None, *sorted(cells["office_id"].unique().tolist())]:
+        mine = cells if office_id is None else cells[cells["office_id"] == office_id]
+        report = report_from_cells(mine, day)
+        data = {"customers": report["customers"], "pareto": list(report["pareto"]), "funding": report["funding"],
+                "frames": {k: _pack(report[k]) for k in FRAMES},
+                "series": {k: _pack(report[k].to_frame()) for k in SERIES},
+                "moves": {f: _pack(_pivot_moves(m if office_id is None else m[m["office_id"] == office_id]))
+                          for f, m in moves.items()}}
+        rows.append(TierReport(date=day, office_id=office_id or 0, date_from=day_from, data=data))
+    TierReport.objects.filter(date=day).delete()
+    TierReport.objects.bulk_create(rows)
+    return len(rows)
+
+
+def report_for(day, office_id=None):
+    """(report, {field: moves frame}, the date the moves start from): stored at publish (one query), else
+    computed from the cells (a date published before reports were stored)."""
+    from ..models import TierReport
+
+    stored = TierReport.objects.filter(date=day, office_id=office_id or 0).first()
+    if stored is None:
+        return tier_report(day, office_id), {}, None
+    data = stored.data
+    report = {"day": day, "customers": data["customers"], "pareto": tuple(data["pareto"]),
+              "funding": data["funding"], **{k: _unpack(v) for k, v in data["frames"].items()},
+              **{k: _unpack(v).iloc[:, 0] for k, v in data["series"].items()}}
+    return report, {f: _unpack(v) for f, v in data["moves"].items()}, stored.date_from
