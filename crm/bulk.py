@@ -47,6 +47,17 @@ def read_beside(fn, *args):
         yield pool.submit(_on_own_connection, fn, args)
 
 
+def statistics_lag(model, rows):
+    """True when the planner believes `model`'s table holds fewer than `rows` rows (PostgreSQL's estimate
+    from the last ANALYZE or VACUUM; -1 or 0 for a table never analyzed)."""
+    if not is_postgres():
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table])
+        row = cursor.fetchone()
+    return row is None or row[0] < rows
+
+
 def refresh_statistics(*models, vacuum=()):
     """After a batch rewrote these tables: fresh planner statistics (ANALYZE), and VACUUM for the tables in
     `vacuum` (rows rewritten every night: the dead versions go, so the next night's update stays in-page).

@@ -74,3 +74,18 @@ def test_inside_a_transaction_vacuum_waits_for_the_commit(django_capture_on_comm
     with django_capture_on_commit_callbacks() as callbacks:
         refresh_statistics(CurrentTier, vacuum=(CurrentTier,))
     assert len(callbacks) == (1 if connection.vendor == "postgresql" else 0)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_statistics_lag_compares_the_planners_row_count(reference_data):
+    from crm.bulk import statistics_lag
+    from customers.models import Office
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE customers_office")
+    rows = Office.objects.count()
+    assert rows > 0
+    assert not statistics_lag(Office, rows) and statistics_lag(Office, rows + 1)

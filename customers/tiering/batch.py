@@ -247,12 +247,14 @@ def _refresh_current_tiers(day):
 
 def refresh_statistics():
     """The tables the pages read right after a run; the current tier (rewritten nightly) is also vacuumed.
-    The snapshot history is left to autovacuum: it is read by customer or by one date, through indexes,
-    and sampling its millions of rows each night would cost the run half a second."""
+    The snapshot history is sampled only while its statistics still describe a far smaller table (a new
+    branch's first nights): later, its dates all look alike to the planner and autovacuum keeps up."""
     from ..models import CurrentTier, TierMigrationCell, TierReportCell
 
-    bulk.refresh_statistics(TierChange, Notification, TierReportCell, TierMigrationCell, CurrentTier,
-                            vacuum=(CurrentTier,))
+    tables = [TierChange, Notification, TierReportCell, TierMigrationCell, CurrentTier]
+    if bulk.statistics_lag(TierSnapshot, Customer.objects.count()):
+        tables.append(TierSnapshot)
+    bulk.refresh_statistics(*tables, vacuum=(CurrentTier,))
 
 
 def run_settings(run):
