@@ -290,7 +290,7 @@ def profile_inputs(customer_ids):
 
     satisfaction and loyalty in [0, 1], expected_return as a yearly rate, planned_ratio = planned
     investment (N Q9) / the customer's current total assets, capped by the policy (assets unknown or zero
-    take the cap). Missing = NaN (the tiering policy's neutral value).
+    take the cap), experience the level 1–5 of N Q6. Missing = NaN (the tiering policy's neutral value).
     """
     wide = profile_frame(customer_ids)
     out = wide[["satisfaction", "loyalty", "expected_return"]].copy()
@@ -303,7 +303,8 @@ def profile_inputs(customer_ids):
                             "WHERE customer_id BETWEEN %s AND %s", (lo, hi))
         assets = assets.set_index("customer_id")["total_assets"].astype(float).reindex(wide.index)
         out["planned_ratio"] = (planned / assets.where(assets > 0)).fillna(cap).clip(upper=cap).where(planned.notna())
-    return out[["satisfaction", "loyalty", "planned_ratio", "expected_return"]]
+    out["experience"] = wide["experience"].astype(float) if "experience" in wide else np.nan
+    return out[["satisfaction", "loyalty", "planned_ratio", "expected_return", "experience"]]
 
 
 def sampling_frames(month_start, params):

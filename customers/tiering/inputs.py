@@ -125,7 +125,8 @@ def survey_inputs(customer_ids):
     Customers without answers get NaN: the policy's neutral values (named in the explanation)."""
     from surveys.selectors import profile_inputs
 
-    return profile_inputs(customer_ids)[["satisfaction", "loyalty", "planned_ratio", "expected_return"]]
+    return profile_inputs(customer_ids)[["satisfaction", "loyalty", "planned_ratio", "expected_return",
+                                         "experience"]]
 
 
 def open_warnings(customer_ids):
@@ -161,5 +162,9 @@ def chunk_frame(lo, hi, day, data_start, p):
     df["baseline_days"] = float(max(0, (d - pd.Timedelta(days=90) - baseline_start).days + 1))
     df["assets_elsewhere"] = _quota_elsewhere(lo, hi, day, df, p)
     df = df.join(survey_inputs(df.index))
+    # the customer's own answer on investment experience, when there is one, is newer than the back office's
+    reported = df.pop("experience")
+    df["prior_experience"] = np.where(reported.isna(), df["prior_experience"],
+                                      np.where(reported >= p.experienced_from_level, "yes", "no"))
     df["open_warning"] = open_warnings(df.index)
     return df

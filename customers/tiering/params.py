@@ -25,6 +25,9 @@ class TieringParams:
     decline_outflow_share: float = 0.3
     growth_days_experienced: int = 360  # prior experience yes / unknown
     growth_days_new_investor: int = 1_080  # prior experience no
+    # A survey answer on investment experience (questionnaire N Q6, levels 1–5) replaces the back office's
+    # yes/no: from this level on the customer counts as experienced (2 = has bought funds or wealth products).
+    experienced_from_level: int = 2
     # §3 CEV (per year)
     exchange_fee_permille: float = 0.0541  # deducted from the commission rate: 经手费 0.0341‰ + 证管费 0.02‰
     product_fee_rate: float = 0.005  # distribution fee per year of product holdings
@@ -82,6 +85,8 @@ class TieringParams:
     def validate(self):
         """Errors as {field: message}; an empty dict means the parameters are usable."""
         errors = {}
+        if not 1 <= self.experienced_from_level <= 5:
+            errors["experienced_from_level"] = "a level from 1 to 5 (questionnaire N, question 6)"
         if abs(sum(self.star_shares) - 1) > 1e-9 or len(self.star_shares) != 5 or min(self.star_shares) < 0:
             errors["star_shares"] = "five non-negative shares adding up to 1"
         if abs(sum(self.institution_shares) - 1) > 1e-9 or len(self.institution_shares) != 3:
