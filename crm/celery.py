@@ -21,6 +21,10 @@ app.conf.beat_schedule = {
         "task": "customers.tasks.reclassify",
         "schedule": crontab(hour=2, minute=0),
     },
+    "product-coverage": {  # after the reclassification: the manager home's coverage KPI reads the new run
+        "task": "crm.tasks.store_product_coverage",
+        "schedule": crontab(hour=2, minute=40),
+    },
     "products-matching-summary": {  # after the reclassification: reads the current tier
         "task": "products.tasks.matching_summary",
         "schedule": crontab(hour=3, minute=0),

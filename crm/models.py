@@ -85,3 +85,23 @@ class KpiPolicy(PolicyVersion):
                                                name="one_active_kpi_policy")]
         verbose_name = _("coverage KPI targets")
         verbose_name_plural = _("coverage KPI targets")
+
+
+class CoverageCell(models.Model):
+    """Product coverage counts for the manager home, aggregated at night (crm.workspaces.services): effective
+    customers and those holding products under / at or above the band, per office and advisor pair, for one
+    quarter's measuring dates. A row with office 0 marks a computed set (and carries nothing)."""
+
+    snap_day = models.DateField()
+    run_day = models.DateField()
+    band = models.DecimalField(max_digits=18, decimal_places=2)
+    office_id = models.BigIntegerField()
+    advisor_id = models.BigIntegerField(null=True)
+    investment_advisor_id = models.BigIntegerField(null=True)
+    effective = models.PositiveIntegerField(default=0)
+    small = models.PositiveIntegerField(default=0)
+    large = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["snap_day", "run_day", "band", "office_id"])]

@@ -519,3 +519,38 @@ def test_targets_page_saves_a_version_for_branch_managers_only(make_staff, clien
     active = KpiPolicy.objects.get(status="active")
     # 6 % entered in percent is stored as the share 0.06
     assert (active.version, active.params["product_small_target"], active.note) == (2, 0.06, "Q1 push")
+
+
+def test_product_coverage_stored_at_night_reads_as_the_live_aggregate(product_book, make_staff):
+    """The night's groups (crm.tasks.store_product_coverage) give the figures of test_product_coverage_per_quarter
+    _by_hand; an office manager reads their office's groups only; a changed band falls back to live."""
+    from unittest import mock
+
+    from crm.models import CoverageCell
+    from crm.tasks import store_product_coverage
+    from crm.workspaces.targets import KpiTargets
+
+    a, ia, c = product_book
+    day = date(2026, 11, 20)
+    xt = make_staff(Role.WEALTH_ADVISOR, "XT")  # another office: out of the CS manager's groups
+    from customers.models import Customer
+
+    far = Customer.objects.create(customer_code="XT000001", name="远", office=xt.office, advisor=xt, kind="retail",
+                                  opened_on=date(2020, 1, 1))
+    run_row(far, date(2026, 10, 30), "mature")
+    positions(far, date(2026, 10, 31), equity=9000)
+    with mock.patch("crm.workspaces.selectors.today", return_value=day):
+        assert store_product_coverage.apply().get() == {"groups": 4}  # Q4: CS (A), CS (A + I), XT; Q3: CS (A + I)
+    assert CoverageCell.objects.filter(office_id=0).count() == 2  # one marker per quarter
+    cs = scope_for(make_staff(Role.OFFICE_MANAGER, "CS").user)
+    with mock.patch.object(selectors, "coverage_groups", side_effect=AssertionError("read live")):
+        this, last = selectors.product_coverage(cs, KpiTargets(), day=day)
+    assert (this["effective"], this["small"], this["large"]) == (4, 1, 1)  # as by hand: XT's customer not in CS
+    assert (this["by_staff"][ia.pk]["small_rate"], last["effective"], last["large"]) == (0.5, 1, 1)
+    branch = scope_for(make_staff(Role.BRANCH_MANAGER, "CS").user)
+    with mock.patch.object(selectors, "coverage_groups", side_effect=AssertionError("read live")):
+        everyone, _last = selectors.product_coverage(branch, KpiTargets(), day=day)
+    assert (everyone["effective"], everyone["large"]) == (5, 2)  # + XT's 9,000 in products
+    wider = KpiTargets(product_band=10_000)  # not what the night stored: computed live
+    this, _last = selectors.product_coverage(cs, wider, day=day)
+    assert (this["small"], this["large"]) == (2, 0)  # 4,999.99 and 5,000 both under 10,000

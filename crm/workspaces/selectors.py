@@ -16,9 +16,10 @@ from django.utils import timezone
 from alerts import selectors as alert_selectors
 from alerts.models import ACTIVE, AlertPolicy, Outcome
 from alerts.params import CHURN_RULES
-from crm.models import KpiPolicy
+from crm.models import CoverageCell, KpiPolicy
 from customers import permissions
 from customers.models import ADVISOR_ROLES, CurrentTier, Interaction, Snapshot, TierSnapshot
+from customers.scope import MANAGER_ROLES
 from customers.selectors import active_capacity_policy, advisor_load
 from customers.tiering.explain import stage_label, star_label
 from customers.tiering.reports import STAR_ORDER, funnel_conversion, pareto
@@ -295,10 +296,11 @@ def _coverage_dates(start, end):
     return snap_day, TierSnapshot.objects.filter(date__lte=snap_day).aggregate(d=Max("date"))["d"]
 
 
-def _product_counts(scope, snap_day, run_day, band):
-    """{staff id or None: (effective, holding under `band`, holding `band` or more)} for the customers in scope,
-    counted for their advisor and for their investment advisor (1 grouped query)."""
-    qs = (scope.customers().filter(Q(closed_on__isnull=True) | Q(closed_on__gt=snap_day))
+def coverage_groups(customers, snap_day, run_day, band):
+    """Effective customers of a customer queryset, and those holding products under / at or above `band`,
+    grouped by office and advisor pair (1 grouped query): rows (office_id, advisor_id, investment_advisor_id,
+    effective, small, large)."""
+    qs = (customers.filter(Q(closed_on__isnull=True) | Q(closed_on__gt=snap_day))
           .annotate(run=FilteredRelation("tier_snapshots", condition=Q(tier_snapshots__date=run_day)),
                     snap=FilteredRelation("snapshots", condition=Q(snapshots__date=snap_day)))
           .filter(run__lifecycle_stage__in=EFFECTIVE_STAGES)
@@ -307,16 +309,48 @@ def _product_counts(scope, snap_day, run_day, band):
                                       Value(Decimal(0))))
           .order_by())
     band = Decimal(str(band))
+    return [(r["office_id"], r["advisor_id"], r["investment_advisor_id"], r["n"], r["small"], r["large"])
+            for r in qs.values("office_id", "advisor_id", "investment_advisor_id").annotate(
+                n=Count("id"), small=Count("id", filter=Q(products__gt=0, products__lt=band)),
+                large=Count("id", filter=Q(products__gte=band)))]
+
+
+def _stored_groups(scope, snap_day, run_day, band):
+    """The groups aggregated at night for these dates and band, within the scope (1 query); None when the
+    night did not store them or the scope is not a whole office or the branch."""
+    if not (scope.is_branch_wide or scope.role in MANAGER_ROLES):
+        return None
+    rows = CoverageCell.objects.filter(snap_day=snap_day, run_day=run_day, band=Decimal(str(band)))
+    if not scope.is_branch_wide:
+        rows = rows.filter(Q(office_id=scope.office_id) | Q(office_id=0))
+    rows = list(rows.values_list("office_id", "advisor_id", "investment_advisor_id", "effective", "small", "large"))
+    if not any(r[0] == 0 for r in rows):
+        return None
+    return [r for r in rows if r[0] != 0]
+
+
+def _product_counts(scope, snap_day, run_day, band):
+    """{staff id: (effective, holding under `band`, holding `band` or more)} for the customers in scope,
+    counted for their advisor and for their investment advisor, and the scope's total: from the night's
+    aggregate when there is one, else one grouped query."""
+    groups = _stored_groups(scope, snap_day, run_day, band)
+    if groups is None:
+        groups = coverage_groups(scope.customers(), snap_day, run_day, band)
     counts, total = {}, (0, 0, 0)
-    # one pass grouped by both advisor columns; each group counts for both of its advisors and once in the total
-    for r in qs.values("advisor_id", "investment_advisor_id").annotate(
-            n=Count("id"), small=Count("id", filter=Q(products__gt=0, products__lt=band)),
-            large=Count("id", filter=Q(products__gte=band))):
-        figures = (r["n"], r["small"], r["large"])
-        total = tuple(map(sum, zip(total, figures)))
-        for staff_id in {r["advisor_id"], r["investment_advisor_id"]} - {None}:
+    for _office, advisor_id, investment_advisor_id, *figures in groups:
+        total = tuple(map(sum, zip(total, figures)))  # each group once in the total, for both of its advisors
+        for staff_id in {advisor_id, investment_advisor_id} - {None}:
             counts[staff_id] = tuple(map(sum, zip(counts.get(staff_id, (0, 0, 0)), figures)))
     return counts, total
+
+
+def coverage_dates(day=None):
+    """The measuring dates (snapshot day, run day) of this quarter and the last (4 queries)."""
+    day = day or today()
+    this_start = quarter_start(day)
+    last_start = quarter_start(this_start - timedelta(days=1))
+    return [(start, *_coverage_dates(start, end))
+            for start, end in ((this_start, day), (last_start, this_start - timedelta(days=1)))]
 
 
 def _coverage_figures(effective, small, large, targets):
@@ -334,12 +368,8 @@ def product_coverage(scope, targets, day=None):
     (funds, fixed income, REITs/trusts, other) worth less than targets.product_band CNY at the quarter's
     last snapshot, and the share holding that much or more; for the branch and per advisor.
     At most 6 queries."""
-    day = day or today()
-    this_start = quarter_start(day)
-    last_start = quarter_start(this_start - timedelta(days=1))
     quarters = []
-    for start, end in ((this_start, day), (last_start, this_start - timedelta(days=1))):
-        snap_day, run_day = _coverage_dates(start, end)
+    for start, snap_day, run_day in coverage_dates(day):
         label = f"{start.year} Q{(start.month - 1) // 3 + 1}"
         if run_day is None:
             quarters.append({"label": label, "as_of": snap_day, "run": None, "by_staff": {},

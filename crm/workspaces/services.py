@@ -36,3 +36,36 @@ def save_targets(*, user, params, note=""):
     audit(user, "kpi_policy.create", policy, version=version, note=note,
           replaced=previous.version if previous else None)
     return policy
+
+
+def store_product_coverage(day=None):
+    """Night, after the reclassification: the product coverage groups of this quarter and the last for the
+    active band (crm.models.CoverageCell), replacing those stored for the same dates and band; the manager
+    home then reads a few thousand rows instead of aggregating every customer. Set-based: one grouped query
+    and one bulk insert per quarter. Returns the groups stored."""
+    from decimal import Decimal
+
+    from crm.models import CoverageCell
+    from customers.models import Customer
+
+    from .selectors import active_targets, coverage_dates, coverage_groups
+
+    targets, _policy = active_targets()
+    band = Decimal(str(targets.product_band))
+    dates = coverage_dates(day)
+    stored = 0
+    for _start, snap_day, run_day in dates:
+        if run_day is None:
+            continue
+        groups = coverage_groups(Customer.objects.all(), snap_day, run_day, band)
+        cells = [CoverageCell(snap_day=snap_day, run_day=run_day, band=band, office_id=0)]  # marks the set
+        cells += [CoverageCell(snap_day=snap_day, run_day=run_day, band=band, office_id=office_id,
+                               advisor_id=advisor_id, investment_advisor_id=investment_advisor_id,
+                               effective=effective, small=small, large=large)
+                  for office_id, advisor_id, investment_advisor_id, effective, small, large in groups]
+        with transaction.atomic():
+            CoverageCell.objects.filter(snap_day=snap_day, run_day=run_day, band=band).delete()
+            CoverageCell.objects.bulk_create(cells, batch_size=5000)
+        stored += len(groups)
+    CoverageCell.objects.filter(snap_day__lt=dates[-1][0]).delete()  # older than last quarter: not shown
+    return stored
