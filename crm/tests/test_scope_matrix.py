@@ -6,7 +6,7 @@ policies or matrices.
 A new route with parameters fails `test_every_route_is_in_the_matrix` until it is added to ROUTE_OBJECTS,
 so no endpoint escapes the matrix."""
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.apps import apps
