@@ -19,6 +19,8 @@ def cny(value):
         amount = Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
         return value
+    if not amount.is_finite():  # NaN from an empty pandas cell, or an infinite ratio: nothing to show
+        return "—"
     if (get_language() or "").startswith("zh") and abs(amount) >= 10_000:
         return f"{amount / 10_000:,.2f}万"
     return f"{amount:,.0f}"

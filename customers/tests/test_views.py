@@ -114,3 +114,18 @@ def test_row_links_are_the_customer_pages_url(db, code):
     from crm.templatetags.crm_format import customer_url
 
     assert customer_url(code) == reverse("customers:detail", args=[code])
+
+
+@pytest.mark.parametrize("value, zh, en", [
+    (1_234_567, "123.46万", "1,234,567"), (9_999, "9,999", "9,999"), (None, "—", "—"),
+    (float("nan"), "—", "—"), (float("inf"), "—", "—"),  # an empty cell of a pandas table, a ratio over 0
+])
+def test_amounts_in_both_languages(value, zh, en):
+    from django.utils import translation
+
+    from crm.templatetags.crm_format import cny
+
+    with translation.override("zh-hans"):
+        assert cny(value) == zh
+    with translation.override("en"):
+        assert cny(value) == en
