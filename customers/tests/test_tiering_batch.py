@@ -235,3 +235,26 @@ def test_report_cells_agree_with_the_snapshots_they_summarise(generated):
     TierReport.objects.all().delete()
     assert reports.tier_report(DAY)["by_star"]["customers"].to_dict() == report["by_star"]["customers"].to_dict()
     assert reports.migration(DAY - timedelta(days=1), DAY, "star").equals(stored)
+
+
+def test_re_running_an_earlier_date_refreshes_the_next_dates_moves(generated):
+    """The report of a date shows the moves from the run before it: when that earlier run is redone (here a
+    star pinned since), the later date's stored moves follow."""
+    from customers.tiering import reports
+
+    before_day = DAY - timedelta(days=1)
+    run(day=before_day)
+    run()
+    snap = TierSnapshot.objects.filter(date=before_day, customer__kind="retail", star="2").first()
+    StarOverride.objects.create(customer=snap.customer, star="5", reason="test", expires_on=DAY,
+                                created_by=None)
+    run(day=before_day)  # the earlier date again: that customer is now 5★ on it
+    assert TierSnapshot.objects.get(customer=snap.customer, date=before_day).star == "5"
+    _report, moves, day_from = reports.report_for(DAY)
+    assert day_from == before_day
+    rows = dict(TierSnapshot.objects.filter(date=before_day).values_list("customer_id", "star"))
+    after = dict(TierSnapshot.objects.filter(date=DAY).values_list("customer_id", "star"))
+    expected = Counter((rows[c] or "—", after[c] or "—") for c in after)
+    stored = moves["star"]
+    assert {(f, t): int(stored.loc[f, t]) for f in stored.index for t in stored.columns if stored.loc[f, t]} == \
+        dict(expected)

@@ -174,9 +174,12 @@ def publish(tiers, day, policy, prev, prev_date):
     notified = _notify(tiers, changes, day)
     report_cells.write_cells(day, prev_date)  # the tier report reads these, not every customer
     reports.store_reports(day, prev_date)  # and its page one stored row per office
-    latest = TierSnapshot.objects.aggregate(d=Max("date"))["d"]
-    if latest == day:
+    following = TierSnapshot.objects.filter(date__gt=day).aggregate(d=Min("date"))["d"]
+    if following is None:
         _refresh_current_tiers(day)
+    else:  # an earlier date was re-run: the next run's moves start from what was just written
+        report_cells.write_cells(following, day)
+        reports.store_reports(following, day)
     return {
         "customers": len(tiers),
         "changes": len(changes),
