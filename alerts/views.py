@@ -4,7 +4,6 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,8 +14,9 @@ from django.views.decorators.http import require_POST
 
 from crm.exports import export_response
 from crm.formerrors import report_form_errors
+from crm.paging import paged
 from crm.services import audit
-from customers.scope import scope_for
+from customers.scope import member_scope
 
 from . import reports, selectors, services
 from .filters import AlertFilter
@@ -28,15 +28,10 @@ EXPORT_LIMIT = 50_000
 SURVEY_ROLES = ("operations", "office_manager", "branch_manager")
 
 
-def _member(request):
-    scope = scope_for(request.user)
-    if not scope.is_member:
-        raise PermissionDenied
-    return scope
 
 
 def _manager(request):
-    scope = _member(request)
+    scope = member_scope(request)
     if not (scope.can_assign or scope.is_branch_wide):
         raise PermissionDenied
     return scope
@@ -49,19 +44,16 @@ def _filtered(request):
 
 
 def inbox(request):
-    scope = _member(request)
+    scope = member_scope(request)
     filterset = _filtered(request)
-    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(request, "alerts/inbox.html", {
-        "filter": filterset, "page": page, "query": query.urlencode(), "now": timezone.now(),
+        "filter": filterset, **paged(request, filterset.qs), "now": timezone.now(),
         "can_transition": services.can_transition(request.user), "scope": scope,
     })
 
 
 def export(request, fmt):
-    _member(request)
+    member_scope(request)
     if fmt not in ("csv", "xlsx"):
         raise Http404
     rows = list(_filtered(request).qs.values_list(
@@ -84,7 +76,7 @@ def _get(request, pk):
 
 
 def detail(request, pk):
-    scope = _member(request)
+    scope = member_scope(request)
     alert = _get(request, pk)
     return render(request, "alerts/detail.html", {
         "alert": alert, "history": selectors.history(alert), "form": TransitionForm(),
@@ -98,7 +90,7 @@ def detail(request, pk):
 
 @require_POST
 def transition(request, pk):
-    _member(request)
+    member_scope(request)
     _get(request, pk)  # out of scope: 404 before the form is even read
     form = TransitionForm(request.POST)
     target = request.POST.get("next") or reverse("alerts:detail", args=[pk])

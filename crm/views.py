@@ -3,7 +3,6 @@ import json
 from django.contrib.auth.views import LoginView
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -13,6 +12,7 @@ from customers.scope import scope_for
 from . import selectors
 from .exports import export_response
 from .filters import AuditEventFilter
+from .paging import paged
 from .models import JobRun
 from .services import audit
 
@@ -81,10 +81,7 @@ def job_runs(request):
 def audit_log(request):
     """Compliance and branch managers browse and filter the log; it has no edit or delete action."""
     filterset = AuditEventFilter(request.GET, queryset=selectors.audit_events(request.user))
-    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(request, "crm/audit_log.html", {"filter": filterset, "page": page, "query": query.urlencode()})
+    return render(request, "crm/audit_log.html", {"filter": filterset, **paged(request, filterset.qs)})
 
 
 def audit_log_export(request, fmt):

@@ -10,6 +10,7 @@ decides who may see what.
 """
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
 from .models import ADVISOR_ROLES, Customer, Role, Staff
@@ -125,3 +126,11 @@ def mask(value):
     if len(value) <= 7:
         return "*" * len(value)
     return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+def member_scope(request):
+    """The scope of the user behind a request, refused (403) unless the CRM knows them: every page's first check."""
+    scope = scope_for(request.user)
+    if not scope.is_member:
+        raise PermissionDenied
+    return scope

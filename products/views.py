@@ -15,7 +15,7 @@ from crm.exports import export_response
 from crm.formerrors import report_form_errors
 from crm.services import audit
 from customers.models import Customer
-from customers.scope import scope_for
+from customers.scope import member_scope, scope_for
 
 from . import batch, rules, selectors, services
 from .filters import ProductFilter
@@ -26,22 +26,17 @@ from .reasons import reason_label
 PAGE_SIZE = 50
 
 
-def _member(request):
-    scope = scope_for(request.user)
-    if not scope.is_member:
-        raise PermissionDenied
-    return scope
 
 
 def _manager_or_compliance(request):
-    scope = _member(request)
+    scope = member_scope(request)
     if not (scope.can_assign or scope.is_branch_wide):
         raise PermissionDenied
     return scope
 
 
 def _editor(request):
-    _member(request)
+    member_scope(request)
     if not services.can_edit_catalogue(request.user):
         raise PermissionDenied
 
@@ -56,7 +51,7 @@ def _fmt(request):
 # -- catalogue -----------------------------------------------------------------
 
 def catalogue(request):
-    _member(request)
+    member_scope(request)
     filterset = ProductFilter(request.GET, queryset=selectors.current_versions())
     fmt = _fmt(request)
     if fmt:
@@ -74,7 +69,7 @@ def catalogue(request):
 
 
 def product_detail(request, code):
-    scope = _member(request)
+    scope = member_scope(request)
     product = get_object_or_404(Product, code=code)
     history = list(selectors.product_history(product))
     current = next((v for v in history if v.is_current), None)
@@ -119,7 +114,7 @@ def product_retire(request, code):
 # -- matrices and parameters ---------------------------------------------------
 
 def _policy_page(request, kind):
-    _member(request)
+    member_scope(request)
     history = list(selectors.policy_history(kind))
     shown = history[0] if history else selectors.active_policy(kind)
     wanted = request.GET.get("version")
@@ -205,7 +200,7 @@ PUSH_COLUMNS = ("customer_code", "name", "office_code", "advisor_code", "risk_le
 
 def push_list(request, code):
     """The customers (in scope) a product may be pushed to: only suitable ones; exportable (audited)."""
-    _member(request)
+    member_scope(request)
     ctx = selectors.match_context()
     version = ctx.versions.get(code)
     if version is None and not Product.objects.filter(code=code).exists():
@@ -227,7 +222,7 @@ def push_list(request, code):
 # -- overrides -----------------------------------------------------------------
 
 def overrides(request):
-    scope = _member(request)
+    scope = member_scope(request)
     qs = scope.filter(SuitabilityOverride.objects.all(), "customer__").select_related(
         "customer", "product", "created_by", "revoked_by")
     if request.GET.get("all") != "1":
@@ -246,7 +241,7 @@ def _scoped_customer(request, customer_code):
 
 @require_POST
 def override_create(request, customer_code):
-    _member(request)
+    member_scope(request)
     customer = _scoped_customer(request, customer_code)
     if not services.can_override(request.user):
         raise PermissionDenied
@@ -270,7 +265,7 @@ def override_create(request, customer_code):
 
 @require_POST
 def override_revoke(request, pk):
-    scope = _member(request)
+    scope = member_scope(request)
     override = get_object_or_404(scope.filter(SuitabilityOverride.objects.all(), "customer__"), pk=pk)
     if not services.can_override(request.user):
         raise PermissionDenied
@@ -317,7 +312,7 @@ def reason_counts(request):
 
 def concentration(request):
     """Customers whose holdings sit >= the threshold in one class or risk level, with suggestions."""
-    _member(request)
+    member_scope(request)
     from .models import HoldingClass
 
     ctx = selectors.match_context()

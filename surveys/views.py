@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from crm.exports import export_response
 from crm.services import audit
-from customers.scope import scope_for
+from customers.scope import member_scope
 
 from . import selectors, services
 from .filters import ResponseFilter
@@ -21,22 +21,17 @@ from .models import FollowUpTask, PlanItem, Questionnaire, QuestionnaireVersion,
 EXPORT_LIMIT = 50_000
 
 
-def _member(request):
-    scope = scope_for(request.user)
-    if not scope.is_member:
-        raise PermissionDenied
-    return scope
 
 
 def _filer(request):
-    scope = _member(request)
+    scope = member_scope(request)
     if not selectors.can_file(scope):
         raise PermissionDenied
     return scope
 
 
 def _planner(request):
-    scope = _member(request)
+    scope = member_scope(request)
     if not selectors.can_plan(scope):
         raise PermissionDenied
     return scope
@@ -50,7 +45,7 @@ def _query(request, drop=("page", "export", "format")):
 
 
 def response_list(request):
-    scope = _member(request)
+    scope = member_scope(request)
     filterset = ResponseFilter(request.GET, queryset=selectors.responses_for(request.user))
     qs = filterset.qs
     if request.GET.get("export") == "responses" and request.GET.get("format") in ("csv", "xlsx"):
@@ -69,7 +64,7 @@ def response_list(request):
 
 
 def response_detail(request, pk):
-    _member(request)
+    member_scope(request)
     try:
         response = selectors.response_detail(request.user, pk)
     except SurveyResponse.DoesNotExist:  # out of scope looks exactly like absent
@@ -197,7 +192,7 @@ def attempt(request, pk):
 # --- follow-up tasks --------------------------------------------------------------------------------
 
 def task_list(request):
-    scope = _member(request)
+    scope = member_scope(request)
     tasks = selectors.tasks_for(request.user)
     state = request.GET.get("status", "open")
     if state == "open":
@@ -215,7 +210,7 @@ def task_list(request):
 
 
 def task_detail(request, pk):
-    scope = _member(request)
+    scope = member_scope(request)
     task = selectors.tasks_for(request.user).filter(pk=pk).first()
     if task is None:
         raise Http404
@@ -242,7 +237,7 @@ def task_detail(request, pk):
 # --- reports ----------------------------------------------------------------------------------------
 
 def report(request, code):
-    _member(request)
+    member_scope(request)
     questionnaire = Questionnaire.objects.filter(code=code).first()
     if questionnaire is None:
         raise Http404

@@ -2,7 +2,6 @@
 accept and withdraw. Reads and writes go through customers.applications (scope and rules live there)."""
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,32 +12,27 @@ from django.views.decorators.http import require_POST
 
 from crm.exports import export_response
 from crm.formerrors import report_form_errors
+from crm.paging import paged
 from crm.services import audit
 
 from .. import applications
 from ..filters import ApplicationFilter
 from ..forms import ApplicationForm, ApplicationTransitionForm
 from ..models import Application
-from ..scope import scope_for
+from ..scope import member_scope
 
 __all__ = ["application_export", "application_list", "application_new", "application_transition"]
 
-PAGE_SIZES = (25, 50, 100, 200)
 EXPORT_LIMIT = 50_000
 
 
-def _member(request):
-    scope = scope_for(request.user)
-    if not scope.is_member:
-        raise PermissionDenied
-    return scope
 
 
 def _handler(request):
-    _member(request)
+    scope = member_scope(request)
     if not applications.can_handle(request.user):
         raise PermissionDenied
-    return scope_for(request.user)
+    return scope
 
 
 def _filtered(request):
@@ -46,24 +40,15 @@ def _filtered(request):
 
 
 def application_list(request):
-    _member(request)
+    member_scope(request)
     filterset = _filtered(request)
-    try:
-        per_page = int(request.GET.get("per_page", 50))
-    except ValueError:
-        per_page = 50
-    per_page = per_page if per_page in PAGE_SIZES else 50
-    page = Paginator(filterset.qs, per_page).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(request, "customers/applications.html", {
-        "filter": filterset, "page": page, "query": query.urlencode(), "per_page": per_page,
-        "page_sizes": PAGE_SIZES, "can_handle": applications.can_handle(request.user),
+        "filter": filterset, **paged(request, filterset.qs), "can_handle": applications.can_handle(request.user),
     })
 
 
 def application_export(request, fmt):
-    _member(request)
+    member_scope(request)
     if fmt not in ("csv", "xlsx"):
         raise Http404
     rows = list(applications.export_rows(_filtered(request).qs, EXPORT_LIMIT))
@@ -96,7 +81,7 @@ def application_new(request):
 
 @require_POST
 def application_transition(request, pk):
-    _member(request)
+    member_scope(request)
     try:
         applications.application_detail(request.user, pk)
     except Application.DoesNotExist:

@@ -1,7 +1,6 @@
 """Customer pages. Every queryset comes from selectors, which apply the user's scope."""
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -9,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from crm.exports import export_response
 from crm.formerrors import report_form_errors
+from crm.paging import paged
 from crm.panels import customer_panels
 from crm.services import audit
 
@@ -16,40 +16,21 @@ from .. import selectors, selectors_360, services, tasks
 from ..filters import CustomerFilter
 from ..forms import AssignAdvisorForm, ImportUploadForm, InteractionForm, StarOverrideForm
 from ..models import ADVISOR_ROLES, Customer, ImportBatch, Role
-from ..scope import mask, scope_for
+from ..scope import mask, member_scope
 
-PAGE_SIZES = (25, 50, 100, 200)
 EXPORT_LIMIT = 50_000
 
 
-def _member(request):
-    scope = scope_for(request.user)
-    if not scope.is_member:
-        raise PermissionDenied
-    return scope
 
 
 def customer_list(request):
-    _member(request)
+    member_scope(request)
     filterset = CustomerFilter(request.GET, queryset=selectors.customer_list(request.user))
-    try:
-        per_page = int(request.GET.get("per_page", 50))
-    except ValueError:
-        per_page = 50
-    per_page = per_page if per_page in PAGE_SIZES else 50
-    page = Paginator(filterset.qs, per_page).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "customers/list.html",
-        {"filter": filterset, "page": page, "query": query.urlencode(), "per_page": per_page,
-         "page_sizes": PAGE_SIZES},
-    )
+    return render(request, "customers/list.html", {"filter": filterset, **paged(request, filterset.qs)})
 
 
 def customer_export(request, fmt):
-    _member(request)
+    member_scope(request)
     if fmt not in ("csv", "xlsx"):
         raise Http404
     filterset = CustomerFilter(request.GET, queryset=selectors.customer_list(request.user))
@@ -72,7 +53,7 @@ def _get_customer(request, code):
 
 
 def customer_detail(request, code):
-    scope = _member(request)
+    scope = member_scope(request)
     customer = _get_customer(request, code)
     assign_form = None
     if scope.can_assign:
@@ -98,7 +79,7 @@ def customer_detail(request, code):
 
 @require_POST
 def reveal(request, code, field):
-    _member(request)
+    member_scope(request)
     customer = _get_customer(request, code)
     if field not in ("phone", "id_number"):
         raise Http404
@@ -108,7 +89,7 @@ def reveal(request, code, field):
 
 @require_POST
 def log_interaction(request, code):
-    _member(request)
+    member_scope(request)
     customer = _get_customer(request, code)
     form = InteractionForm(request.POST)
     if form.is_valid():
@@ -121,7 +102,7 @@ def log_interaction(request, code):
 
 @require_POST
 def assign(request, code):
-    scope = _member(request)
+    scope = member_scope(request)
     customer = _get_customer(request, code)
     advisors = scope.staff_queryset().filter(role__in=[r for r in ADVISOR_ROLES if r != Role.INVESTMENT_ADVISOR])
     form = AssignAdvisorForm(request.POST, advisors=advisors)
@@ -139,7 +120,7 @@ def assign(request, code):
 
 
 def import_upload(request):
-    scope = _member(request)
+    scope = member_scope(request)
     if not scope.can_import:
         raise PermissionDenied
     form = ImportUploadForm(request.POST or None, request.FILES or None)
@@ -158,7 +139,7 @@ def import_upload(request):
 
 
 def import_batch(request, pk):
-    scope = _member(request)
+    scope = member_scope(request)
     if not scope.can_import:
         raise PermissionDenied
     qs = ImportBatch.objects.defer("content")

@@ -1,0 +1,20 @@
+"""Server-side pages of a filtered list, shared by the list pages (customers, applications, alerts, audit log)."""
+from django.core.paginator import Paginator
+
+PAGE_SIZES = (25, 50, 100, 200)
+DEFAULT_PAGE_SIZE = 50
+
+
+def paged(request, queryset, sizes=PAGE_SIZES):
+    """{page, per_page, page_sizes, query}: the requested page at the requested size (one of `sizes`, else the
+    default), and the query string without the page number, for the pager's links."""
+    try:
+        per_page = int(request.GET.get("per_page", DEFAULT_PAGE_SIZE))
+    except ValueError:
+        per_page = DEFAULT_PAGE_SIZE
+    if per_page not in sizes:
+        per_page = DEFAULT_PAGE_SIZE
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {"page": Paginator(queryset, per_page).get_page(request.GET.get("page")), "per_page": per_page,
+            "page_sizes": sizes, "query": query.urlencode()}
