@@ -2,7 +2,9 @@
 
 Managers edit these; each edit is a new AlertPolicy version and exactly one version is active.
 """
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
+
+from crm.params import JsonParams
 
 CHURN_RULES = ("large_outflow", "falling_trading", "pnl_threshold", "assets_elsewhere", "closing_application",
                "lifecycle_decline")
@@ -12,7 +14,7 @@ RULES = CHURN_RULES + REMINDER_RULES
 
 
 @dataclass(frozen=True)
-class AlertParams:
+class AlertParams(JsonParams):
     # large outflow: one day's transfer-out ≥ amount, or ≥ share of the previous day's total assets
     outflow_amount: float = 100_000.0
     outflow_share: float = 0.30
@@ -59,14 +61,6 @@ class AlertParams:
     })
     precision_days: int = 90  # measures: a warned customer "churned" when it closed within this many days
 
-    @classmethod
-    def from_json(cls, data):
-        known = {f.name for f in fields(cls)}
-        values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in (data or {}).items() if k in known}
-        return cls(**values)
-
-    def to_json(self):
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
 
     def validate(self):
         """Errors as {field: message}; empty when usable."""

@@ -2,15 +2,17 @@
 
 Branch managers edit them; each edit is a new crm.models.KpiPolicy version and exactly one is active.
 """
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
+
+from crm.params import JsonParams
 
 SHARES = ("product_small_target", "product_large_target", "high_end_target")
 
 
 @dataclass(frozen=True)
-class KpiTargets:
+class KpiTargets(JsonParams):
     # product coverage per quarter: customers holding products worth less than `product_band` CNY, and
     # customers holding `product_band` or more, each as a share of the effective customers
     product_band: float = 5_000.0
@@ -20,13 +22,6 @@ class KpiTargets:
     high_end_assets: float = 500_000.0
     high_end_target: float = 0.50
 
-    @classmethod
-    def from_json(cls, data):
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in (data or {}).items() if k in known})
-
-    def to_json(self):
-        return asdict(self)
 
     def validate(self):
         """Errors as {field: message}; empty when usable."""

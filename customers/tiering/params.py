@@ -3,11 +3,13 @@
 Each field is documented here because this is what managers edit; a policy only stores
 the values that differ from the defaults' *shape* — all keys are always present once saved.
 """
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
+
+from crm.params import JsonParams
 
 
 @dataclass(frozen=True)
-class TieringParams:
+class TieringParams(JsonParams):
     # §1 legacy star (table 3-2). Retail: star k+1 when assets > asset_bounds[k-1] … (≤ 10k is 1★).
     legacy_asset_bounds: tuple = (10_000, 200_000, 1_000_000, 3_000_000)
     legacy_income_bounds: tuple = (10_000, 100_000, 300_000, 500_000)  # income ≥ bound[k] gives star k+2
@@ -73,14 +75,6 @@ class TieringParams:
     elsewhere_ratio: float = 1.2
     elsewhere_min_gap: float = 100_000.0
 
-    @classmethod
-    def from_json(cls, data):
-        known = {f.name for f in fields(cls)}
-        values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in (data or {}).items() if k in known}
-        return cls(**values)
-
-    def to_json(self):
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
 
     def validate(self):
         """Errors as {field: message}; an empty dict means the parameters are usable."""
