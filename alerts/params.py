@@ -61,7 +61,6 @@ class AlertParams(JsonParams):
     })
     precision_days: int = 90  # measures: a warned customer "churned" when it closed within this many days
 
-
     def validate(self):
         """Errors as {field: message}; empty when usable."""
         from datetime import date

@@ -22,7 +22,6 @@ class KpiTargets(JsonParams):
     high_end_assets: float = 500_000.0
     high_end_target: float = 0.50
 
-
     def validate(self):
         """Errors as {field: message}; empty when usable."""
         errors = {}

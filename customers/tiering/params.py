@@ -75,7 +75,6 @@ class TieringParams(JsonParams):
     elsewhere_ratio: float = 1.2
     elsewhere_min_gap: float = 100_000.0
 
-
     def validate(self):
         """Errors as {field: message}; an empty dict means the parameters are usable."""
         errors = {}
