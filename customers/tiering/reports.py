@@ -214,6 +214,15 @@ def store_reports(day, day_from):
     return len(rows)
 
 
+def report_page(day, day_from, field, office_id=None):
+    """What the report page shows: the date's report and the `field` moves from `day_from` (stored at publish
+    when `day_from` is the run before, else aggregated)."""
+    report, moves, stored_from = report_for(day, office_id)
+    if stored_from == day_from and field in moves:
+        return report, moves[field]
+    return report, migration(day_from, day, field, office_id)
+
+
 def report_for(day, office_id=None):
     """(report, {field: moves frame}, the date the moves start from): stored at publish (one query), else
     computed from the cells (a date published before reports were stored)."""

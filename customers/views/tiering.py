@@ -136,12 +136,10 @@ def tier_report(request):
     day = _parse_day(request.GET.get("date"), dates[0] if dates else None)
     if day is None:
         return render(request, "customers/tier_report.html", {"report": None, "dates": dates})
-    report, stored_moves, stored_from = reports.report_for(day, office_id)
     day_from = _parse_day(request.GET.get("from"), dates[1] if len(dates) > 1 else day)
     field = request.GET.get("field") if request.GET.get("field") in ("star", "lifecycle_stage", "stp_subtype",
                                                                       "quadrant") else "star"
-    moves = stored_moves[field] if stored_from == day_from and field in stored_moves else \
-        reports.migration(day_from, day, field, office_id)
+    report, moves = reports.report_page(day, day_from, field, office_id)
     tables = {
         "by_star": report["by_star"], "by_office": report["by_office"], "quadrants": report["quadrants"].to_frame(),
         "subtypes": report["subtypes"].to_frame(), "stages": report["stages"].to_frame(),
