@@ -13,10 +13,11 @@ Rules 1–3 are evaluated before overrides are even looked at, so nothing can by
 can only waive rule 4 and/or 5. The vectorised twin for many customers at once is ``products.batch``;
 both use the helpers below, and a test checks they agree on random data.
 """
-import calendar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+
+from crm.dates import add_months
 
 RISK_LEVEL = "risk_level"
 ASSESSMENT_EXPIRED = "assessment_expired"
@@ -40,12 +41,6 @@ def rank(level):
     if isinstance(level, str) and len(level) == 2 and level[0] in "CR" and level[1] in "12345":
         return int(level[1])
     return 0
-
-
-def add_months(day, months):
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def assessment_cutoff(today, valid_months):

@@ -8,6 +8,7 @@ import pandas as pd
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 
 from crm.bulk import read_frame
+from crm.dates import add_months
 from customers.models import Role
 from customers.scope import scope_for
 
@@ -326,17 +327,17 @@ def sampling_frames(month_start, params):
         "SELECT r.customer_id, r.outcome FROM surveys_surveyresponse r JOIN ("
         " SELECT customer_id, MAX(id) AS id FROM surveys_surveyresponse GROUP BY customer_id) m ON m.id = r.id",
         text=("outcome",))
-    repeat_from = _add_months(month_start, -int(params["no_repeat_months"]) + 1)
+    repeat_from = month_of(add_months(month_start, -int(params["no_repeat_months"]) + 1))
     recent = read_frame(
         "SELECT i.customer_id, i.reason, q.code FROM surveys_planitem i JOIN surveys_samplingplan p ON p.id = i.plan_id "
         "JOIN surveys_questionnaire q ON q.id = i.questionnaire_id WHERE p.month >= %s AND p.month < %s",
         (repeat_from, month_start), text=("reason", "code"))
-    closing_from = _add_months(month_start, -1)
+    closing_from = month_of(add_months(month_start, -1))
     closing = read_frame(
         "SELECT DISTINCT customer_id FROM customers_application WHERE status <> 'withdrawn' "
-        "AND filed_on >= %s AND filed_on < %s", (closing_from, _add_months(month_start, 1)))
+        "AND filed_on >= %s AND filed_on < %s", (closing_from, month_of(add_months(month_start, 1))))
     closed = customers.index[(customers["closed_on"] >= pd.Timestamp(closing_from))
-                             & (customers["closed_on"] < pd.Timestamp(_add_months(month_start, 1)))]
+                             & (customers["closed_on"] < pd.Timestamp(month_of(add_months(month_start, 1))))]
     return {
         "customers": customers, "staff": staff,
         "traced": set(traced["customer_id"].astype(int)),
@@ -345,11 +346,6 @@ def sampling_frames(month_start, params):
         "closing": set(closing["customer_id"].astype(int)) | {int(i) for i in closed},
         "warned": warned_customer_ids(),
     }
-
-
-def _add_months(day, n):
-    month = day.month - 1 + n
-    return date(day.year + month // 12, month % 12 + 1, 1)
 
 
 def month_of(day):

@@ -3,7 +3,6 @@
 Every function takes a `Scope` (customers.scope.scope_for) or the user, and runs a fixed number of queries
 whatever the size of the book: aggregates in SQL, lists cut to a limit.
 """
-import calendar
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
@@ -16,6 +15,7 @@ from django.utils import timezone
 from alerts import selectors as alert_selectors
 from alerts.models import ACTIVE, AlertPolicy, Outcome
 from alerts.params import CHURN_RULES
+from crm.dates import add_months
 from crm.models import CoverageCell, KpiPolicy
 from customers import permissions
 from customers.models import ADVISOR_ROLES, CurrentTier, Interaction, Snapshot, TierSnapshot
@@ -43,13 +43,6 @@ QUADRANTS = ("A", "B", "C", "D")
 
 def today():
     return timezone.localdate()
-
-
-def add_months(day, n):
-    month = day.month - 1 + n
-    year = day.year + month // 12
-    month = month % 12 + 1
-    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def _start_of(day):
