@@ -1,5 +1,6 @@
 """The customer and application FilterSets, each shared by its list page, its export and the API."""
 import django_filters as filters
+from django_filters.constants import EMPTY_VALUES
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -7,6 +8,17 @@ from .models import Application, Customer
 
 STAGES = [(s, s) for s in ("potential", "budding", "growth", "mature", "decline", "churned")]
 STARS = [(s, s) for s in ("1", "2", "3", "4", "5", "platinum", "diamond", "prestige")]
+
+
+class StableOrderingFilter(filters.OrderingFilter):
+    """Sorts by the chosen columns, then by customer code, so that ties (every 3★ customer when sorting by
+    star) keep one order and no customer appears on two pages or on none."""
+
+    def filter(self, qs, value):
+        qs = super().filter(qs, value)
+        if value in EMPTY_VALUES or not qs.query.order_by:
+            return qs
+        return qs.order_by(*qs.query.order_by, "customer_code")
 
 
 class CustomerFilter(filters.FilterSet):
@@ -25,7 +37,7 @@ class CustomerFilter(filters.FilterSet):
     min_assets = filters.NumberFilter(field_name="tier__total_assets", lookup_expr="gte", label=_("Assets from"))
     alert = filters.ChoiceFilter(method="by_alert", label=_("Alerts"), choices=[
         ("red", _("Red alert open")), ("any", _("Any open alert")), ("none", _("No open alert"))])
-    ordering = filters.OrderingFilter(
+    ordering = StableOrderingFilter(
         fields=(
             ("customer_code", "customer_code"),
             ("name", "name"),

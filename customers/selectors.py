@@ -1,7 +1,7 @@
 """Reads: customer lists and pages (always through the scope), policies and batch frames."""
 from django.db.models import OuterRef, Subquery
 
-from .models import AdvisorCapacityPolicy, Customer, Interaction, Snapshot, Staff, TierChange, TierSnapshot
+from .models import AdvisorCapacityPolicy, CurrentTier, Customer, Interaction, Snapshot, Staff, TierChange, TierSnapshot
 from .scope import scope_for
 
 
@@ -21,6 +21,39 @@ def customer_list(user):
         .select_related("office", "advisor", "investment_advisor", "tier", "tier__snapshot")
         .order_by("customer_code")
     )
+
+
+# What each row of the list page shows: one narrow query of plain values (no model instances, no snapshot).
+LIST_ROW_FIELDS = ("customer_code", "name", "office__code", "advisor__name", "investment_advisor__name", "risk_level",
+                   "tier__total_assets", "tier__star", "tier__lifecycle_stage", "tier__quadrant", "tier__clv")
+
+
+def visible_customers_by_code(user):
+    """The customers in scope in code order, without joins: what the list page filters."""
+    return visible_customers(user).order_by("customer_code")
+
+
+def list_rows(filtered):
+    """The list page's rows of a filtered queryset of visible_customers_by_code(): the displayed columns only."""
+    return filtered.values(*LIST_ROW_FIELDS)
+
+
+def list_count_queryset(user, filterset):
+    """What to count for a filtered customer list: the filtered customers, or, when every active filter is on
+    the current tier (star, stage, quadrant, sub-type, assets), the matching current tiers within the scope.
+    Every current tier belongs to exactly one customer, so both hold the same rows, but PostgreSQL does not
+    drop an unneeded inner join by itself: counting the 33 k customers of the decline stage branch-wide
+    through the 220 k-row customer table takes 35 ms, through the tier index 4 ms."""
+    if not filterset.is_valid():
+        return filterset.qs
+    active = {name: value for name, value in filterset.form.cleaned_data.items()
+              if name != "ordering" and value not in (None, "", [], ())}
+    on_tier = {name: filterset.filters[name] for name in active}
+    if not active or not all(f.field_name.startswith("tier__") and not f.method for f in on_tier.values()):
+        return filterset.qs
+    tiers = CurrentTier.objects.filter(**{
+        f"{f.field_name.removeprefix('tier__')}__{f.lookup_expr}": active[name] for name, f in on_tier.items()})
+    return scope_for(user).filter(tiers, "customer__")
 
 
 def latest_snapshot_subquery(field="total_assets"):

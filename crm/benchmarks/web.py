@@ -114,10 +114,10 @@ def _list_variants(user, queries, pages=3):
 
     variants = []
     for query in queries:
-        filterset = CustomerFilter(QueryDict(query), queryset=selectors.customer_list(user))
-        paginator = Paginator(filterset.qs, 50)
+        filterset = CustomerFilter(QueryDict(query), queryset=selectors.visible_customers_by_code(user))
+        paginator = Paginator(selectors.list_rows(filterset.qs), 50)
         for number in range(1, min(pages, paginator.num_pages) + 1):
-            codes = [c.customer_code for c in paginator.page(number).object_list]
+            codes = [c["customer_code"] for c in paginator.page(number).object_list]
             if codes:
                 variants.append((f"/customers/?{query}&page={number}", [code.encode() for code in codes]))
     if not variants:

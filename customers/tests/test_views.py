@@ -92,7 +92,7 @@ def test_list_searches_the_end_of_the_phone_and_filters_by_open_alerts(db, clien
     client = client_for(wa)
 
     def codes(**query):
-        return [c.customer_code for c in client.get(reverse("customers:list"), query).context["page"]]
+        return [c["customer_code"] for c in client.get(reverse("customers:list"), query).context["page"]]
 
     assert codes(q="5678") == ["A1", "A2"]  # the last four digits staff read off 138****5678
     assert codes(q="567") == []  # three digits are too few to mean a phone number

@@ -25,8 +25,11 @@ EXPORT_LIMIT = 50_000
 
 def customer_list(request):
     member_scope(request)
-    filterset = CustomerFilter(request.GET, queryset=selectors.customer_list(request.user))
-    return render(request, "customers/list.html", {"filter": filterset, **paged(request, filterset.qs)})
+    filterset = CustomerFilter(request.GET, queryset=selectors.visible_customers_by_code(request.user))
+    rows = selectors.list_rows(filterset.qs)
+    return render(request, "customers/list.html",
+                  {"filter": filterset,
+                   **paged(request, rows, counted=selectors.list_count_queryset(request.user, filterset))})
 
 
 def customer_export(request, fmt):
