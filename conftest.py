@@ -5,6 +5,16 @@ from django.test import Client
 from customers.tests.factories import CustomerFactory, StaffFactory, office
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: the per-process cache would otherwise outlive the test's data."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def make_staff(db):
     """make_staff(role, office_code="CS") -> Staff linked to a user whose password is 'pw'."""

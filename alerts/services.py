@@ -13,7 +13,7 @@ from crm.bulk import refresh_statistics
 from crm.services import audit, job_run
 from customers.models import Interaction, Role, Staff
 from customers.scope import scope_for
-from customers.services import log_interaction
+from customers.services import log_interaction, touch_books
 
 from . import batch, selectors
 from .models import Alert, AlertPolicy, AlertTransition, Outcome, Status
@@ -102,6 +102,7 @@ def transition(*, alert_id, actor, to, note="", outcome="", amount=None, channel
             interaction_id=interaction.pk if interaction else None)
         audit(actor, "alert.transition", alert, before=before, after=to, outcome=alert.outcome,
               amount=str(alert.funds_returned) if alert.funds_returned is not None else None)
+        touch_books(customer_ids=[alert.customer_id])
     return alert
 
 
@@ -186,5 +187,6 @@ def create_policy_version(*, params, user, note=""):
                                         status=AlertPolicy.Status.ACTIVE)
     audit(user, "alert_policy.create", policy, version=version, note=note,
           replaced=previous.version if previous else None)
+    touch_books(everyone=True)  # the contact frequencies of every dashboard
     return policy
 

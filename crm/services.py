@@ -31,6 +31,9 @@ def finish_job(run, *, counts=None, error=""):
     run.progress = 100 if not error else run.progress
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "counts", "error", "progress", "finished_at"])
+    from customers.services import touch_books  # customers builds on crm: imported when first needed
+
+    touch_books(everyone=True)  # a nightly job rewrites what every book shows
     return run
 
 

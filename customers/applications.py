@@ -26,6 +26,7 @@ from crm.services import audit
 
 from .models import Application, Role
 from .scope import scope_for
+from .services import touch_books
 
 HANDLER_ROLES = (Role.OPERATIONS, Role.OFFICE_MANAGER, Role.BRANCH_MANAGER)
 # Which status may follow which: only a filed application moves, and both outcomes are final.
@@ -112,6 +113,7 @@ def file_application(*, actor, customer_code, kind, filed_on=None, note=""):
             raise ValidationError({"filed_on": [_duplicate_message()]}) from None
         audit(actor, "application.file", application, customer=customer.customer_code, kind=kind,
               filed_on=filed_on.isoformat(), note=(note or "").strip()[:200])
+        touch_books(customer_ids=[customer.pk])
     return application
 
 
@@ -166,4 +168,5 @@ def transition_application(*, application_id, actor, to, note=""):
         audit(actor, AUDIT_ACTIONS[to], application, customer=application.customer.customer_code,
               kind=application.kind, filed_on=application.filed_on.isoformat(), before=before, after=to,
               note=(note or "").strip()[:200])
+        touch_books(customer_ids=[application.customer_id])
     return application

@@ -43,16 +43,38 @@ def assign_advisor(*, customer, advisor, actor, field="advisor"):
     setattr(customer, field, advisor)
     customer.save(update_fields=[field, "updated_at"])
     audit(actor, "customer.assign", customer, field=field, before=before, after=advisor.pk if advisor else None)
+    touch_books(customer_ids=[customer.pk], staff_ids=[before])  # the new advisors' books and the old one
     return customer
 
 
+def touch_books(*, customer_ids=(), staff_ids=(), everyone=False):
+    """Mark books as changed (Staff.book_changed_at): those of the customers' advisors and investment advisors,
+    the given staff, or everyone's (a nightly job, a policy change). Pages cached per book are then computed
+    afresh on their next view. Call it in the write's transaction or after its commit, never before it: a page
+    computed in between would be cached under the new mark with the old data."""
+    staff = Staff.objects.all()
+    if not everyone:
+        ids = set(staff_ids) - {None}
+        for pair in Customer.objects.filter(pk__in=list(customer_ids)).values_list("advisor_id",
+                                                                                 "investment_advisor_id"):
+            ids.update(pair)
+        ids.discard(None)
+        if not ids:
+            return 0
+        staff = staff.filter(pk__in=ids)
+    return staff.update(book_changed_at=timezone.now())
+
+
+@transaction.atomic
 def log_interaction(*, customer, actor, channel, summary, note="", at=None):
     scope = scope_for(actor)
     if not scope.customers().filter(pk=customer.pk).exists():
         raise PermissionDenied
-    return Interaction.objects.create(
+    interaction = Interaction.objects.create(
         customer=customer, staff=scope.staff, channel=channel, summary=summary, note=note, at=at or timezone.now()
     )
+    touch_books(customer_ids=[customer.pk])
+    return interaction
 
 
 def reveal_pii(*, customer, actor, field):
@@ -206,6 +228,7 @@ def override_star(*, customer, star, reason, expires_on, actor):
     override = StarOverride.objects.create(customer=customer, star=star, reason=reason, expires_on=expires_on,
                                            created_by=actor)
     audit(actor, "star_override.create", customer, star=star, reason=reason, expires_on=expires_on.isoformat())
+    touch_books(customer_ids=[customer.pk])
     return override
 
 

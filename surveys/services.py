@@ -14,6 +14,7 @@ from crm.models import AuditEvent
 from crm.services import audit
 from customers.models import Role, Staff
 from customers.scope import scope_for
+from customers.services import touch_books
 
 from . import selectors
 from .models import (Answer, Channel, FollowUpTask, Option, Outcome, PlanItem, Question, Questionnaire,
@@ -296,8 +297,8 @@ def _write(cleans, actor, source, plan_items=None, follow_up=True):
     Answer.objects.bulk_create([Answer(response=r, question=q, option=o, text=t)
                                 for r, c in zip(responses, cleans) for q, o, t in c["answers"]])
     _record_attempts(responses)
-    if follow_up:
-        _follow_up(responses, cleans)
+    tasks = _follow_up(responses, cleans) if follow_up else []
+    touch_books(customer_ids={r.customer_id for r in responses}, staff_ids={t.owner_id for t in tasks})
     return responses
 
 
@@ -420,6 +421,7 @@ def close_task(*, actor, task_id, note):
         task.closed_by = actor
     task.save(update_fields=["note", "status", "closed_at", "closed_by"])
     audit(actor, "survey.task.close", task, before=before, after=task.status)
+    touch_books(customer_ids=[task.customer_id], staff_ids=[task.owner_id])
     return task
 
 
@@ -440,6 +442,7 @@ def manager_close_task(*, actor, task_id, reason):
     task.closed_by = actor
     task.save(update_fields=["status", "close_reason", "closed_at", "closed_by"])
     audit(actor, "survey.task.manager_close", task, before=before, reason=task.close_reason)
+    touch_books(customer_ids=[task.customer_id], staff_ids=[task.owner_id])
     return task
 
 

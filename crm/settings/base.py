@@ -111,6 +111,17 @@ LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))  # one working day
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
+# Each process keeps its own cache. What the app caches (the advisor dashboard) is keyed by marks read from
+# the database on every request (Staff.book_changed_at), so processes never serve each other's stale copies,
+# and a Redis outage cannot take pages down with it.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "branch-crm",
+        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("CACHE_MAX_ENTRIES", "2000"))},
+    }
+}
+
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]

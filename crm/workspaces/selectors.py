@@ -7,8 +7,8 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import pandas as pd
-from django.db.models import (Case, Count, DateTimeField, Exists, F, FilteredRelation, Max, OuterRef, Q, Sum,
-                              Value, When)
+from django.db.models import (Case, Count, DateTimeField, Exists, F, FilteredRelation, Max, Min, OuterRef, Q,
+                              Sum, Value, When)
 from django.db.models.functions import Coalesce, Mod, TruncMonth
 from django.utils import timezone
 
@@ -30,6 +30,7 @@ from surveys.models import FollowUpTask
 from .targets import KpiTargets
 
 LIST_LIMIT = 50
+TODAY_ROWS = 20  # rows of each "today" list on the advisor dashboard; the counts cover all, the inbox lists all
 BIRTHDAY_DAYS = 7  # today and the next 7 days
 DUE_SOON_DAYS = 7  # a contact "due" falls due within this many days; before today it is "overdue"
 EFFECTIVE_STAGES = ("growth", "mature", "decline")  # tiering.md: funded and traded or bought a product
@@ -113,22 +114,27 @@ def star_distribution(summary):
 
 # --- alerts ------------------------------------------------------------------------------------------
 
-def alert_counts(user):
-    """Active alerts by level and the overdue ones (open past their SLA), in scope (one query)."""
-    now = timezone.now()
+def alert_counts(user, now=None):
+    """Active alerts by level, the overdue ones (open past their SLA) and when the next open one falls
+    overdue (`next_due`, None if none will), in scope (one query)."""
+    now = now or timezone.now()
     active = Q(status__in=ACTIVE)
     return alert_selectors.visible_alerts(user).aggregate(
         red=Count("id", filter=active & Q(level="red")),
         yellow=Count("id", filter=active & Q(level="yellow")),
         active=Count("id", filter=active),
         overdue=Count("id", filter=Q(status="open", due_at__lt=now)),
+        next_due=Min("due_at", filter=Q(status="open", due_at__gte=now)),
     )
 
 
 def todays_alerts(user, limit=LIST_LIMIT):
-    """Red then yellow active alerts (earliest due first), each marked overdue or not (one query)."""
+    """Red then yellow active alerts (red first, then the earliest due), each marked overdue or not (one query
+    with the customer, all a row shows)."""
     now = timezone.now()
-    rows = list(alert_selectors.alert_list(user).filter(status__in=ACTIVE, level__in=("red", "yellow"))[:limit])
+    rows = list(alert_selectors.visible_alerts(user).filter(status__in=ACTIVE, level__in=("red", "yellow"))
+                .select_related("customer").annotate(level_rank=alert_selectors.LEVEL_RANK)
+                .order_by("level_rank", "due_at", "-opened_at", "id")[:limit])
     for alert in rows:
         alert.overdue = alert_selectors.is_overdue(alert, now)
     return rows
@@ -174,16 +180,24 @@ def contacts_due(scope, months=None, day=None, limit=LIST_LIMIT):
 # --- survey follow-up tasks, birthdays --------------------------------------------------------------------
 
 def follow_up_tasks(user, staff, limit=LIST_LIMIT):
-    """Open follow-up tasks owned by this advisor, earliest due first (one query)."""
+    """Open follow-up tasks owned by this advisor, earliest due first, with the customer (one query)."""
     if staff is None:
         return []
     day = today()
-    rows = list(survey_selectors.tasks_for(user)
+    rows = list(survey_selectors.tasks_for(user).select_related(None).select_related("customer")
                 .filter(owner=staff, status__in=(FollowUpTask.State.OPEN, FollowUpTask.State.RESURVEY))
                 .order_by("due_on", "id")[:limit])
     for task in rows:
         task.overdue = task.due_on < day
     return rows
+
+
+def open_task_count(user, staff):
+    """How many follow-up tasks this advisor has open (one query)."""
+    if staff is None:
+        return 0
+    return (survey_selectors.tasks_for(user).select_related(None)
+            .filter(owner=staff, status__in=(FollowUpTask.State.OPEN, FollowUpTask.State.RESURVEY)).count())
 
 
 def birthdays(scope, day=None, days=BIRTHDAY_DAYS, limit=LIST_LIMIT):
@@ -206,12 +220,24 @@ def advisor_dashboard(user, scope):
     return {
         "summary": book_summary(scope),
         "alert_counts": alert_counts(user),
-        "alerts": todays_alerts(user),
-        "contacts": contacts_due(scope, months),
+        "alerts": todays_alerts(user, TODAY_ROWS),
+        "contacts": contacts_due(scope, months, limit=TODAY_ROWS),
         "contact_months": sorted(months.items()),
-        "tasks": follow_up_tasks(user, scope.staff),
+        "tasks": follow_up_tasks(user, scope.staff, TODAY_ROWS),
+        "task_count": open_task_count(user, scope.staff),
         "birthdays": birthdays(scope),
     }
+
+
+def dashboard_fresh_for(context, now=None, longest=15 * 60):
+    """Seconds for which an advisor dashboard computed now stays exact if nothing in the book is written:
+    until its next open alert falls overdue, at most `longest` (its date, the book's change mark and
+    the viewer are in the cache key: customers.services.touch_books)."""
+    now = now or timezone.now()
+    next_due = context["alert_counts"]["next_due"]
+    if next_due is None:
+        return longest
+    return max(1, min(longest, int((next_due - now).total_seconds())))
 
 
 # --- manager home ------------------------------------------------------------------------------------------

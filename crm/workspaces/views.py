@@ -1,7 +1,11 @@
 """Role workspaces: thin views over crm.workspaces.selectors."""
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from crm.exports import export_response
@@ -31,12 +35,31 @@ def _manager_scope(request):
     return scope
 
 
+def _dashboard_key(request, scope):
+    """The advisor dashboard's cache key: the viewer, their book's change mark (Staff.book_changed_at, moved by
+    every write to the book and by every nightly job: customers.services.touch_books), role, office, language
+    and date. None (no caching) for a login without a staff member."""
+    staff = scope.staff
+    if staff is None:
+        return None
+    return (f"advisor-dashboard:{request.user.pk}:{staff.pk}:{staff.book_changed_at.isoformat()}:{staff.role}:"
+            f"{staff.office_id}:{get_language()}:{selectors.today().isoformat()}")
+
+
 def advisor_dashboard(request):
+    """The dashboard's content is computed once and served from the cache until the book changes, the day
+    ends or the next alert falls overdue, whichever comes first: advisors come back to it all day."""
     scope = _advisor_scope(request)
-    context = selectors.advisor_dashboard(request.user, scope)
-    # the customer list's own filter form, empty: it submits to the list page
-    context["customer_filter"] = CustomerFilter(queryset=Customer.objects.none())
-    return render(request, "crm/workspace_advisor.html", context)
+    key = _dashboard_key(request, scope)
+    body = cache.get(key) if key else None
+    if body is None:
+        context = selectors.advisor_dashboard(request.user, scope)
+        # the customer list's own filter form, empty: it submits to the list page
+        context["customer_filter"] = CustomerFilter(queryset=Customer.objects.none())
+        body = render_to_string("crm/_advisor_dashboard.html", context, request)
+        if key:
+            cache.set(key, str(body), selectors.dashboard_fresh_for(context))
+    return render(request, "crm/workspace_advisor.html", {"body": mark_safe(body)})  # noqa: S308 (rendered above)
 
 
 def manager_home(request):

@@ -1,6 +1,7 @@
 """Branch, staff and customer data: what the back office delivers and what advisors log."""
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from .. import permissions
@@ -55,6 +56,10 @@ class Staff(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="staff"
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # When anything in this staff member's book last changed (customers.services.touch_books): the key under
+    # which pages computed from the book (the advisor dashboard) are cached. Read with the staff row that
+    # every request loads anyway, so checking it costs no query.
+    book_changed_at = models.DateTimeField(_("book changed"), db_default=Now(), editable=False)
 
     class Meta:
         ordering = ["staff_code"]
