@@ -1,14 +1,20 @@
 """Server-side pages of a filtered list, shared by the list pages (customers, applications, alerts, audit log)."""
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Window
 
 PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
+TOTAL = "list_total"  # the window column that carries the list's size on every row of a page
 
 
-def paged(request, queryset, sizes=PAGE_SIZES, counted=None):
+def paged(request, queryset, sizes=PAGE_SIZES, counted=None, total_with_rows=False):
     """{page, per_page, page_sizes, query}: the requested page at the requested size (one of `sizes`, else the
-    default), and the query string without the page number, for the pager's links. `counted`: a queryset with
-    the same rows to count instead, when `queryset` carries joins that only the displayed columns need."""
+    default), and the query string without the page number, for the pager's links.
+
+    `counted`: a queryset with the same rows to count instead, when `queryset` carries joins that only the
+    displayed columns need. `total_with_rows`: for lists known to be small (an advisor's book, capped by the
+    capacity policy), every row of the page carries the list's size (COUNT(*) OVER ()), so one query gives
+    both; the list is counted on its own only when the page asked for holds no row."""
     try:
         per_page = int(request.GET.get("per_page", DEFAULT_PAGE_SIZE))
     except ValueError:
@@ -18,7 +24,26 @@ def paged(request, queryset, sizes=PAGE_SIZES, counted=None):
     query = request.GET.copy()
     query.pop("page", None)
     paginator = Paginator(queryset, per_page)
-    if counted is not None:
-        paginator.count = counted.count()  # overrides the cached property: one COUNT without the display joins
-    return {"page": paginator.get_page(request.GET.get("page")), "per_page": per_page,
-            "page_sizes": sizes, "query": query.urlencode()}
+    if total_with_rows:
+        page = _page_with_total(paginator, queryset, counted, request.GET.get("page"))
+    else:
+        if counted is not None:
+            paginator.count = counted.count()  # overrides the cached property: one COUNT without the display joins
+        page = paginator.get_page(request.GET.get("page"))
+    return {"page": page, "per_page": per_page, "page_sizes": sizes, "query": query.urlencode()}
+
+
+def _page_with_total(paginator, queryset, counted, number):
+    try:
+        number = max(1, int(number))
+    except (TypeError, ValueError):
+        number = 1
+    start = (number - 1) * paginator.per_page
+    rows = list(queryset.annotate(**{TOTAL: Window(Count("pk"))})[start:start + paginator.per_page])
+    if rows:
+        paginator.count = rows[0][TOTAL]
+        return Page(rows, number, paginator)
+    paginator.count = (counted if counted is not None else queryset).count()
+    if number == 1 or not paginator.count:
+        return Page([], 1, paginator)
+    return paginator.get_page(paginator.num_pages)  # past the end: the last page, as get_page() does

@@ -16,3 +16,35 @@ def test_page_size_and_number_from_the_query(query, per_page, page_number):
     assert (out["per_page"], out["page"].number) == (per_page, page_number)
     kept = QueryDict(out["query"])
     assert "page" not in kept and kept["star"] == "5"  # the pager adds its own page number
+
+
+@pytest.fixture
+def office_codes(db):
+    """The seven shipped offices, in code order: a small list to page through with its total on every row."""
+    from customers.models import Office
+
+    return Office.objects.order_by("code").values("code")
+
+
+@pytest.mark.parametrize("query, page_number, rows", [
+    ("per_page=25&page=1", 1, 7), ("per_page=25&page=abc", 1, 7),
+    ("per_page=25&page=9", 1, 7),  # past the end: the last page, here the first
+])
+def test_the_total_carried_by_the_rows_gives_the_same_pages(office_codes, query, page_number, rows,
+                                                            django_assert_num_queries):
+    total = office_codes.count()
+    assert total == 7
+    request = RequestFactory().get("/list/?" + query)
+    # one query when the page holds rows; a page past the end also counts, then reads the last page
+    with django_assert_num_queries(1 if "page=9" not in query else 3):
+        out = paged(request, office_codes, total_with_rows=True)
+        listed = [r["code"] for r in out["page"]]
+    assert out["page"].number == page_number and out["page"].paginator.count == total
+    assert listed == [r["code"] for r in office_codes][:rows]
+
+
+def test_the_total_carried_by_the_rows_on_an_empty_list(office_codes, django_assert_num_queries):
+    with django_assert_num_queries(2):  # the empty page, then the count
+        out = paged(RequestFactory().get("/list/?page=3"), office_codes.filter(code="none"),
+                    total_with_rows=True)
+    assert out["page"].number == 1 and out["page"].paginator.count == 0 and list(out["page"]) == []

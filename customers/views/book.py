@@ -24,12 +24,14 @@ EXPORT_LIMIT = 50_000
 
 
 def customer_list(request):
-    member_scope(request)
+    scope = member_scope(request)
     filterset = CustomerFilter(request.GET, queryset=selectors.visible_customers_by_code(request.user))
     rows = selectors.list_rows(filterset.qs)
+    # an advisor's book is small (capped by the capacity policy): its page carries its count along
     return render(request, "customers/list.html",
                   {"filter": filterset,
-                   **paged(request, rows, counted=selectors.list_count_queryset(request.user, filterset))})
+                   **paged(request, rows, counted=selectors.list_count_queryset(request.user, filterset),
+                           total_with_rows=scope.is_advisor)})
 
 
 def customer_export(request, fmt):
