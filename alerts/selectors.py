@@ -65,9 +65,11 @@ def history(alert):
 
 
 def customer_alerts(customer):
-    """The customer page panel: the customer's active alerts (one query)."""
-    return list(Alert.objects.filter(customer=customer, status__in=ACTIVE).select_related("owner")
-                .annotate(level_rank=LEVEL_RANK).order_by("level_rank", "due_at", "id"))
+    """The customer page panel: the customer's active alerts, red first, then the earliest due (one query; a
+    customer has a handful, so they are ordered here rather than by a CASE in SQL)."""
+    rank = {"red": 0, "yellow": 1}
+    alerts = list(Alert.objects.filter(customer=customer, status__in=ACTIVE).select_related("owner"))
+    return sorted(alerts, key=lambda a: (rank.get(a.level, 2), a.due_at is None, a.due_at or 0, a.id))
 
 
 def is_overdue(alert, now=None):

@@ -68,7 +68,11 @@ def customer_detail(user, customer_code):
 
 
 def latest_snapshot(customer):
-    return Snapshot.objects.filter(customer=customer).order_by("-date").first()
+    """The customer's latest snapshot (one query, once per customer object: the customer page's positions
+    and its products panel share it; selectors_360.positions fills it in)."""
+    if "_latest_snapshot" not in customer.__dict__:
+        customer._latest_snapshot = Snapshot.objects.filter(customer=customer).order_by("-date").first()
+    return customer._latest_snapshot
 
 
 def snapshot_history(customer, limit=13):

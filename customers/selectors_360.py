@@ -33,8 +33,11 @@ CHANGE_FIELD_LABELS = {"star": _("Star"), "lifecycle_stage": _("Stage"), "stp_su
 
 
 def positions(customer, months=POSITION_MONTHS):
-    """The last `months` snapshots, oldest first (one query)."""
-    return list(Snapshot.objects.filter(customer=customer).order_by("-date")[:months])[::-1]
+    """The last `months` snapshots, oldest first (one query; the newest is also the customer's
+    selectors.latest_snapshot from then on)."""
+    history = list(Snapshot.objects.filter(customer=customer).order_by("-date")[:months])[::-1]
+    customer._latest_snapshot = history[-1] if history else None
+    return history
 
 
 def _share(amount, whole):

@@ -76,6 +76,30 @@ class MatchContext:
     columns: list
 
 
+def catalogue_mark():
+    """A value that changes whenever the catalogue or a product policy does: every edit, retirement or
+    activation adds a version row (one query over two primary-key and two date maxima)."""
+    from django.db import connection
+
+    tables = [m._meta.db_table for m in (ProductVersion, ProductPolicy)]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(f"(SELECT MAX(id) FROM {t}), (SELECT MAX(created_at) FROM {t})"
+                                             for t in tables))
+        return tuple(str(v) for v in cursor.fetchone())
+
+
+_memo = {}  # the MatchContext of this process, under its catalogue mark and day
+
+
+def current_match_context():
+    """match_context() for pages, built once per process and day until the catalogue changes: the customer
+    page asks for it on every view, and rebuilding the catalogue costs more than the page's other panels."""
+    key = (catalogue_mark(), timezone.localdate())
+    if _memo.get("key") != key:
+        _memo.update(key=key, ctx=match_context(key[1]))
+    return _memo["ctx"]
+
+
 def match_context(today=None):
     today = today or timezone.localdate()
     policies = active_policies()
@@ -233,12 +257,12 @@ def facts_from(customer, snapshot):
 def recommendations_for(customer, ctx=None):
     """Matched and excluded products of one customer (rules.check per product), plus flags and concentration.
 
-    Queries: context (2, unless given), latest snapshot (1), overrides (1), and the facts (1) only when
-    the customer was loaded without its tier.
+    Queries: the catalogue mark (1, unless a context is given), latest snapshot (1), overrides (1), and the
+    facts (1) only when the customer was loaded without its tier.
     """
     from customers.selectors import latest_snapshot
 
-    ctx = ctx or match_context()
+    ctx = ctx or current_match_context()
     snapshot = latest_snapshot(customer)
     facts = facts_from(customer, snapshot)
     overrides = customer_overrides(customer, ctx.today)

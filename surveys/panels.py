@@ -1,5 +1,5 @@
 """This app's section of the 360° customer page (see crm/panels.py): latest answers, open follow-ups,
-the survey-derived profile. Two queries (one when the customer has no responses)."""
+the survey-derived profile. Three queries (one when the customer has never been surveyed)."""
 from . import selectors
 
 

@@ -5,7 +5,7 @@ from importlib import import_module
 
 import numpy as np
 import pandas as pd
-from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models import Count, Prefetch, prefetch_related_objects
 
 from crm.bulk import read_frame
 from crm.dates import add_months
@@ -204,15 +204,17 @@ def sla_figures(tasks, today=None):
 # --- customer panel ----------------------------------------------------------------------------------
 
 def latest_answers(customer, limit=5):
-    """The customer's latest responses with their answers and the open follow-up count (2 queries; 1 if none).
+    """The customer's latest responses with their answers and the open follow-up count (3 queries; 1 if none:
+    most customers have never been surveyed, and the customer page asks for every one of them).
 
     Returns (responses, open task count, profile) where profile is {key: value} from the newest response
     carrying each key (the same rule as profile_frame, over these responses)."""
-    open_tasks = (FollowUpTask.objects.filter(customer=OuterRef("customer"), status__in=["open", "resurvey"])
-                  .values("customer").annotate(n=Count("id")).values("n"))
-    responses = list(SurveyResponse.objects.filter(customer=customer).select_related(
-        "version__questionnaire", "service_person").annotate(open_tasks=Subquery(open_tasks)).prefetch_related(
-        Prefetch("answers", Answer.objects.select_related("question", "option")))[:limit])
+    responses = list(SurveyResponse.objects.filter(customer=customer).select_related("version__questionnaire")
+                     [:limit])
+    if not responses:
+        return [], 0, {}
+    prefetch_related_objects(responses, Prefetch("answers", Answer.objects.select_related("question", "option")))
+    open_tasks = FollowUpTask.objects.filter(customer=customer, status__in=["open", "resurvey"]).count()
     profile = {}
     for response in responses:  # newest first
         found = {}
@@ -221,7 +223,7 @@ def latest_answers(customer, limit=5):
                 found.setdefault(key, []).append(float(value))
         for key, values in found.items():
             profile.setdefault(key, sum(values) / len(values))
-    return responses, (responses[0].open_tasks or 0) if responses else 0, profile
+    return responses, open_tasks, profile
 
 
 def customer_profile(customer):

@@ -132,3 +132,17 @@ def test_matching_summary_task_records_counts(staff, make_customer):
     tasks.matching_summary.delay().get()  # rerun: a second record, same numbers
     runs = JobRun.objects.filter(job="product_matching").order_by("id")
     assert runs.count() == 2 and runs[0].counts["products"] == runs[1].counts["products"]
+
+
+def test_pages_reuse_the_catalogue_until_an_edit_changes_it(staff, django_assert_num_queries):
+    user = staff(Role.BRANCH_MANAGER, "ZS").user
+    first = selectors.current_match_context()
+    with django_assert_num_queries(1):  # only the catalogue mark is read again
+        assert selectors.current_match_context() is first
+    services.save_product(user=user, code="NEW1", values=VALUES, note="launch")
+    rebuilt = selectors.current_match_context()
+    assert rebuilt is not first and "NEW1" in rebuilt.versions and "NEW1" not in first.versions
+    params = dict(selectors.active_policies()["parameters"].data)
+    services.save_policy(user=user, kind=PolicyKind.PARAMETERS, data={**params, "assessment_valid_months": 12},
+                         note="12 months")
+    assert selectors.current_match_context().params["assessment_valid_months"] == 12
