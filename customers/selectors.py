@@ -85,7 +85,7 @@ def recent_interactions(customer, limit=20):
 
 def advisor_load(advisor_ids=None):
     """Customers per advisor (as advisor and as investment advisor)."""
-    from django.db.models import Count, Q
+    from django.db.models import Count
 
     qs = Staff.objects.all()
     if advisor_ids is not None:

@@ -172,8 +172,8 @@ def test_plan_page_constant_queries(ops, customer_of, advisor, client_for, djang
     assert page.context["page"].paginator.count == 9
 
 
-def test_panel_runs_one_query_for_a_customer_never_surveyed_and_three_at_most(ops, customer, customer_of, advisor, s2020_data,
-                                        django_assert_num_queries):
+def test_panel_queries_once_for_the_never_surveyed_three_times_at_most(ops, customer, customer_of, advisor,
+                                                                         s2020_data, django_assert_num_queries):
     from customers.scope import scope_for
     from surveys.panels import customer_panel
 
