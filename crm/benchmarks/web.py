@@ -354,6 +354,67 @@ def rounds_of(total, rounds):
     return [base + (1 if i < extra else 0) for i in range(rounds)]
 
 
+# -- where the CPU goes (information: which side a page's cost is on) --------------------------------------
+def local_processes():
+    """[(pid, parent pid, command name)] of this machine's processes, from /proc (Linux; [] elsewhere)."""
+    out = []
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    head, tail = fh.read().rsplit(")", 1)
+            except OSError:
+                continue  # gone meanwhile
+            out.append((int(entry), int(tail.split()[1]), head.split("(", 1)[1]))
+    return out
+
+
+def process_cpu(pids):
+    """CPU seconds (user + system) these processes have used so far; processes that are gone count 0."""
+    ticks = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU used by the app server (gunicorn and its workers), the database (the local postgres processes,
+    when the database is on this machine) and the clients (this process), between start() and stop()."""
+
+    def __init__(self, server_pid, database_is_local):
+        self.server_pid, self.database_is_local = server_pid, database_is_local
+
+    def read(self):
+        procs = local_processes()
+        app = [pid for pid, ppid, _name in procs if pid == self.server_pid or ppid == self.server_pid]
+        db = [pid for pid, _ppid, name in procs if name == "postgres"] if self.database_is_local else []
+        return process_cpu(app), process_cpu(db) if db else None, time.process_time()
+
+    def start(self):
+        self.before = self.read()
+
+    def stop(self, into):
+        """Add the CPU seconds used since start() to `into` {"app", "db", "client"}."""
+        after = self.read()
+        for key, b, a in zip(("app", "db", "client"), self.before, after, strict=True):
+            into[key] = None if a is None or b is None else into.get(key, 0.0) + (a - b)
+
+
+def format_cpu(cpu, requests):
+    """Lines of CPU milliseconds per request by side, for each page."""
+    lines = [f"  {'page':<34} {'app':>7} {'database':>9} {'clients':>8}   (CPU ms per request)"]
+    for page, used in cpu.items():
+        cells = ["—" if used.get(k) is None else f"{used[k] / requests[page] * 1000:.2f}"
+                 for k in ("app", "db", "client")]
+        lines.append(f"  {page:<34} {cells[0]:>7} {cells[1]:>9} {cells[2]:>8}")
+    return lines
+
+
 # -- the benchmark -------------------------------------------------------------------------------------------
 def run(stdout, requests=None, clients=None, workers=None, rounds=None, mode=None, seed=1):
     if connection.vendor != "postgresql":
@@ -391,9 +452,13 @@ def run(stdout, requests=None, clients=None, workers=None, rounds=None, mode=Non
             page.latencies.clear()
 
         elapsed = {page.name: 0.0 for page in pages}
+        cpu = {page.name: {} for page in pages}
+        meter = CpuMeter(server.proc.pid, connection.settings_dict["HOST"] in ("", "127.0.0.1", "localhost"))
         for share in rounds_of(requests, rounds):
             for page in pages:
+                meter.start()
                 elapsed[page.name] += run_load(server, jobs_for(page, share, rng), cookies)
+                meter.stop(cpu[page.name])
         isolated = {p.name: list(p.latencies) for p in pages}
 
         mixed = None
@@ -420,7 +485,11 @@ def run(stdout, requests=None, clients=None, workers=None, rounds=None, mode=Non
                  f"(p95 / trivial p95: ratio of p95 latencies in the same run)")
     for line in format_table(rows):
         stdout.write(line)
-    result = {"customers": customers, "clients": clients, "workers": workers, "isolated": rows}
+    stdout.write("where the CPU goes (information): gunicorn and its workers, the local PostgreSQL processes, "
+                 "the clients")
+    for line in format_cpu(cpu, {p.name: len(isolated[p.name]) for p in pages}):
+        stdout.write(line)
+    result = {"customers": customers, "clients": clients, "workers": workers, "isolated": rows, "cpu": cpu}
     if mixed is not None:
         mixed_rows = summarise(mixed, targets)
         stdout.write("mixed (information only): every client cycles through all pages, so the trivial page waits "

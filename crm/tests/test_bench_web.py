@@ -104,3 +104,29 @@ def test_the_benchmark_runs_end_to_end_on_a_tiny_branch(reference_data):
         assert row["requests"] == 8 and row["p95_ms"] >= row["p50_ms"] > 0
         assert (row["ratio"] is None) == (row["page"] == TRIVIAL)
     assert Session.objects.count() == sessions_before  # the bench's sessions are gone
+    # gunicorn's workers and the local PostgreSQL worked: CPU was measured on both sides (in 10 ms ticks, so a
+    # page of 8 light requests may show no database tick of its own, but the pages together do)
+    assert set(result["cpu"]) == set(pages) and "where the CPU goes" in text
+    assert all(used["app"] is not None and used["db"] is not None for used in result["cpu"].values())
+    assert sum(used["app"] for used in result["cpu"].values()) > 0
+    assert sum(used["db"] for used in result["cpu"].values()) > 0
+
+
+def test_cpu_of_processes_read_from_proc():
+    if not os.path.isdir("/proc"):
+        pytest.skip("/proc is Linux's")
+    me = os.getpid()
+    assert (me, os.getppid()) in {(pid, ppid) for pid, ppid, _name in web.local_processes()}
+    before = web.process_cpu([me])
+    spent = 0
+    while web.process_cpu([me]) - before < 0.05:  # burn at least 50 ms of CPU; the counter must see it
+        spent += sum(range(10_000))
+    assert web.process_cpu([me, 999_999_999]) >= before + 0.05  # a pid that is gone counts nothing
+
+
+def test_cpu_per_request_lines():
+    cpu = {TRIVIAL: {"app": 0.4, "db": 0.04, "client": 0.04}, "list": {"app": 1.2, "db": None, "client": 0.05}}
+    lines = web.format_cpu(cpu, {TRIVIAL: 100, "list": 100})
+    # 0.4 s over 100 requests = 4.00 ms; a database on another machine is not measured
+    assert lines[1].split()[-3:] == ["4.00", "0.40", "0.40"]
+    assert lines[2].split()[-3:] == ["12.00", "—", "0.50"]
