@@ -45,3 +45,19 @@ def test_log_interaction_within_scope(db):
     assert interaction.staff == wa
     with pytest.raises(PermissionDenied):
         services.log_interaction(customer=other, actor=wa.user, channel="phone", summary="x")
+
+
+def test_advisor_load_counts_both_advisor_columns(db):
+    from customers.selectors import advisor_load
+
+    wa, ia, idle = (StaffFactory(role=Role.WEALTH_ADVISOR), StaffFactory(role=Role.INVESTMENT_ADVISOR),
+                    StaffFactory(role=Role.WEALTH_ADVISOR))
+    CustomerFactory(advisor=wa, investment_advisor=ia)  # counts once for each of them
+    CustomerFactory(advisor=wa)
+    CustomerFactory(advisor=wa)
+    CustomerFactory(investment_advisor=ia)
+    CustomerFactory()  # nobody's
+    # wa: 3 as advisor; ia: 2 as investment advisor; idle serves none and is left out
+    assert advisor_load() == {wa.pk: 3, ia.pk: 2}
+    assert advisor_load([ia.pk, idle.pk]) == {ia.pk: 2}
+    assert advisor_load([]) == {}
