@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from django import template
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.translation import get_language
@@ -123,12 +123,25 @@ def position_rows(history):
 
 
 @register.simple_tag
+def filter_control(field):
+    """One control of a FilterSet's filter bar, label included: a compact <select> whose empty option names the
+    field (the bar has no room for visible labels), or a text input with the label as placeholder. Built here
+    rather than through the form renderer: the bar heads the list page and the advisor dashboard."""
+    label = format_html('<label class="visually-hidden" for="{}">{}</label>', field.id_for_label, field.label)
+    if getattr(field.field.widget, "input_type", None) == "select":
+        return label + filter_select(field)
+    value = field.value()
+    return label + format_html('<input class="form-control" name="{}" id="{}" value="{}" placeholder="{}">',
+                               field.html_name, field.id_for_label, "" if value is None else value, field.label)
+
+
 def filter_select(field):
-    """A FilterSet's choice field as a compact <select> whose empty option names the field (the filter bar has
-    no room for labels), with the current value selected."""
+    """A FilterSet's choice field as a <select> with the current value selected (see filter_control). The
+    options (about fifty in the bar) are escaped with the standard library's html.escape, as Django's own."""
     current = "" if field.value() is None else str(field.value())
-    options = format_html_join("", '<option value="{}"{}>{}</option>', (
-        (value, mark_safe(" selected") if str(value) == current else "", field.label if value == "" else label)
-        for value, label in field.field.choices))
+    options = "".join(
+        f'<option value="{html.escape(str(value))}"{" selected" if str(value) == current else ""}>'
+        f'{html.escape(str(field.label if value == "" else label))}</option>'
+        for value, label in field.field.choices)
     return format_html('<select class="form-select" name="{}" id="{}" title="{}">{}</select>',
-                       field.html_name, field.id_for_label, field.label, options)
+                       field.html_name, field.id_for_label, field.label, mark_safe(options))  # noqa: S308

@@ -104,3 +104,12 @@ def test_the_page_shows_the_count(branch, client_for):
     response = rows_of(client_for(manager), lifecycle_stage="decline")
     assert response.context["page"].paginator.count == 3
     assert len(response.context["page"].object_list) == 3
+
+
+def test_the_filter_bar_keeps_the_current_choices_and_escapes_what_was_typed(db, client_for):
+    wa = StaffFactory(role=Role.WEALTH_ADVISOR, with_user=True)
+    html = rows_of(client_for(wa), star="4", office='"><b>x').content.decode()
+    assert '<option value="4" selected>4</option>' in html and '<option value="3">3</option>' in html
+    # the empty option names the field (the bar has no visible labels)
+    assert '<select class="form-select" name="star" id="id_star" title="星级"><option value="">星级</option>' in html
+    assert 'value="&quot;&gt;&lt;b&gt;x"' in html and '"><b>x' not in html
