@@ -15,6 +15,18 @@ def empty_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def test_language():
+    """Each test starts in the test settings' language: a request made in Chinese leaves its language active
+    in the thread (the next request sets its own; a test asserting English messages would not)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def make_staff(db):
     """make_staff(role, office_code="CS") -> Staff linked to a user whose password is 'pw'."""

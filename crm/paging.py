@@ -33,9 +33,12 @@ def paged(request, queryset, sizes=PAGE_SIZES, counted=None, total_with_rows=Fal
     return {"page": page, "per_page": per_page, "page_sizes": sizes, "query": query.urlencode()}
 
 
+MAX_PAGE = 100_000  # past any small list: counted, then the last page (and no offset beyond SQL's integers)
+
+
 def _page_with_total(paginator, queryset, counted, number):
     try:
-        number = max(1, int(number))
+        number = min(max(1, int(number)), MAX_PAGE)
     except (TypeError, ValueError):
         number = 1
     start = (number - 1) * paginator.per_page

@@ -1,7 +1,7 @@
 """Reads: customer lists and pages (always through the scope), policies and batch frames."""
 from django.db.models import OuterRef, Subquery
 
-from .models import AdvisorCapacityPolicy, CurrentTier, Customer, Interaction, Snapshot, Staff, TierChange, TierSnapshot
+from .models import AdvisorCapacityPolicy, CurrentTier, Customer, Interaction, Snapshot, TierChange, TierSnapshot
 from .scope import scope_for
 
 
@@ -91,10 +91,11 @@ def advisor_load(advisor_ids=None):
     from django.db.models import Count
 
     load = {}
+    advisor_ids = None if advisor_ids is None else list(advisor_ids)
     for column in ("advisor_id", "investment_advisor_id"):
         customers = Customer.objects.filter(**{f"{column}__isnull": False})
         if advisor_ids is not None:
-            customers = customers.filter(**{f"{column}__in": list(advisor_ids)})
+            customers = customers.filter(**{f"{column}__in": advisor_ids})
         for staff_id, n in customers.order_by().values_list(column).annotate(n=Count("pk")):
             load[staff_id] = load.get(staff_id, 0) + n
     return load

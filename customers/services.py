@@ -51,18 +51,26 @@ def touch_books(*, customer_ids=(), staff_ids=(), everyone=False):
     """Mark books as changed (Staff.book_changed_at): those of the customers' advisors and investment advisors,
     the given staff, or everyone's (a nightly job, a policy change). Pages cached per book are then computed
     afresh on their next view. Call it in the write's transaction or after its commit, never before it: a page
-    computed in between would be cached under the new mark with the old data."""
-    staff = Staff.objects.all()
-    if not everyone:
-        ids = set(staff_ids) - {None}
-        for pair in Customer.objects.filter(pk__in=list(customer_ids)).values_list("advisor_id",
-                                                                                 "investment_advisor_id"):
-            ids.update(pair)
-        ids.discard(None)
-        if not ids:
-            return 0
-        staff = staff.filter(pk__in=ids)
-    return staff.update(book_changed_at=timezone.now())
+    computed in between would be cached under the new mark with the old data.
+
+    Rows another transaction holds are skipped, never waited for, so two writes cannot deadlock on staff
+    rows: every transaction that locks a staff row (assign_advisor, this function) moves that row's mark
+    itself before it commits. Everyone's marks move after the job's commit, in a transaction of their own,
+    so a long publish holds no staff row."""
+    if everyone:
+        transaction.on_commit(lambda: _move_marks(Staff.objects.all()))
+        return None
+    ids = set(staff_ids) - {None}
+    for pair in Customer.objects.filter(pk__in=list(customer_ids)).values_list("advisor_id", "investment_advisor_id"):
+        ids.update(pair)
+    ids.discard(None)
+    return _move_marks(Staff.objects.filter(pk__in=ids)) if ids else 0
+
+
+def _move_marks(staff):
+    with transaction.atomic():
+        free = list(staff.select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True))
+        return Staff.objects.filter(pk__in=free).update(book_changed_at=timezone.now())
 
 
 @transaction.atomic

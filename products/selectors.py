@@ -78,26 +78,29 @@ class MatchContext:
 
 def catalogue_mark():
     """A value that changes whenever the catalogue or a product policy does: every edit, retirement or
-    activation adds a version row (one query over two primary-key and two date maxima)."""
+    activation adds a version row. The row count is part of it, so that an edit committed after a later one
+    (its id and date are not the newest) still changes it (one query)."""
     from django.db import connection
 
     tables = [m._meta.db_table for m in (ProductVersion, ProductPolicy)]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(f"(SELECT MAX(id) FROM {t}), (SELECT MAX(created_at) FROM {t})"
-                                             for t in tables))
+        cursor.execute("SELECT " + ", ".join(f"(SELECT COUNT(*) FROM {t}), (SELECT MAX(id) FROM {t}), "
+                                             f"(SELECT MAX(created_at) FROM {t})" for t in tables))
         return tuple(str(v) for v in cursor.fetchone())
 
 
-_memo = {}  # the MatchContext of this process, under its catalogue mark and day
+_memo = {"entry": (None, None)}  # (key, MatchContext) of this process, swapped whole
 
 
 def current_match_context():
     """match_context() for pages, built once per process and day until the catalogue changes: the customer
     page asks for it on every view, and rebuilding the catalogue costs more than the page's other panels."""
     key = (catalogue_mark(), timezone.localdate())
-    if _memo.get("key") != key:
-        _memo.update(key=key, ctx=match_context(key[1]))
-    return _memo["ctx"]
+    cached_key, ctx = _memo["entry"]
+    if cached_key != key:
+        ctx = match_context(key[1])
+        _memo["entry"] = (key, ctx)
+    return ctx
 
 
 def match_context(today=None):

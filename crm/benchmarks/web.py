@@ -402,7 +402,8 @@ class CpuMeter:
         """Add the CPU seconds used since start() to `into` {"app", "db", "client"}."""
         after = self.read()
         for key, b, a in zip(("app", "db", "client"), self.before, after, strict=True):
-            into[key] = None if a is None or b is None else into.get(key, 0.0) + (a - b)
+            # a process that ended meanwhile takes its CPU with it: never count less than nothing
+            into[key] = None if a is None or b is None else into.get(key, 0.0) + max(0.0, a - b)
 
 
 def format_cpu(cpu, requests):

@@ -107,21 +107,24 @@ def test_the_benchmark_runs_end_to_end_on_a_tiny_branch(reference_data):
     # gunicorn's workers and the local PostgreSQL worked: CPU was measured on both sides (in 10 ms ticks, so a
     # page of 8 light requests may show no database tick of its own, but the pages together do)
     assert set(result["cpu"]) == set(pages) and "where the CPU goes" in text
-    assert all(used["app"] is not None and used["db"] is not None for used in result["cpu"].values())
     assert sum(used["app"] for used in result["cpu"].values()) > 0
-    assert sum(used["db"] for used in result["cpu"].values()) > 0
+    if any(name == "postgres" for _pid, _ppid, name in web.local_processes()):  # a server this test can see
+        assert sum(used["db"] for used in result["cpu"].values()) > 0
 
 
 def test_cpu_of_processes_read_from_proc():
     if not os.path.isdir("/proc"):
         pytest.skip("/proc is Linux's")
+    import time
+
     me = os.getpid()
     assert (me, os.getppid()) in {(pid, ppid) for pid, ppid, _name in web.local_processes()}
-    before = web.process_cpu([me])
+    before, clock = web.process_cpu([me]), time.process_time()
     spent = 0
-    while web.process_cpu([me]) - before < 0.05:  # burn at least 50 ms of CPU; the counter must see it
+    while time.process_time() - clock < 0.3:  # burn 0.3 s of CPU, measured by the standard library
         spent += sum(range(10_000))
-    assert web.process_cpu([me, 999_999_999]) >= before + 0.05  # a pid that is gone counts nothing
+    used = web.process_cpu([me, 999_999_999]) - before  # a pid that is gone counts nothing
+    assert abs(used - (time.process_time() - clock)) < 0.05  # /proc agrees within its 10 ms ticks
 
 
 def test_cpu_per_request_lines():

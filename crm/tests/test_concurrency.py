@@ -120,3 +120,50 @@ def test_two_activations_at_once_leave_exactly_one_active_policy(reference_data)
     # The one activated second replaced the one activated first, which replaced the original.
     replaced = [e.detail["replaced"] for e in AuditEvent.objects.filter(action="tiering_policy.activate").order_by("id")]
     assert replaced[0] == active.version and replaced[1] in {d.version for d in drafts}
+
+
+def test_a_staff_row_another_transaction_holds_is_skipped_not_waited_for(reference_data):
+    """Moving book marks never waits on a staff row: its holder moves that mark itself before it commits."""
+    from django.db import transaction
+
+    from customers.models import Staff
+
+    cs = office("CS")
+    held_advisor, free_advisor = (StaffFactory(role=Role.WEALTH_ADVISOR, office=cs) for _ in range(2))
+    before = dict(Staff.objects.values_list("pk", "book_changed_at"))
+    held, release = threading.Event(), threading.Event()
+
+    def holder():  # another transaction holds one advisor's row, as assign_advisor does, until released
+        try:
+            with transaction.atomic():
+                Staff.objects.select_for_update().get(pk=held_advisor.pk)
+                held.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        assert held.wait(10)
+        moved = services.touch_books(staff_ids=[held_advisor.pk, free_advisor.pk])  # returns without waiting
+    finally:
+        release.set()
+        thread.join(10)
+    assert moved == 1
+    after = dict(Staff.objects.values_list("pk", "book_changed_at"))
+    assert after[held_advisor.pk] == before[held_advisor.pk] and after[free_advisor.pk] != before[free_advisor.pk]
+
+
+def test_two_managers_swapping_customers_between_two_advisors_do_not_deadlock(reference_data, monkeypatch):
+    cs = office("CS")
+    managers = [StaffFactory(role=Role.OFFICE_MANAGER, office=cs, with_user=True) for _ in range(2)]
+    a, b = (StaffFactory(role=Role.WEALTH_ADVISOR, office=cs) for _ in range(2))
+    of_a, of_b = CustomerFactory(advisor=a, office=cs), CustomerFactory(advisor=b, office=cs)
+    slowed(monkeypatch, services, "active_capacity_policy")  # both hold their new advisor's row meanwhile
+    results = run_together(
+        lambda: services.assign_advisor(customer=of_a, advisor=b, actor=managers[0].user),
+        lambda: services.assign_advisor(customer=of_b, advisor=a, actor=managers[1].user),
+    )
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert Customer.objects.get(pk=of_a.pk).advisor_id == b.pk and Customer.objects.get(pk=of_b.pk).advisor_id == a.pk

@@ -81,14 +81,19 @@ def test_reassigning_a_customer_changes_both_books(book, make_staff, client_for)
     assert figure(view(theirs)[0], "customers") == "1"
 
 
-def test_a_finished_nightly_job_marks_every_book(book, make_staff):
+def test_a_finished_nightly_job_marks_every_book_once_it_has_committed(book, make_staff,
+                                                                        django_capture_on_commit_callbacks):
     advisor, _customers = book
     bystander = make_staff(Role.OPERATIONS)
     before = dict(Staff.objects.values_list("pk", "book_changed_at"))
-    run = crm_services.start_job("scan_alerts")
-    crm_services.finish_job(run, counts={"alerts": 0})
+    with django_capture_on_commit_callbacks() as after_commit:
+        run = crm_services.start_job("scan_alerts")
+        crm_services.finish_job(run, counts={"alerts": 0})
+    assert dict(Staff.objects.values_list("pk", "book_changed_at")) == before  # nothing before the commit
+    for callback in after_commit:
+        callback()
     after = dict(Staff.objects.values_list("pk", "book_changed_at"))
-    assert after[advisor.pk] > before[advisor.pk] and after[bystander.pk] > before[bystander.pk]
+    assert after[advisor.pk] != before[advisor.pk] and after[bystander.pk] != before[bystander.pk]
 
 
 def test_touch_books_marks_the_customers_advisors_only(make_staff, customer_of):
@@ -98,21 +103,34 @@ def test_touch_books_marks_the_customers_advisors_only(make_staff, customer_of):
     before = dict(Staff.objects.values_list("pk", "book_changed_at"))
     assert services.touch_books(customer_ids=[customer.pk]) == 2
     after = dict(Staff.objects.values_list("pk", "book_changed_at"))
-    assert after[advisor.pk] > before[advisor.pk]
-    assert after[investment_advisor.pk] > before[investment_advisor.pk]
+    assert after[advisor.pk] != before[advisor.pk]
+    assert after[investment_advisor.pk] != before[investment_advisor.pk]
     assert after[bystander.pk] == before[bystander.pk]
     assert services.touch_books(customer_ids=[]) == 0
 
 
 def test_each_viewer_and_language_has_its_own_copy(book, make_staff, client_for):
     advisor, _customers = book
-    html, _n = view(client_for(advisor))
-    assert figure(html, "customers") == "3"
+    client = client_for(advisor)
+    client.cookies["django_language"] = "zh-hans"
+    html, _n = view(client)
+    assert figure(html, "customers") == "3" and "我的客户" in html and "My book" not in html
     stranger = make_staff(Role.WEALTH_ADVISOR)  # same office, empty book: never served the other's copy
     assert figure(view(client_for(stranger))[0], "customers") == "0"
+    client.cookies["django_language"] = "en"
+    html, _n = view(client)
+    assert "My book" in html and "我的客户" not in html
+
+
+def test_a_superuser_dashboard_is_never_cached(book, client_for):
+    """A superuser sees the whole branch, which no single book mark follows."""
+    advisor, customers = book
+    advisor.user.is_superuser = True
+    advisor.user.save()
     client = client_for(advisor)
-    client.post("/i18n/setlang/", {"language": "en", "next": URL})
-    assert "My book" in view(client)[0]
+    _html, cold = view(client)
+    _html, again = view(client)
+    assert again == cold > 3
 
 
 def test_the_copy_lives_until_the_next_open_alert_falls_overdue(book):

@@ -48,3 +48,28 @@ def test_the_total_carried_by_the_rows_on_an_empty_list(office_codes, django_ass
         out = paged(RequestFactory().get("/list/?page=3"), office_codes.filter(code="none"),
                     total_with_rows=True)
     assert out["page"].number == 1 and out["page"].paginator.count == 0 and list(out["page"]) == []
+
+
+@pytest.fixture
+def thirty_customers(db):
+    from customers.models import Customer
+    from customers.tests.factories import CustomerFactory
+
+    for i in range(30):
+        CustomerFactory(customer_code=f"P{i:02d}")
+    return Customer.objects.order_by("customer_code").values("customer_code")
+
+
+@pytest.mark.parametrize("page, number, first, rows, queries", [
+    ("2", 2, "P25", 5, 1),
+    ("9", 2, "P25", 5, 3),  # past the end: counted, then the last page
+    ("99999999999999999999", 2, "P25", 5, 3),  # beyond SQL's integers too: no error, the last page
+    ("0", 1, "P00", 25, 1),
+])
+def test_the_total_carried_by_the_rows_on_later_pages(thirty_customers, page, number, first, rows, queries,
+                                                      django_assert_num_queries):
+    with django_assert_num_queries(queries):
+        out = paged(RequestFactory().get(f"/list/?per_page=25&page={page}"), thirty_customers, total_with_rows=True)
+        listed = [r["customer_code"] for r in out["page"]]
+    assert out["page"].number == number and out["page"].paginator.count == 30
+    assert out["page"].paginator.num_pages == 2 and len(listed) == rows and listed[0] == first

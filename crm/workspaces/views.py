@@ -38,9 +38,10 @@ def _manager_scope(request):
 def _dashboard_key(request, scope):
     """The advisor dashboard's cache key: the viewer, their book's change mark (Staff.book_changed_at, moved by
     every write to the book and by every nightly job: customers.services.touch_books), role, office, language
-    and date. None (no caching) for a login without a staff member."""
+    and date. None (no caching) unless the viewer is an advisor seeing their own book: a superuser's dashboard
+    covers the whole branch, which no single book mark follows."""
     staff = scope.staff
-    if staff is None:
+    if staff is None or not scope.is_advisor or scope.everything:
         return None
     return (f"advisor-dashboard:{request.user.pk}:{staff.pk}:{staff.book_changed_at.isoformat()}:{staff.role}:"
             f"{staff.office_id}:{get_language()}:{selectors.today().isoformat()}")

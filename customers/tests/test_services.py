@@ -57,7 +57,9 @@ def test_advisor_load_counts_both_advisor_columns(db):
     CustomerFactory(advisor=wa)
     CustomerFactory(investment_advisor=ia)
     CustomerFactory()  # nobody's
+    both = StaffFactory(role=Role.WEALTH_ADVISOR)
+    CustomerFactory(advisor=both, investment_advisor=both)  # one customer, served in both roles: 1 + 1
     # wa: 3 as advisor; ia: 2 as investment advisor; idle serves none and is left out
-    assert advisor_load() == {wa.pk: 3, ia.pk: 2}
+    assert advisor_load() == {wa.pk: 3, ia.pk: 2, both.pk: 2}
     assert advisor_load([ia.pk, idle.pk]) == {ia.pk: 2}
     assert advisor_load([]) == {}

@@ -146,3 +146,8 @@ def test_pages_reuse_the_catalogue_until_an_edit_changes_it(staff, django_assert
     services.save_policy(user=user, kind=PolicyKind.PARAMETERS, data={**params, "assessment_valid_months": 12},
                          note="12 months")
     assert selectors.current_match_context().params["assessment_valid_months"] == 12
+    # removing an old row (not the newest: its id and date are not the maxima) also changes the mark
+    mark = selectors.catalogue_mark()
+    ProductPolicy.objects.filter(kind=PolicyKind.PARAMETERS, status=ProductPolicy.Status.RETIRED).order_by("id") \
+        .first().delete()
+    assert selectors.catalogue_mark() != mark

@@ -36,3 +36,6 @@ class Command(BaseCommand):
             from customers.batch import refresh_latest_positions
 
             refresh_latest_positions()
+            from customers.services import touch_books
+
+            touch_books(everyone=True)  # the tiers' total assets just changed: every dashboard's totals
