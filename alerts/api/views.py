@@ -1,11 +1,9 @@
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError
-from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
+
+from crm.api.errors import object_id, service_errors
 
 from .. import selectors, services
 from ..filters import AlertFilter
@@ -31,16 +29,7 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
         payload = TransitionSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        try:
-            alert_id = int(pk)
-        except (TypeError, ValueError):
-            raise Http404 from None
-        try:
+        alert_id = object_id(pk)
+        with service_errors(not_found=services.AlertNotFound):
             services.transition(alert_id=alert_id, actor=request.user, **data)
-        except services.AlertNotFound:
-            raise Http404 from None
-        except DjangoPermissionDenied as exc:
-            raise PermissionDenied(str(exc)) from None
-        except ValidationError as exc:
-            return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
         return Response(AlertSerializer(selectors.alert_detail(request.user, alert_id)).data)

@@ -4,7 +4,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from urllib.parse import quote
 
-from django import template
+from django import forms, template
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -122,26 +122,40 @@ def position_rows(history):
     return mark_safe("".join(out))  # noqa: S308 (amounts and dates only, escaped)
 
 
+EMPTY_CHOICES = ("", "unknown")  # the "any" option of a choice filter and of a yes/no filter
+
+
 @register.simple_tag
-def filter_control(field):
-    """One control of a FilterSet's filter bar, label included: a compact <select> whose empty option names the
-    field (the bar has no room for visible labels), or a text input with the label as placeholder. Built here
-    rather than through the form renderer: the bar heads the list page and the advisor dashboard."""
+def filter_control(field, small=False, search=""):
+    """One control of a FilterSet's filter bar (every list page has one), label included: a <select> whose
+    "any" option names the field (the bar has no room for visible labels), a date picker for date filters,
+    or a text input with the label as placeholder. `small`: the compact size; `search`: the name of the field
+    the search key (/) focuses."""
+    size = " form-control-sm" if small else ""
     label = format_html('<label class="visually-hidden" for="{}">{}</label>', field.id_for_label, field.label)
     if getattr(field.field.widget, "input_type", None) == "select":
-        return label + filter_select(field)
+        return label + _filter_select(field, " form-select-sm" if small else "")
     value = field.value()
-    return label + format_html('<input class="form-control" name="{}" id="{}" value="{}" placeholder="{}">',
-                               field.html_name, field.id_for_label, "" if value is None else value, field.label)
+    value = "" if value is None else value
+    if isinstance(field.field, forms.DateField):
+        return label + format_html('<input class="form-control{}" type="date" name="{}" id="{}" value="{}" '
+                                   'title="{}">', size, field.html_name, field.id_for_label, value, field.label)
+    return label + format_html('<input class="form-control{}" name="{}" id="{}" value="{}" placeholder="{}"{}>',
+                               size, field.html_name, field.id_for_label, value, field.label,
+                               mark_safe(" data-search") if search and field.name == search else "")
 
 
-def filter_select(field):
-    """A FilterSet's choice field as a <select> with the current value selected (see filter_control). The
-    options (about fifty in the bar) are escaped with the standard library's html.escape, as Django's own."""
-    current = "" if field.value() is None else str(field.value())
+def _filter_select(field, size):
+    """A choice field as a <select> with the current value selected. Yes/no filters keep their choices on the
+    widget, and it spells their values (true / false / unknown). The options (about fifty in the customer
+    bar) are escaped with the standard library's html.escape, as Django's own."""
+    widget = field.field.widget
+    choices = getattr(field.field, "choices", None) or widget.choices
+    current = widget.format_value(field.value())
+    current = (current[0] if current else "") if isinstance(current, list) else str(current or "")
     options = "".join(
         f'<option value="{html.escape(str(value))}"{" selected" if str(value) == current else ""}>'
-        f'{html.escape(str(field.label if value == "" else label))}</option>'
-        for value, label in field.field.choices)
-    return format_html('<select class="form-select" name="{}" id="{}" title="{}">{}</select>',
+        f'{html.escape(str(field.label if str(value) in EMPTY_CHOICES else label))}</option>'
+        for value, label in choices)
+    return format_html('<select class="form-select{}" name="{}" id="{}" title="{}">{}</select>', size,
                        field.html_name, field.id_for_label, field.label, mark_safe(options))  # noqa: S308

@@ -1,11 +1,9 @@
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError
-from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
+
+from crm.api.errors import object_id, service_errors
 
 from .. import applications
 from ..filters import ApplicationFilter, CustomerFilter
@@ -60,12 +58,8 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
     def create(self, request, *args, **kwargs):
         payload = ApplicationInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
+        with service_errors():
             application = applications.file_application(actor=request.user, **payload.validated_data)
-        except DjangoPermissionDenied as exc:
-            raise PermissionDenied(str(exc)) from None
-        except ValidationError as exc:
-            return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
         return Response(ApplicationSerializer(self.get_queryset().get(pk=application.pk)).data,
                         status=status.HTTP_201_CREATED)
 
@@ -79,17 +73,8 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         """Accept or withdraw a filed application: {"to": "accepted" | "withdrawn", "note": "…"}."""
         payload = ApplicationTransitionSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            application_id = int(pk)
-        except (TypeError, ValueError):
-            raise Http404 from None
-        try:
+        application_id = object_id(pk)
+        with service_errors(not_found=applications.ApplicationNotFound):
             applications.transition_application(application_id=application_id, actor=request.user,
                                                 **payload.validated_data)
-        except applications.ApplicationNotFound:
-            raise Http404 from None
-        except DjangoPermissionDenied as exc:
-            raise PermissionDenied(str(exc)) from None
-        except ValidationError as exc:
-            return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
         return Response(ApplicationSerializer(applications.application_detail(request.user, application_id)).data)
