@@ -1,7 +1,7 @@
 """Reads: customer lists and pages (always through the scope), policies and batch frames."""
 from django.db.models import OuterRef, Subquery
 
-from .models import AdvisorCapacityPolicy, CurrentTier, Customer, Interaction, Snapshot, TierChange, TierSnapshot
+from .models import AdvisorCapacityPolicy, CurrentTier, Customer, Snapshot, TierChange, TierSnapshot
 from .scope import scope_for
 
 
@@ -63,8 +63,10 @@ def latest_snapshot_subquery(field="total_assets"):
 
 
 def customer_detail(user, customer_code):
-    """One customer within the user's scope (raises Customer.DoesNotExist otherwise)."""
-    return customer_list(user).get(customer_code=customer_code)
+    """One customer within the user's scope, with its current tier (raises Customer.DoesNotExist otherwise).
+    The 360° page reads the names and the run behind the tier with `selectors_360.people_and_run`: every join
+    added here cost a millisecond of planning and loading on each view."""
+    return visible_customers(user).select_related("tier").get(customer_code=customer_code)
 
 
 def latest_snapshot(customer):
@@ -73,14 +75,6 @@ def latest_snapshot(customer):
     if "_latest_snapshot" not in customer.__dict__:
         customer._latest_snapshot = Snapshot.objects.filter(customer=customer).order_by("-date").first()
     return customer._latest_snapshot
-
-
-def snapshot_history(customer, limit=13):
-    return list(Snapshot.objects.filter(customer=customer).order_by("-date")[:limit])[::-1]
-
-
-def recent_interactions(customer, limit=20):
-    return Interaction.objects.filter(customer=customer).select_related("staff")[:limit]
 
 
 def advisor_load(advisor_ids=None):

@@ -1,22 +1,27 @@
 """Reads for the 360° customer page (reports.md "Customer page"): positions and asset mix, the tier with its
 explanation and timeline, contacts and the service focus of the customer's stage.
 
-A constant number of queries whatever the customer has (customers/tests/test_queries.py): positions 1, tier
-timeline 1, tier changes 1, contacts 1. The latest snapshot is the last row of the positions history, not a
-query of its own. The customer must come from `selectors.customer_detail` (scoped, with its tier joined).
+A constant number of queries whatever the customer has (customers/tests/test_customer_page.py): positions 1,
+tier timeline 1, tier changes 1, contacts 1, the people's names 1, the run behind the tier 1. The latest
+snapshot is the last row of the positions history, not a query of its own. The customer must come from
+`selectors.customer_detail` (scoped, with its tier joined). Each read is a `CompiledRead`: the page is a dozen
+one-customer probes, and compiling them with the ORM cost more than running them.
 """
 from decimal import Decimal
 
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
-from . import selectors
-from .models import Snapshot, TierChange, TierSnapshot
+from crm.compiled import CompiledRead
+
+from .models import CurrentTier, Customer, Interaction, Snapshot, TierChange, TierSnapshot
 from .tiering.explain import explain, stage_label, star_label
 from .tiering.service_focus import focus_for
 
 POSITION_MONTHS = 13
 TIMELINE_RUNS = 24
 CHANGES_SHOWN = 20
+CONTACTS_SHOWN = 20
 
 # The asset mix: securities, products by class, cash (total assets = their sum, interfaces.md; margin debt
 # is reported separately). (key, Snapshot field, label, is a product class)
@@ -32,10 +37,14 @@ CHANGE_FIELD_LABELS = {"star": _("Star"), "lifecycle_stage": _("Stage"), "stp_su
                        "quadrant": _("Quadrant")}
 
 
-def positions(customer, months=POSITION_MONTHS):
-    """The last `months` snapshots, oldest first (one query; the newest is also the customer's
+_positions = CompiledRead(lambda customer_id: Snapshot.objects.filter(customer_id=customer_id).order_by("-date")
+                         .values(*(f.attname for f in Snapshot._meta.concrete_fields))[:POSITION_MONTHS])
+
+
+def positions(customer):
+    """The last POSITION_MONTHS snapshots, oldest first (one query; the newest is also the customer's
     selectors.latest_snapshot from then on)."""
-    history = list(Snapshot.objects.filter(customer=customer).order_by("-date")[:months])[::-1]
+    history = _positions.instances(Snapshot, customer_id=customer.pk)[::-1]
     customer._latest_snapshot = history[-1] if history else None
     return history
 
@@ -85,22 +94,69 @@ def _value_label(field, value):
     return value
 
 
-def tier_timeline(customer, runs=TIMELINE_RUNS):
-    """The last `runs` tier snapshots, oldest first, with star and stage in the reader's language (one query)."""
-    rows = TierSnapshot.objects.filter(customer=customer).order_by("-date").only(
-        "date", "star", "lifecycle_stage", "stp_subtype", "stp_weak", "quadrant")[:runs]
-    return [{"date": t.date, "star": _value_label("star", t.star),
-             "stage": _value_label("lifecycle_stage", t.lifecycle_stage),
-             "subtype": f"{t.stp_subtype}{'?' if t.stp_weak else ''}" if t.stp_subtype else "—",
-             "quadrant": t.quadrant or "—"}
-            for t in list(rows)[::-1]]
+_timeline = CompiledRead(
+    lambda customer_id: TierSnapshot.objects.filter(customer_id=customer_id).order_by("-date")
+    .values("date", "star", "lifecycle_stage", "stp_subtype", "stp_weak", "quadrant")[:TIMELINE_RUNS])
+_changes = CompiledRead(lambda customer_id: TierChange.objects.filter(customer_id=customer_id)
+                        .order_by("-date", "field").values("date", "field", "old", "new")[:CHANGES_SHOWN])
+_contacts = CompiledRead(
+    lambda customer_id: Interaction.objects.filter(customer_id=customer_id).order_by("-at", "-id")
+    .values("id", "at", "channel", "summary", "note", staff_name=F("staff__name"))[:CONTACTS_SHOWN])
 
 
-def tier_changes(customer, limit=CHANGES_SHOWN):
-    """The latest star / stage / sub-type / quadrant moves, newest first, in words (one query)."""
-    return [{"date": c.date, "field": CHANGE_FIELD_LABELS.get(c.field, c.field),
-             "old": _value_label(c.field, c.old), "new": _value_label(c.field, c.new)}
-            for c in TierChange.objects.filter(customer=customer).order_by("-date", "field")[:limit]]
+def tier_timeline(customer):
+    """The last TIMELINE_RUNS tier snapshots, oldest first, with star and stage in the reader's language
+    (one query)."""
+    return [{"date": t["date"], "star": _value_label("star", t["star"]),
+             "stage": _value_label("lifecycle_stage", t["lifecycle_stage"]),
+             "subtype": f"{t['stp_subtype']}{'?' if t['stp_weak'] else ''}" if t["stp_subtype"] else "—",
+             "quadrant": t["quadrant"] or "—"}
+            for t in _timeline(customer_id=customer.pk)[::-1]]
+
+
+def tier_changes(customer):
+    """The latest CHANGES_SHOWN star / stage / sub-type / quadrant moves, newest first, in words (one query)."""
+    return [{"date": c["date"], "field": CHANGE_FIELD_LABELS.get(c["field"], c["field"]),
+             "old": _value_label(c["field"], c["old"]), "new": _value_label(c["field"], c["new"])}
+            for c in _changes(customer_id=customer.pk)]
+
+
+def recent_contacts(customer):
+    """The latest CONTACTS_SHOWN contacts, newest first, as Interaction objects with `staff_name` (one query)."""
+    return _contacts.instances(Interaction, customer_id=customer.pk)
+
+
+# What explain() reads of the run behind the current tier.
+EXPLAINED_FIELDS = ("star", "computed_star", "below_runs", "overridden", "clv_top_share", "stp_subtype", "stp_weak",
+                    "holding_days", "securities_share", "products_share", "main_product_share", "lifecycle_stage",
+                    "stage_reason", "stage_days", "stage_figure", "cev", "cpv", "growth", "retention",
+                    "neutral_inputs")
+_people = CompiledRead(lambda customer_id: Customer.objects.filter(pk=customer_id).values(
+    office_code=F("office__code"), office_name=F("office__name_zh"),
+    advisor_code=F("advisor__staff_code"), advisor_name=F("advisor__name"),
+    investment_advisor_code=F("investment_advisor__staff_code"), investment_advisor_name=F("investment_advisor__name")))
+_run = CompiledRead(lambda customer_id: CurrentTier.objects.filter(customer_id=customer_id, snapshot__isnull=False)
+                   .values(**{f"run_{f}": F(f"snapshot__{f}") for f in EXPLAINED_FIELDS}))
+
+
+def _label(code, name):
+    return f"{code} {name}" if code else ""
+
+
+def people(customer):
+    """The customer's office, advisor and investment advisor as their labels ("code name"; "" for none).
+    One compiled read instead of three joins on the customer's own read."""
+    row = _people(customer_id=customer.pk)[0]
+    return {"office": _label(row["office_code"], row["office_name"]),
+            "advisor": _label(row["advisor_code"], row["advisor_name"]),
+            "investment_advisor": _label(row["investment_advisor_code"], row["investment_advisor_name"])}
+
+
+def explained_run(customer):
+    """The run behind the customer's current tier with what explain() reads, or None (one query, whether or
+    not there is one)."""
+    rows = _run(customer_id=customer.pk)
+    return TierSnapshot(**{f: rows[0][f"run_{f}"] for f in EXPLAINED_FIELDS}) if rows else None
 
 
 def current_tier(customer):
@@ -111,7 +167,7 @@ def current_tier(customer):
 def customer_page(customer):
     """Everything the page shows about the customer itself (panels of other apps come from crm.panels)."""
     tier = current_tier(customer)
-    run = tier.snapshot if tier is not None else None
+    run = explained_run(customer)
     stage = tier.lifecycle_stage if tier is not None else ""
     history = positions(customer)
     snapshot = history[-1] if history else None
@@ -125,7 +181,8 @@ def customer_page(customer):
         "asset_mix": asset_mix(snapshot),
         "tier_history": tier_timeline(customer),
         "tier_changes": tier_changes(customer),
-        "interactions": selectors.recent_interactions(customer),
+        "interactions": recent_contacts(customer),
         "stage": stage,
         "service_focus": focus_for(stage),
+        "people": people(customer),
     }

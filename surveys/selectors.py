@@ -5,9 +5,10 @@ from importlib import import_module
 
 import numpy as np
 import pandas as pd
-from django.db.models import Count, Prefetch, prefetch_related_objects
+from django.db.models import Count, F, Prefetch, prefetch_related_objects
 
 from crm.bulk import read_frame
+from crm.compiled import CompiledRead
 from crm.dates import add_months
 from customers.models import Role
 from customers.scope import scope_for
@@ -203,14 +204,21 @@ def sla_figures(tasks, today=None):
 
 # --- customer panel ----------------------------------------------------------------------------------
 
-def latest_answers(customer, limit=5):
-    """The customer's latest responses with their answers and the open follow-up count (3 queries; 1 if none:
-    most customers have never been surveyed, and the customer page asks for every one of them).
+LATEST_SHOWN = 5
+_latest_responses = CompiledRead(
+    lambda customer_id: SurveyResponse.objects.filter(customer_id=customer_id).order_by("-surveyed_on", "-id").values(
+        "id", "customer_id", "version_id", "surveyed_on", "channel", "outcome",
+        questionnaire_code=F("version__questionnaire__code"))[:LATEST_SHOWN])
+
+
+def latest_answers(customer):
+    """The customer's LATEST_SHOWN latest responses (with `questionnaire_code`) and their answers, and the open
+    follow-up count (3 queries; 1 compiled one if none: most customers have never been surveyed, and the
+    customer page asks for every one of them).
 
     Returns (responses, open task count, profile) where profile is {key: value} from the newest response
     carrying each key (the same rule as profile_frame, over these responses)."""
-    responses = list(SurveyResponse.objects.filter(customer=customer).select_related("version__questionnaire")
-                     [:limit])
+    responses = _latest_responses.instances(SurveyResponse, customer_id=customer.pk)
     if not responses:
         return [], 0, {}
     prefetch_related_objects(responses, Prefetch("answers", Answer.objects.select_related("question", "option")))

@@ -151,3 +151,25 @@ def test_pages_reuse_the_catalogue_until_an_edit_changes_it(staff, django_assert
     ProductPolicy.objects.filter(kind=PolicyKind.PARAMETERS, status=ProductPolicy.Status.RETIRED).order_by("id") \
         .first().delete()
     assert selectors.catalogue_mark() != mark
+
+
+def test_the_pages_overrides_are_active_overrides_of_the_customer(staff, make_customer):
+    """customer_overrides (compiled read of the unrevoked ones, expiry checked in Python) keeps exactly the rows
+    of active_overrides() for the customer: open-ended, expiring today; not expired, revoked, or another's."""
+    customer, other = make_customer(risk="C5"), make_customer(risk="C5")
+    today = timezone.localdate()
+    product = Product.objects.get(code="PRIVATE_FUND")
+
+    def override(who, **kw):
+        return SuitabilityOverride.objects.create(customer=who, product=product, waive_min_investment=True,
+                                                  reason="x", **kw)
+
+    kept = {override(customer).pk, override(customer, expires_on=today).pk}
+    override(customer, expires_on=today - timedelta(days=1))
+    override(customer, revoked_at=timezone.now())
+    override(other)
+    shown = selectors.customer_overrides(customer, today)
+    assert {o.pk for o in shown} == kept == set(
+        selectors.active_overrides(today).filter(customer=customer).values_list("pk", flat=True))
+    assert {o.product_code for o in shown} == {"PRIVATE_FUND"}
+    assert selectors.waivers_of(shown) == {"PRIVATE_FUND": {"min_investment"}}
