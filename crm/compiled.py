@@ -10,7 +10,8 @@ SQLAlchemy keeps a compiled cache for the same reason.
 
 On PostgreSQL the kept SQL is also a prepared statement of the session (PREPARE, once per connection, sent
 with the first EXECUTE): after a few runs the server reuses a generic plan instead of planning each probe
-again, which was most of the server's time for these reads. Prepared statements live as long as the
+again, which was most of the server's time for these reads. `values_rows` runs any values() queryset the
+same way (the list pages: their SQL varies with the filters, and repeats). Prepared statements live as long as the
 database session, so a pooler in transaction mode (PgBouncer's default) must not sit between the app and
 PostgreSQL; the deployment connects directly (deploy/README.md).
 
@@ -22,7 +23,7 @@ import itertools
 import re
 from weakref import WeakKeyDictionary
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections
 
 # Far outside any id a table will hold; each argument gets its own.
@@ -89,9 +90,6 @@ class _Compiled:
         self.converters = self.compiler.get_converters(columns)
         self.names = [*query.extra_select, *query.values_select, *query.annotation_select]
         self.connection = connection
-        self.prepared = None
-        if connection.vendor == "postgresql":
-            self.prepared = _Prepared(self.sql, len(self.params))
 
     def run(self, args):
         if args.keys() != {name for _i, name in self.slots}:
@@ -100,37 +98,71 @@ class _Compiled:
         for i, name in self.slots:
             params[i] = args[name]
         with self.connection.cursor() as cursor:
-            if self.prepared:
-                self.prepared.run(cursor, params)
-            else:
-                cursor.execute(self.sql, params)
+            execute(cursor, self.sql, params)
             rows = cursor.fetchall()
         if self.converters:
             rows = list(self.compiler.apply_converters(rows, self.converters))
         return rows
 
 
-class _Prepared:
-    """One read as a PostgreSQL prepared statement: `PREPARE name AS <sql with $1…>` the first time a session
-    runs it, sent with its first EXECUTE as one statement (so it counts as one query), then `EXECUTE` alone."""
+class _SessionStatements:
+    """The prepared statements of each PostgreSQL session, by SQL text: `PREPARE name AS <sql with $1…>` the
+    first time a session runs a text, sent with its first EXECUTE as one statement (so that it counts as one
+    query), then `EXECUTE` alone. At most LIMIT per session: past it, the session's are all deallocated."""
 
-    def __init__(self, sql, param_count):
-        self.base = f"crm_read_{next(_statement_numbers)}"
-        numbers = itertools.count(1)
-        # psycopg2 still reads the whole text for its own placeholders: keep %% (a literal %) as it is
-        self.body = _PLACEHOLDER.sub(lambda m: m.group(0) if m.group(0) == "%%" else f"${next(numbers)}", sql)
-        self.arguments = f"({', '.join(['%s'] * param_count)})" if param_count else ""
-        self._attempts = itertools.count(1)
-        self._sessions = WeakKeyDictionary()  # psycopg2 connection (one database session) -> its EXECUTE
+    LIMIT = 200
 
-    def run(self, cursor, params):
+    def __init__(self):
+        self._sessions = WeakKeyDictionary()  # psycopg2 connection (one database session) -> {sql: EXECUTE text}
+
+    def execute(self, cursor, sql, params):
         session = cursor.connection  # the DB-API connection behind Django's cursor wrapper
-        execute = self._sessions.get(session)
+        statements = self._sessions.get(session)
+        if statements is None:
+            statements = self._sessions[session] = {}
+        execute = statements.get(sql)
         if execute is not None:
             cursor.execute(execute, params)
             return
-        # A fresh name each attempt: a first run that failed after its PREPARE must not block the next one.
-        name = f"{self.base}_{next(self._attempts)}"
-        execute = f"EXECUTE {name}{self.arguments}"
-        cursor.execute(f"PREPARE {name} AS {self.body}; {execute}", params)
-        self._sessions[session] = execute
+        if len(statements) >= self.LIMIT:
+            cursor.execute("DEALLOCATE ALL")
+            statements.clear()
+        # A fresh name each time: a first run that failed after its PREPARE must not block the next one.
+        name = f"crm_{next(_statement_numbers)}"
+        execute = f"EXECUTE {name}({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}"
+        numbers = itertools.count(1)
+        # psycopg2 still reads the whole text for its own placeholders: keep %% (a literal %) as it is
+        body = _PLACEHOLDER.sub(lambda m: m.group(0) if m.group(0) == "%%" else f"${next(numbers)}", sql)
+        cursor.execute(f"PREPARE {name} AS {body}; {execute}", params)
+        statements[sql] = execute
+
+
+_statements = _SessionStatements()
+
+
+def execute(cursor, sql, params):
+    """cursor.execute(sql, params), as a prepared statement of the session on PostgreSQL."""
+    if cursor.db.vendor == "postgresql":
+        _statements.execute(cursor, sql, params)
+    else:
+        cursor.execute(sql, params)
+
+
+def values_rows(queryset):
+    """list(queryset) for a values() queryset (dicts), run as a prepared statement on PostgreSQL: for list
+    pages whose SQL varies with the filters but repeats, and whose planning cost more than running them."""
+    query = queryset.query
+    compiler = query.get_compiler(using=queryset.db)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return []
+    names = [*query.extra_select, *query.values_select, *query.annotation_select]
+    with compiler.connection.cursor() as cursor:
+        execute(cursor, sql, params)
+        rows = cursor.fetchall()
+    columns = [column for column, _sql, _alias in compiler.select[:compiler.col_count]]
+    converters = compiler.get_converters(columns)
+    if converters:
+        rows = compiler.apply_converters(rows, converters)
+    return [dict(zip(names, row, strict=True)) for row in rows]

@@ -92,10 +92,13 @@ else:
     # Planner settings for each session, tuned for pages that read a few rows by index under many concurrent
     # users: SSD-like random reads (index lookups are cheap), no parallel workers per query (they cost more to
     # start than such queries take, and compete with the other requests), no JIT compilation (tens of ms on
-    # queries that run in a few). The nightly jobs measured the same either way. Override with
-    # DB_SESSION_OPTIONS (libpq "options").
+    # queries that run in a few). The nightly jobs measured the same either way. Generic plans for prepared
+    # statements: psycopg2 sends every other query with its values written in, so this only governs the
+    # pages' prepared reads (crm.compiled), which PostgreSQL would otherwise plan again on every run (2 ms of
+    # a 7 ms customer list). Override with DB_SESSION_OPTIONS (libpq "options").
     DATABASES["default"]["OPTIONS"] = {"options": os.environ.get(
-        "DB_SESSION_OPTIONS", "-c random_page_cost=1.1 -c max_parallel_workers_per_gather=0 -c jit=off")}
+        "DB_SESSION_OPTIONS", "-c random_page_cost=1.1 -c max_parallel_workers_per_gather=0 -c jit=off "
+                              "-c plan_cache_mode=force_generic_plan")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # A job run still "running" this long after it started is marked failed (crm.services.abandon_stale_runs).
 JOB_STALE_AFTER_HOURS = float(os.environ.get("JOB_STALE_AFTER_HOURS", "3"))

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from alerts.models import Alert
-from crm.compiled import CompiledRead
+from crm.compiled import CompiledRead, values_rows
 from customers.models import Role, Snapshot
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +33,16 @@ def two_customers(make_staff, customer_of):
                          evidence={"stage": "decline", "total_assets": 5311.37}, fire_key="k1",
                          opened_at=timezone.now(), first_fired_on=date(2026, 11, 2), last_fired_on=date(2026, 11, 2))
     return advisor, first, second
+
+
+@pytest.fixture
+def no_statements():
+    """This session holds no prepared statement yet (earlier tests on the connection may have left some)."""
+    from crm import compiled
+
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    compiled._statements._sessions.clear()
 
 
 def snapshots_read():
@@ -109,7 +119,7 @@ def test_misuse_is_refused(two_customers):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL only")
-def test_on_postgresql_a_prepared_statement_per_session(two_customers):
+def test_on_postgresql_a_prepared_statement_per_session(two_customers, no_statements):
     _advisor, first, second = two_customers
     read, _calls = snapshots_read()
     with CaptureQueriesContext(connection) as ctx:
@@ -137,3 +147,30 @@ def test_on_postgresql_a_first_run_that_fails_does_not_block_the_next(two_custom
     with pytest.raises(DataError), transaction.atomic():
         read(customer_id=first.pk)
     assert read(customer_id=first.pk + 1) == [{"ratio": -1}, {"ratio": -1}]  # 1 / -1, both snapshots
+
+
+def test_values_rows_are_the_querysets_rows(two_customers):
+    _advisor, first, second = two_customers
+    queryset = Snapshot.objects.order_by("customer_id", "date").values("customer_id", "date", "total_assets")
+    assert values_rows(queryset) == list(queryset) and len(list(queryset)) == 3
+    assert values_rows(queryset.filter(customer_id__in=[])) == []  # no SQL at all: Django knows it is empty
+    sliced = queryset.filter(customer_id=first.pk)[1:2]
+    assert values_rows(sliced) == [{"customer_id": first.pk, "date": date(2026, 10, 31),
+                                    "total_assets": Decimal("1300.25")}]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL only")
+def test_on_postgresql_a_session_keeps_a_bounded_number_of_statements(two_customers, monkeypatch, no_statements):
+    from crm import compiled
+
+    _advisor, first, _second = two_customers
+    monkeypatch.setattr(compiled._SessionStatements, "LIMIT", 2)
+    querysets = [Snapshot.objects.filter(customer_id=first.pk).values(name) for name in ("id", "date", "cash")]
+    for queryset in querysets:  # the third text finds two held: they are dropped first
+        assert values_rows(queryset) == list(queryset)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+        assert cursor.fetchone()[0] == 1
+        cursor.execute("SHOW plan_cache_mode")  # the sessions' setting (crm/settings/base.py)
+        assert cursor.fetchone()[0] == "force_generic_plan"
+    assert values_rows(querysets[0]) == list(querysets[0])  # dropped, so prepared again
