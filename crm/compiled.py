@@ -9,21 +9,26 @@ converters the ORM would (dates and decimals on SQLite, JSON) and returns the ro
 SQLAlchemy keeps a compiled cache for the same reason.
 
 On PostgreSQL the kept SQL is also a prepared statement of the session (PREPARE, once per connection, sent
-with the first EXECUTE): after a few runs the server reuses a generic plan instead of planning each probe
-again, which was most of the server's time for these reads. `values_rows` runs any values() queryset the
-same way (the list pages: their SQL varies with the filters, and repeats). Prepared statements live as long as the
-database session, so a pooler in transaction mode (PgBouncer's default) must not sit between the app and
-PostgreSQL; the deployment connects directly (deploy/README.md).
+with the first EXECUTE), run with a generic plan (`plan_cache_mode`, crm/settings/base.py): the server stops
+planning each probe again, which was most of its time for these reads. So prepare only reads whose best plan
+does not depend on the values: one customer's rows by its id. Lists do not qualify. Tried on an advisor's
+customer list, a generic plan made some filters ten times slower (open red alert, sorted by name: 36 → 418
+ms), and branch-wide a rare star walked all 220,000 customers (0.7 s instead of 2 ms); lists stay plain
+queries, planned for their values. Prepared statements live as long as the database session, so a pooler in
+transaction mode (PgBouncer's default) must not sit between the app and PostgreSQL; the deployment connects
+directly (deploy/README.md).
 
 Only for reads whose shape never changes: the queryset must not depend on anything but its arguments (no
-`now()`, no language, no settings read at call time), because it is built once.
+`now()`, no language, no settings read at call time), because it is built once. Arguments are 64-bit integer
+lookups (ids): a marker does not fit a 32-bit column, and Django refuses it when compiling.
 """
 import inspect
 import itertools
 import re
+import threading
 from weakref import WeakKeyDictionary
 
-from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections
 
 # Far outside any id a table will hold; each argument gets its own.
@@ -40,7 +45,9 @@ class CompiledRead:
     def __init__(self, build):
         self._build = build
         self._args = tuple(inspect.signature(build).parameters)
-        self._compiled = WeakKeyDictionary()  # connection wrapper (one per thread and alias) -> _Compiled
+        # Django's connections are per thread: so are the compiled reads (each compiler holds its connection,
+        # and a thread's entries go with the thread)
+        self._local = threading.local()
 
     def __call__(self, using=DEFAULT_DB_ALIAS, **args):
         compiled = self._for(connections[using])
@@ -65,10 +72,18 @@ class CompiledRead:
         return objects
 
     def _for(self, connection):
-        compiled = self._compiled.get(connection)
-        if compiled is None:
-            compiled = self._compiled[connection] = _Compiled(self._build, self._args, connection)
+        by_alias = self._local.__dict__.setdefault("by_alias", {})
+        compiled = by_alias.get(connection.alias)
+        if compiled is None or compiled.compiler.connection is not connection:
+            compiled = by_alias[connection.alias] = _Compiled(self._build, self._args, connection)
         return compiled
+
+
+def _names(query):
+    """The keys of a values() row, in the order of the row's columns (as Django's ValuesIterable takes them)."""
+    if query.selected:
+        return list(query.selected)
+    return [*query.extra_select, *query.values_select, *query.annotation_select]
 
 
 class _Compiled:
@@ -88,8 +103,7 @@ class _Compiled:
             raise ImproperlyConfigured(f"CompiledRead: the queryset does not use {sorted(missing)} as a parameter")
         columns = [column for column, _sql, _alias in self.compiler.select[:self.compiler.col_count]]
         self.converters = self.compiler.get_converters(columns)
-        self.names = [*query.extra_select, *query.values_select, *query.annotation_select]
-        self.connection = connection
+        self.names = _names(query)
 
     def run(self, args):
         if args.keys() != {name for _i, name in self.slots}:
@@ -97,7 +111,7 @@ class _Compiled:
         params = list(self.params)
         for i, name in self.slots:
             params[i] = args[name]
-        with self.connection.cursor() as cursor:
+        with self.compiler.connection.cursor() as cursor:
             execute(cursor, self.sql, params)
             rows = cursor.fetchall()
         if self.converters:
@@ -122,18 +136,28 @@ class _SessionStatements:
             statements = self._sessions[session] = {}
         execute = statements.get(sql)
         if execute is not None:
-            cursor.execute(execute, params)
+            try:
+                cursor.execute(execute, params)
+            except Exception:
+                # a statement that stopped working (dropped, or its result type changed by a migration) must not
+                # fail every later page of the session: prepare afresh next time
+                statements.clear()
+                raise
             return
         if len(statements) >= self.LIMIT:
             cursor.execute("DEALLOCATE ALL")
             statements.clear()
-        # A fresh name each time: a first run that failed after its PREPARE must not block the next one.
+        # A fresh name each time: PostgreSQL keeps a PREPARE even when the EXECUTE sent with it fails (or its
+        # transaction rolls back), and the next attempt must not collide with it. Such a name still counts
+        # towards the limit, so DEALLOCATE ALL clears it too.
         name = f"crm_{next(_statement_numbers)}"
         execute = f"EXECUTE {name}({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}"
         numbers = itertools.count(1)
         # psycopg2 still reads the whole text for its own placeholders: keep %% (a literal %) as it is
         body = _PLACEHOLDER.sub(lambda m: m.group(0) if m.group(0) == "%%" else f"${next(numbers)}", sql)
+        statements[("attempt", name)] = None
         cursor.execute(f"PREPARE {name} AS {body}; {execute}", params)
+        del statements[("attempt", name)]
         statements[sql] = execute
 
 
@@ -146,23 +170,3 @@ def execute(cursor, sql, params):
         _statements.execute(cursor, sql, params)
     else:
         cursor.execute(sql, params)
-
-
-def values_rows(queryset):
-    """list(queryset) for a values() queryset (dicts), run as a prepared statement on PostgreSQL: for list
-    pages whose SQL varies with the filters but repeats, and whose planning cost more than running them."""
-    query = queryset.query
-    compiler = query.get_compiler(using=queryset.db)
-    try:
-        sql, params = compiler.as_sql()
-    except EmptyResultSet:
-        return []
-    names = [*query.extra_select, *query.values_select, *query.annotation_select]
-    with compiler.connection.cursor() as cursor:
-        execute(cursor, sql, params)
-        rows = cursor.fetchall()
-    columns = [column for column, _sql, _alias in compiler.select[:compiler.col_count]]
-    converters = compiler.get_converters(columns)
-    if converters:
-        rows = compiler.apply_converters(rows, converters)
-    return [dict(zip(names, row, strict=True)) for row in rows]

@@ -2,22 +2,19 @@
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Window
 
-from .compiled import values_rows
-
 PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
 TOTAL = "list_total"  # the window column that carries the list's size on every row of a page
 
 
-def paged(request, queryset, sizes=PAGE_SIZES, counted=None, total_with_rows=False, prepared=False):
+def paged(request, queryset, sizes=PAGE_SIZES, counted=None, total_with_rows=False):
     """{page, per_page, page_sizes, query}: the requested page at the requested size (one of `sizes`, else the
     default), and the query string without the page number, for the pager's links.
 
     `counted`: a queryset with the same rows to count instead, when `queryset` carries joins that only the
     displayed columns need. `total_with_rows`: for lists known to be small (an advisor's book, capped by the
     capacity policy), every row of the page carries the list's size (COUNT(*) OVER ()), so one query gives
-    both; the list is counted on its own only when the page asked for holds no row. `prepared`: `queryset` is a
-    values() queryset whose page is read as a prepared statement (crm.compiled.values_rows)."""
+    both; the list is counted on its own only when the page asked for holds no row."""
     try:
         per_page = int(request.GET.get("per_page", DEFAULT_PAGE_SIZE))
     except ValueError:
@@ -28,27 +25,24 @@ def paged(request, queryset, sizes=PAGE_SIZES, counted=None, total_with_rows=Fal
     query.pop("page", None)
     paginator = Paginator(queryset, per_page)
     if total_with_rows:
-        page = _page_with_total(paginator, queryset, counted, request.GET.get("page"), prepared)
+        page = _page_with_total(paginator, queryset, counted, request.GET.get("page"))
     else:
         if counted is not None:
             paginator.count = counted.count()  # overrides the cached property: one COUNT without the display joins
         page = paginator.get_page(request.GET.get("page"))
-        if prepared:
-            page.object_list = values_rows(page.object_list)
     return {"page": page, "per_page": per_page, "page_sizes": sizes, "query": query.urlencode()}
 
 
 MAX_PAGE = 100_000  # past any small list: counted, then the last page (and no offset beyond SQL's integers)
 
 
-def _page_with_total(paginator, queryset, counted, number, prepared):
+def _page_with_total(paginator, queryset, counted, number):
     try:
         number = min(max(1, int(number)), MAX_PAGE)
     except (TypeError, ValueError):
         number = 1
     start = (number - 1) * paginator.per_page
-    page_rows = queryset.annotate(**{TOTAL: Window(Count("pk"))})[start:start + paginator.per_page]
-    rows = values_rows(page_rows) if prepared else list(page_rows)
+    rows = list(queryset.annotate(**{TOTAL: Window(Count("pk"))})[start:start + paginator.per_page])
     if rows:
         paginator.count = rows[0][TOTAL]
         return Page(rows, number, paginator)

@@ -94,8 +94,8 @@ else:
     # start than such queries take, and compete with the other requests), no JIT compilation (tens of ms on
     # queries that run in a few). The nightly jobs measured the same either way. Generic plans for prepared
     # statements: psycopg2 sends every other query with its values written in, so this only governs the
-    # pages' prepared reads (crm.compiled), which PostgreSQL would otherwise plan again on every run (2 ms of
-    # a 7 ms customer list). Override with DB_SESSION_OPTIONS (libpq "options").
+    # customer page's prepared one-customer reads (crm.compiled), which need no plan of their own per customer.
+    # Override with DB_SESSION_OPTIONS (libpq "options").
     DATABASES["default"]["OPTIONS"] = {"options": os.environ.get(
         "DB_SESSION_OPTIONS", "-c random_page_cost=1.1 -c max_parallel_workers_per_gather=0 -c jit=off "
                               "-c plan_cache_mode=force_generic_plan")}

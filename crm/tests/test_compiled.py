@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from alerts.models import Alert
-from crm.compiled import CompiledRead, values_rows
+from crm.compiled import CompiledRead
 from customers.models import Role, Snapshot
 
 pytestmark = pytest.mark.django_db
@@ -72,12 +72,10 @@ def test_built_once_per_connection_and_one_query_per_call(two_customers):
     _advisor, first, second = two_customers
     read, calls = snapshots_read()
     with CaptureQueriesContext(connection) as ctx:
-        read(customer_id=first.pk)
-        read(customer_id=second.pk)
-        read(customer_id=first.pk)
+        rows = [read(customer_id=c.pk) for c in (first, second, first)]
     assert len(ctx.captured_queries) == 3
     assert len(calls) == 1  # the queryset was built (and compiled) once
-    assert str(first.pk) in ctx.captured_queries[2]["sql"]
+    assert [[r["customer_id"] for r in found] for found in rows] == [[first.pk] * 2, [second.pk], [first.pk] * 2]
 
 
 def test_joined_columns_json_and_instances(two_customers):
@@ -149,14 +147,52 @@ def test_on_postgresql_a_first_run_that_fails_does_not_block_the_next(two_custom
     assert read(customer_id=first.pk + 1) == [{"ratio": -1}, {"ratio": -1}]  # 1 / -1, both snapshots
 
 
-def test_values_rows_are_the_querysets_rows(two_customers):
-    _advisor, first, second = two_customers
-    queryset = Snapshot.objects.order_by("customer_id", "date").values("customer_id", "date", "total_assets")
-    assert values_rows(queryset) == list(queryset) and len(list(queryset)) == 3
-    assert values_rows(queryset.filter(customer_id__in=[])) == []  # no SQL at all: Django knows it is empty
-    sliced = queryset.filter(customer_id=first.pk)[1:2]
-    assert values_rows(sliced) == [{"customer_id": first.pk, "date": date(2026, 10, 31),
-                                    "total_assets": Decimal("1300.25")}]
+def test_columns_keep_their_names_when_annotations_come_first(two_customers):
+    """values("month", ...) after annotate(month=...): Django 5.2 orders the row's columns as named
+    (query.selected), not fields first."""
+    _advisor, first, _second = two_customers
+
+    def build(customer_id):
+        return (Snapshot.objects.filter(customer_id=customer_id).order_by("date")
+                .annotate(month=F("date")).values("month", "total_assets", "id"))
+    rows = CompiledRead(build)(customer_id=first.pk)
+    assert rows == list(build(first.pk))
+    assert rows[0]["month"] == date(2026, 9, 30) and rows[0]["total_assets"] == Decimal("1200.50")
+
+
+def test_a_threads_compiled_reads_go_with_its_connection():
+    """Each thread has its own connection, so its own compiled read; nothing keeps a finished thread's."""
+    import gc
+    import threading
+    import weakref
+
+    from django.db import connections
+
+    from crm.models import JobRun
+
+    calls = []
+
+    def build(run_id):  # a table this test does not write: SQLite's shared test database locks written ones
+        calls.append(run_id)
+        return JobRun.objects.filter(pk=run_id).values("id")
+
+    read = CompiledRead(build)
+    assert read(run_id=1) == []
+    held = []
+
+    def in_a_thread():
+        try:
+            assert read(run_id=1) == []  # another connection: compiled again
+        finally:
+            held.append(weakref.ref(connections["default"]))
+            connections["default"].close()
+
+    thread = threading.Thread(target=in_a_thread)
+    thread.start()
+    thread.join()
+    del thread
+    gc.collect()
+    assert len(calls) == 2 and held[0]() is None
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL only")
@@ -165,12 +201,31 @@ def test_on_postgresql_a_session_keeps_a_bounded_number_of_statements(two_custom
 
     _advisor, first, _second = two_customers
     monkeypatch.setattr(compiled._SessionStatements, "LIMIT", 2)
-    querysets = [Snapshot.objects.filter(customer_id=first.pk).values(name) for name in ("id", "date", "cash")]
-    for queryset in querysets:  # the third text finds two held: they are dropped first
-        assert values_rows(queryset) == list(queryset)
+    def read_of(name):
+        return CompiledRead(lambda customer_id: Snapshot.objects.filter(customer_id=customer_id)
+                            .order_by("date").values(name))
+    reads = [read_of(name) for name in ("id", "date", "cash")]
+    expected = [list(Snapshot.objects.filter(customer_id=first.pk).order_by("date").values(name))
+                for name in ("id", "date", "cash")]
+    for read, rows in zip(reads, expected, strict=True):  # the third finds two held: they are dropped first
+        assert read(customer_id=first.pk) == rows
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_prepared_statements")
         assert cursor.fetchone()[0] == 1
         cursor.execute("SHOW plan_cache_mode")  # the sessions' setting (crm/settings/base.py)
         assert cursor.fetchone()[0] == "force_generic_plan"
-    assert values_rows(querysets[0]) == list(querysets[0])  # dropped, so prepared again
+    assert reads[0](customer_id=first.pk) == expected[0]  # dropped, so prepared again
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL only")
+def test_on_postgresql_a_statement_that_stopped_working_is_prepared_again(two_customers, no_statements):
+    from django.db import DatabaseError, transaction
+
+    _advisor, first, _second = two_customers
+    read, _calls = snapshots_read()
+    assert len(read(customer_id=first.pk)) == 2
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")  # as a DISCARD ALL or a restarted pooler connection would
+    with pytest.raises(DatabaseError, match="does not exist"), transaction.atomic():
+        read(customer_id=first.pk)
+    assert len(read(customer_id=first.pk)) == 2

@@ -60,7 +60,6 @@ def thirty_customers(db):
     return Customer.objects.order_by("customer_code").values("customer_code")
 
 
-@pytest.mark.parametrize("prepared", [False, True])
 @pytest.mark.parametrize("page, number, first, rows, queries", [
     ("2", 2, "P25", 5, 1),
     ("9", 2, "P25", 5, 3),  # past the end: counted, then the last page
@@ -68,19 +67,9 @@ def thirty_customers(db):
     ("0", 1, "P00", 25, 1),
 ])
 def test_the_total_carried_by_the_rows_on_later_pages(thirty_customers, page, number, first, rows, queries,
-                                                      prepared, django_assert_num_queries):
+                                                      django_assert_num_queries):
     with django_assert_num_queries(queries):
-        out = paged(RequestFactory().get(f"/list/?per_page=25&page={page}"), thirty_customers, total_with_rows=True,
-                    prepared=prepared)
+        out = paged(RequestFactory().get(f"/list/?per_page=25&page={page}"), thirty_customers, total_with_rows=True)
         listed = [r["customer_code"] for r in out["page"]]
     assert out["page"].number == number and out["page"].paginator.count == 30
     assert out["page"].paginator.num_pages == 2 and len(listed) == rows and listed[0] == first
-
-
-@pytest.mark.parametrize("page, first, rows", [("1", "P00", 25), ("2", "P25", 5), ("7", "P25", 5)])
-def test_a_prepared_page_holds_the_rows_of_the_plain_one(thirty_customers, page, first, rows):
-    request = RequestFactory().get(f"/list/?per_page=25&page={page}")
-    plain, prepared = paged(request, thirty_customers), paged(request, thirty_customers, prepared=True)
-    assert isinstance(prepared["page"].object_list, list)  # already read, as values_rows gives them
-    assert list(prepared["page"]) == list(plain["page"])
-    assert len(prepared["page"]) == rows and prepared["page"][0]["customer_code"] == first

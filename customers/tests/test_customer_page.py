@@ -263,20 +263,23 @@ def test_in_a_browser_the_chart_draws_and_a_contact_takes_two_clicks(page, live_
     assert all(url.startswith(live_server.url) for url in requests)  # nothing from a CDN
 
 
-@pytest.mark.parametrize("subtype", ["II", "IV"])
-def test_the_explanation_reads_every_figure_of_the_run(customer, advisor, client_for, subtype):
+@pytest.mark.parametrize("subtype, overridden", [("II", False), ("IV", False), ("II", True)])
+def test_the_explanation_reads_every_figure_of_the_run(customer, advisor, client_for, subtype, overridden):
     """The page reads only EXPLAINED_FIELDS of the run: every figure explain() uses must be among them. Each
-    figure here differs from its field's default, so one left out would change the sentence."""
+    figure here differs from its field's default in one case or another, so one left out would change the
+    sentence."""
     from customers.tiering.explain import explain
 
     run = tier_run(customer, date(2026, 10, 31), star="4", computed_star="3", below_runs=2, clv_top_share=0.08,
+                   overridden=overridden,
                    stp_subtype=subtype, stp_weak=True, holding_days=41.6, securities_share=0.72, products_share=0.61,
                    main_product_share=0.55, lifecycle_stage="decline", stage_reason="outflow", stage_days=90,
                    stage_figure=0.35, cev=1234, cpv=5678, growth=0.12, retention=0.87, neutral_inputs="loyalty")
     TierFactory(customer=customer, as_of=run.date, star="4", lifecycle_stage="decline", snapshot=run)
     with translation.override("en"):
         expected = explain(TierSnapshot.objects.get(pk=run.pk))
-    assert "ranked 3 for 2 run(s)" in expected and "1,234" in expected and "loyalty" in expected
+    assert ("ranked 3 for 2 run(s)" in expected) != overridden and ("set by a manager" in expected) == overridden
+    assert "1,234" in expected and "loyalty" in expected
     assert ("holding period 42 days" in expected) == (subtype == "II")
     assert ("largest class 55%" in expected) == (subtype == "IV")
     html = render_page(client_for(advisor), customer, "en")

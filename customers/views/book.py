@@ -31,7 +31,7 @@ def customer_list(request):
     return render(request, "customers/list.html",
                   {"filter": filterset,
                    **paged(request, rows, counted=selectors.list_count_queryset(request.user, filterset),
-                           total_with_rows=scope.is_advisor and not scope.everything, prepared=True)})
+                           total_with_rows=scope.is_advisor and not scope.everything)})
 
 
 def customer_export(request, fmt):
