@@ -1,4 +1,6 @@
 """Pages: every page in scope, manager-only writes, push list and export, customer panel, zh rendering, queries."""
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -147,6 +149,12 @@ def test_customer_panel_lists_matches_and_reasons_in_words(staff, client_for, ma
     assert "Stock Sea Navigator" in page  # GHDH matched, English name in English
     assert "C3 &lt; R5: the customer&#x27;s risk level is below the product&#x27;s" in page  # PRIVATE_FUND etc.
     assert "Save override" not in page  # advisors cannot override
+    # the "not matched, and why" table: one row per product the customer may not be sold, name in English
+    rows = re.findall(r'<tr><td>([^<]*)</td><td>(R\d)</td><td data-reason="([a-z_]+)">([^<]*)</td></tr>', page)
+    assert ("Private funds", "R5", "risk_level",
+            "C3 &lt; R5: the customer&#x27;s risk level is below the product&#x27;s") in rows
+    from products.selectors import recommendations_for
+    assert len(rows) == len(recommendations_for(customer)["excluded"]) > 1
 
 
 def test_customer_page_in_chinese(staff, client_for, make_customer):
