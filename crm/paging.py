@@ -1,6 +1,7 @@
 """Server-side pages of a filtered list, shared by the list pages (customers, applications, alerts, audit log)."""
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Window
+from django.db.models import Count, F, Window
+from django.db.models.functions import Coalesce
 
 PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
@@ -42,6 +43,7 @@ def _page_with_total(paginator, queryset, counted, number):
     except (TypeError, ValueError):
         number = 1
     start = (number - 1) * paginator.per_page
+    queryset = paginator.object_list = _sorted_as_read(queryset)  # the last page below is read from it too
     rows = list(queryset.annotate(**{TOTAL: Window(Count("pk"))})[start:start + paginator.per_page])
     if rows:
         paginator.count = rows[0][TOTAL]
@@ -50,3 +52,23 @@ def _page_with_total(paginator, queryset, counted, number):
     if number == 1 or not paginator.count:
         return Page([], 1, paginator)
     return paginator.get_page(paginator.num_pages)  # past the end: the last page, as get_page() does
+
+
+def _sorted_as_read(queryset):
+    """The same order, on expressions no index provides (COALESCE(x, x) is x; NULLs sort as the column's would).
+
+    The count on every row makes PostgreSQL read the whole small list anyway, but it still planned as if the
+    page's LIMIT could stop an index walk early: it walked the index on the sort column through all 220,000
+    customers to find an advisor's 679 (sorted by name: 0.25-0.4 s; by code, the default page: 0.13 s).
+    Sorting on an expression leaves one plan: read the list, then sort it. (A queryset sorted only by its
+    model's default ordering is left as it is.)"""
+    keys = queryset.query.order_by
+    return queryset.order_by(*(_unindexed(key) for key in keys)) if keys else queryset
+
+
+def _unindexed(key):
+    if not isinstance(key, str):
+        return key
+    name = key.removeprefix("-")
+    expression = Coalesce(F(name), F(name))
+    return expression.desc() if key.startswith("-") else expression.asc()

@@ -73,3 +73,28 @@ def test_the_total_carried_by_the_rows_on_later_pages(thirty_customers, page, nu
         listed = [r["customer_code"] for r in out["page"]]
     assert out["page"].number == number and out["page"].paginator.count == 30
     assert out["page"].paginator.num_pages == 2 and len(listed) == rows and listed[0] == first
+
+
+@pytest.mark.parametrize("ordering", [
+    ("-tier__total_assets", "customer_code"), ("tier__total_assets", "customer_code"), ("-name", "customer_code")])
+def test_a_small_list_keeps_its_order_nulls_included(db, ordering, django_assert_num_queries):
+    """The counted-along page sorts on expressions no index provides (so that PostgreSQL reads the small list
+    and sorts it): the order must be the plain one, customers without a tier (NULL assets) included."""
+    from customers.models import Customer
+    from customers.tests.factories import CustomerFactory, TierFactory
+
+    assets = [500, None, 20, 500, None, 7, 1000, 20]
+    for i, amount in enumerate(assets):
+        customer = CustomerFactory(customer_code=f"N{i}", name=f"name {i % 3}")
+        if amount is not None:
+            TierFactory(customer=customer, total_assets=amount)
+    rows = Customer.objects.filter(customer_code__startswith="N").order_by(*ordering).values(
+        "customer_code", "tier__total_assets")
+    expected = [r["customer_code"] for r in rows]
+    with django_assert_num_queries(1):
+        first = paged(RequestFactory().get("/list/?per_page=25"), rows, total_with_rows=True)["page"]
+        listed = [r["customer_code"] for r in first]
+    assert listed == expected and first.paginator.count == len(assets)
+    if ordering[0] == "tier__total_assets":  # ascending: hand-sorted, ties by code; NULLs where the database puts them
+        known = ["N5", "N2", "N7", "N0", "N3", "N6"]
+        assert [c for c in listed if c not in ("N1", "N4")] == known
