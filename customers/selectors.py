@@ -64,8 +64,8 @@ def latest_snapshot_subquery(field="total_assets"):
 
 def customer_detail(user, customer_code):
     """One customer within the user's scope, with its current tier (raises Customer.DoesNotExist otherwise).
-    The 360° page reads the names and the run behind the tier with `selectors_360.people_and_run`: every join
-    added here cost a millisecond of planning and loading on each view."""
+    The 360° page reads the names and the run behind the tier with `selectors_360.people` and
+    `explained_run`: every join added here cost a millisecond of planning and loading on each view."""
     return visible_customers(user).select_related("tier").get(customer_code=customer_code)
 
 

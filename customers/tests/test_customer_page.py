@@ -285,3 +285,17 @@ def test_the_explanation_reads_every_figure_of_the_run(customer, advisor, client
     html = render_page(client_for(advisor), customer, "en")
     shown = re.search(r'<p class="small mb-2" id="tier-explanation">(.*?)</p>', html, re.S).group(1)
     assert shown == expected.replace("'", "&#x27;")
+
+
+def test_profile_names_the_office_and_both_advisors(customer, advisor, client_for):
+    """Read apart from the customer (selectors_360.people), printed as the models print them; none is a dash."""
+    html = render_page(client_for(advisor), customer, "en")
+    office = customer.office
+    assert f"<th>Office</th><td>{office.code} {office.name_zh}</td>" in html
+    assert f"<th>Advisor</th><td>{advisor.staff_code} {advisor.name}</td>" in html
+    assert "<th>Investment advisor</th><td>—</td>" in html
+    ia = StaffFactory(role=Role.INVESTMENT_ADVISOR, office=customer.office, name="李强")
+    customer.investment_advisor = ia
+    customer.save(update_fields=["investment_advisor"])
+    html = render_page(client_for(advisor), customer, "en")
+    assert f"<th>Investment advisor</th><td>{ia.staff_code} 李强</td>" in html
