@@ -2,6 +2,7 @@
 force with no partial snapshot, and because tasks are acknowledged late, the lost chunk goes back to the
 queue and a restarted worker completes the same run."""
 import os
+import time
 import uuid
 from datetime import date
 
@@ -10,11 +11,22 @@ from django.core.management import call_command
 
 from crm.celery import app as celery_app
 from crm.models import JobRun
-from crm.tests.workers import require_worker_setup, start_worker, stop_worker, wait_for
+from crm.tests.workers import (
+    crash_worker,
+    held_and_queued,
+    require_worker_setup,
+    start_worker,
+    stop_worker,
+    wait_for,
+)
 from customers import services
 from customers.models import CurrentTier, TierSnapshot, TierStaging
 
 CUSTOMERS, CHUNK = 2000, 200  # ten chunks, so the kill lands between the first and the last
+
+
+def chunks_done(run):
+    return len(JobRun.objects.get(pk=run.pk).counts.get("chunks_done", []))
 
 
 def current_tiers():
@@ -39,8 +51,13 @@ def test_killed_worker_leaves_previous_tiers_and_the_run_completes_after_restart
                          queue=queue)
     run = wait_for(lambda: JobRun.objects.filter(job="reclassify", params__date="2026-11-26").first(), 60)
     assert run is not None
-    wait_for(lambda: len(JobRun.objects.get(pk=run.pk).counts.get("chunks_done", [])) >= 2, 120, interval=0.05)
-    output = stop_worker(first, kill=True)
+    wait_for(lambda: chunks_done(run) >= 2, 120, interval=0.05)
+
+    def mid_chunk():  # a chunk is held, and done + held + queued covers all ten
+        held, queued = held_and_queued(queue)
+        return held and chunks_done(run) + held + queued >= 10
+
+    output = crash_worker(first, mid_chunk)
     run.refresh_from_db()
     done = len(run.counts.get("chunks_done", []))
     assert run.status == JobRun.Status.RUNNING and 2 <= done < 10, (run.status, done, output[-2000:])
@@ -50,6 +67,7 @@ def test_killed_worker_leaves_previous_tiers_and_the_run_completes_after_restart
     assert current_tiers() == before
     assert TierStaging.objects.filter(run_id=run.pk).count() == done * CHUNK  # staged, not published
 
+    time.sleep(1.5)  # past the held message's visibility timeout before the new worker's start-up sweep
     second = start_worker(queue, CELERY_VISIBILITY_TIMEOUT="1")
     try:
         finished = wait_for(lambda: JobRun.objects.filter(pk=run.pk).exclude(status=JobRun.Status.RUNNING).first(),
@@ -92,11 +110,12 @@ def test_killed_worker_mid_alert_scan_leaves_the_alerts_and_the_rerun_opens_no_d
     celery_app.send_task("alerts.tasks.scan_alerts", kwargs={"day": "2026-11-26"}, queue=queue)
     run = wait_for(lambda: JobRun.objects.filter(job="scan_alerts", params__date="2026-11-26").first(), 60,
                    interval=0.02)
-    output = stop_worker(first, kill=True)
+    output = crash_worker(first, lambda: held_and_queued(queue)[0] == 1)
     run.refresh_from_db()
     assert run.status == JobRun.Status.RUNNING, ("the scan finished before the kill", output[-2000:])
     assert alerts_state() == before  # nothing of the interrupted scan is visible
 
+    time.sleep(1.5)  # past the held message's visibility timeout before the new worker's start-up sweep
     second = start_worker(queue, CELERY_VISIBILITY_TIMEOUT="1")
     try:
         done = wait_for(lambda: JobRun.objects.filter(job="scan_alerts", params__date="2026-11-26",

@@ -1,5 +1,6 @@
 """Real Celery workers for end-to-end tests: a `celery worker` process on its own queue, against the test
 database (PostgreSQL only: the worker reaches the database through the server)."""
+import json
 import os
 import signal
 import subprocess
@@ -48,6 +49,30 @@ def stop_worker(proc, kill=False):
         proc.kill()
         out, _ = proc.communicate()
     return out or ""
+
+
+def held_and_queued(queue):
+    """Messages of `queue` a worker holds unacknowledged, and messages still waiting in it (Redis transport)."""
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    held = sum(json.loads(raw)[2] == queue for raw in client.hvals("unacked"))
+    return held, client.llen(queue)
+
+
+def crash_worker(proc, settled, attempts=200):
+    """SIGKILL `proc` at a moment when `settled()` holds, checked while the worker is frozen (SIGSTOP).
+
+    Kombu's Redis transport pops a message (BRPOP) before it records it as unacknowledged; a worker killed
+    between the two loses that message for good. A crash test must land its kill elsewhere, or it fails at
+    random: `settled` says that every message is accounted for, and the worker only dies when it does."""
+    for _ in range(attempts):
+        proc.send_signal(signal.SIGSTOP)
+        if settled():
+            return stop_worker(proc, kill=True)
+        proc.send_signal(signal.SIGCONT)
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGCONT)
+    stop_worker(proc)
+    pytest.fail("the worker never settled at a point where it could be killed without losing a message")
 
 
 def wait_for(predicate, timeout, interval=0.2):
