@@ -24,7 +24,8 @@ def customer_list(user):
 
 
 # What each row of the list page shows: one narrow query of plain values (no model instances, no snapshot).
-LIST_ROW_FIELDS = ("customer_code", "name", "office__code", "advisor__name", "investment_advisor__name", "risk_level",
+# The office and the advisors come as ids and are named afterwards (name_list_rows).
+LIST_ROW_FIELDS = ("customer_code", "name", "office_id", "advisor_id", "investment_advisor_id", "risk_level",
                    "tier__total_assets", "tier__star", "tier__lifecycle_stage", "tier__quadrant", "tier__clv")
 
 
@@ -36,6 +37,38 @@ def visible_customers_by_code(user):
 def list_rows(filtered):
     """The list page's rows of a filtered queryset of visible_customers_by_code(): the displayed columns only."""
     return filtered.values(*LIST_ROW_FIELDS)
+
+
+def name_list_rows(rows):
+    """The page's rows (list_rows) with the office code and the advisors' names filled in, read in one query
+    of the page's staff and offices. Joined in the list query, they were joined for the whole book before an
+    advisor's page was cut from it: 3.5 ms of the query's 6.5 ms for a 679-customer book. The query is plain
+    SQL because building two ORM queries for a handful of names cost 2 ms, more than what the join cost."""
+    from django.db import connection
+
+    from .models import Office, Staff
+
+    rows = list(rows)
+    staff_ids = sorted({r[k] for r in rows for k in ("advisor_id", "investment_advisor_id")} - {None})
+    office_ids = sorted({r["office_id"] for r in rows})
+    names = {"staff": {}, "office": {}}
+    if rows:
+        q = connection.ops.quote_name
+        parts, params = [], []
+        for kind, model, column, ids in (("staff", Staff, "name", staff_ids), ("office", Office, "code", office_ids)):
+            if ids:
+                parts.append(f"SELECT '{kind}', {q('id')}, {q(column)} FROM {q(model._meta.db_table)} "
+                             f"WHERE {q('id')} IN ({', '.join(['%s'] * len(ids))})")
+                params.extend(ids)
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), params)
+            for kind, pk, label in cursor.fetchall():
+                names[kind][pk] = label
+    for row in rows:
+        row["office__code"] = names["office"].get(row["office_id"])
+        row["advisor__name"] = names["staff"].get(row["advisor_id"])
+        row["investment_advisor__name"] = names["staff"].get(row["investment_advisor_id"])
+    return rows
 
 
 def list_count_queryset(user, filterset):

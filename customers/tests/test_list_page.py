@@ -9,7 +9,7 @@ from django.urls import reverse
 from customers import selectors
 from customers.filters import CustomerFilter
 from customers.models import Role
-from customers.tests.factories import CustomerFactory, StaffFactory, TierFactory
+from customers.tests.factories import CustomerFactory, StaffFactory, TierFactory, office
 
 
 def rows_of(client, **query):
@@ -32,6 +32,21 @@ def test_rows_show_every_column_and_escape_what_customers_typed(db, client_for):
             in html)
     assert '<td>王顾问 / 李投顾</td><td>C4</td>' in html
     assert 'href="/customers/X1/" data-row-link>X1</a>' in html
+
+
+def test_each_row_names_its_own_office_and_advisors(db, client_for):
+    """The office and the advisors are read apart from the rows (selectors.name_list_rows): each row gets
+    its own, and a missing advisor is a dash."""
+    a = StaffFactory(name="甲顾问")
+    b = StaffFactory(name="乙顾问", office=office("HY"))
+    ia = StaffFactory(role=Role.INVESTMENT_ADVISOR, name="丙投顾")
+    CustomerFactory(customer_code="R1", name="一号", advisor=a)
+    CustomerFactory(customer_code="R2", name="二号", advisor=b, investment_advisor=ia, office=office("HY"))
+    CustomerFactory(customer_code="R3", name="三号", advisor=None, office=office("HY"))
+    html = rows_of(client_for(StaffFactory(role=Role.BRANCH_MANAGER, with_user=True))).content.decode()
+    assert ">R1</a></td><td>一号</td><td>CS</td><td>甲顾问</td>" in html
+    assert ">R2</a></td><td>二号</td><td>HY</td><td>乙顾问 / 丙投顾</td>" in html
+    assert ">R3</a></td><td>三号</td><td>HY</td><td>—</td>" in html
 
 
 def test_a_customer_without_a_tier_shows_dashes(db, client_for):

@@ -28,10 +28,10 @@ def customer_list(request):
     filterset = CustomerFilter(request.GET, queryset=selectors.visible_customers_by_code(request.user))
     rows = selectors.list_rows(filterset.qs)
     # an advisor's book is small (capped by the capacity policy): its page carries its count along
-    return render(request, "customers/list.html",
-                  {"filter": filterset,
-                   **paged(request, rows, counted=selectors.list_count_queryset(request.user, filterset),
-                           total_with_rows=scope.is_advisor and not scope.everything)})
+    pages = paged(request, rows, counted=selectors.list_count_queryset(request.user, filterset),
+                  total_with_rows=scope.is_advisor and not scope.everything)
+    pages["page"].object_list = selectors.name_list_rows(pages["page"].object_list)
+    return render(request, "customers/list.html", {"filter": filterset, **pages})
 
 
 def customer_export(request, fmt):
