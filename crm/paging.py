@@ -16,14 +16,7 @@ def paged(request, queryset, sizes=PAGE_SIZES, counted=None, total_with_rows=Fal
     displayed columns need. `total_with_rows`: for lists known to be small (an advisor's book, capped by the
     capacity policy), every row of the page carries the list's size (COUNT(*) OVER ()), so one query gives
     both; the list is counted on its own only when the page asked for holds no row."""
-    try:
-        per_page = int(request.GET.get("per_page", DEFAULT_PAGE_SIZE))
-    except ValueError:
-        per_page = DEFAULT_PAGE_SIZE
-    if per_page not in sizes:
-        per_page = DEFAULT_PAGE_SIZE
-    query = request.GET.copy()
-    query.pop("page", None)
+    per_page = _per_page(request, sizes)
     paginator = Paginator(queryset, per_page)
     if total_with_rows:
         page = _page_with_total(paginator, queryset, counted, request.GET.get("page"))
@@ -31,6 +24,28 @@ def paged(request, queryset, sizes=PAGE_SIZES, counted=None, total_with_rows=Fal
         if counted is not None:
             paginator.count = counted.count()  # overrides the cached property: one COUNT without the display joins
         page = paginator.get_page(request.GET.get("page"))
+    return _context(request, page, per_page, sizes)
+
+
+def page_read_before(request, rows, count, number, sizes=PAGE_SIZES):
+    """What paged() returns, for a page read earlier (a cached page): its rows, the list's size, its number."""
+    per_page = _per_page(request, sizes)
+    paginator = Paginator([], per_page)
+    paginator.count = count
+    return _context(request, Page(rows, number, paginator), per_page, sizes)
+
+
+def _per_page(request, sizes):
+    try:
+        per_page = int(request.GET.get("per_page", DEFAULT_PAGE_SIZE))
+    except ValueError:
+        return DEFAULT_PAGE_SIZE
+    return per_page if per_page in sizes else DEFAULT_PAGE_SIZE
+
+
+def _context(request, page, per_page, sizes):
+    query = request.GET.copy()
+    query.pop("page", None)
     return {"page": page, "per_page": per_page, "page_sizes": sizes, "query": query.urlencode()}
 
 

@@ -125,6 +125,11 @@ CACHES = {
     }
 }
 
+# An advisor's pages of their own customer list are cached under their book's change mark too (the list's
+# rows, never its HTML); this bounds how long an edit made outside the services (the Django admin) can go
+# unseen. 0 turns the cache off.
+CUSTOMER_LIST_CACHE_SECONDS = int(os.environ.get("CUSTOMER_LIST_CACHE_SECONDS", "300"))
+
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]

@@ -1,5 +1,10 @@
 """Customer pages. Every queryset comes from selectors, which apply the user's scope."""
+import hashlib
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -8,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from crm.exports import export_response
 from crm.formerrors import report_form_errors
-from crm.paging import paged
+from crm.paging import page_read_before, paged
 from crm.panels import customer_panels
 from crm.services import audit
 
@@ -21,17 +26,36 @@ from ..scope import mask, member_scope
 EXPORT_LIMIT = 50_000
 
 
-
-
 def customer_list(request):
     scope = member_scope(request)
     filterset = CustomerFilter(request.GET, queryset=selectors.visible_customers_by_code(request.user))
-    rows = selectors.list_rows(filterset.qs)
-    # an advisor's book is small (capped by the capacity policy): its page carries its count along
-    pages = paged(request, rows, counted=selectors.list_count_queryset(request.user, filterset),
-                  total_with_rows=scope.is_advisor and not scope.everything)
-    pages["page"].object_list = selectors.name_list_rows(pages["page"].object_list)
+    key = _book_page_key(request, scope)
+    cached = cache.get(key) if key else None
+    if cached is not None:
+        pages = page_read_before(request, *cached)
+    else:
+        rows = selectors.list_rows(filterset.qs)
+        # an advisor's book is small (capped by the capacity policy): its page carries its count along
+        pages = paged(request, rows, counted=selectors.list_count_queryset(request.user, filterset),
+                      total_with_rows=scope.is_advisor and not scope.everything)
+        page = pages["page"]
+        page.object_list = selectors.name_list_rows(page.object_list)
+        if key:
+            cache.set(key, (page.object_list, page.paginator.count, page.number), settings.CUSTOMER_LIST_CACHE_SECONDS)
     return render(request, "customers/list.html", {"filter": filterset, **pages})
+
+
+def _book_page_key(request, scope):
+    """The cache key of a page of an advisor's own book: the viewer, the book's change mark (moved by every
+    write to the book and by every nightly job: customers.services.touch_books) and the page's whole query.
+    Advisors come back to the same pages all day (the list, a customer, back to the list). None (no caching)
+    for lists no single book mark follows: an office's, the branch's."""
+    staff = scope.staff
+    if not settings.CUSTOMER_LIST_CACHE_SECONDS or staff is None or not scope.is_advisor or scope.everything:
+        return None
+    query = urlencode(sorted((k, v) for k, values in request.GET.lists() for v in values))
+    return (f"customer-list:{request.user.pk}:{staff.pk}:{staff.book_changed_at.isoformat()}:{staff.role}:"
+            f"{staff.office_id}:{hashlib.sha256(query.encode()).hexdigest()}")
 
 
 def customer_export(request, fmt):
@@ -137,7 +161,8 @@ def import_upload(request):
         try:
             tasks.enqueue_import_batch(batch.pk)
         except tasks.QueueUnavailable:
-            messages.warning(request, _("The job queue is unreachable; the file is saved and will be checked when it is back."))
+            messages.warning(request, _("The job queue is unreachable; the file is saved and will be checked "
+                                        "when it is back."))
         return redirect("customers:import-batch", pk=batch.pk)
     recent = ImportBatch.objects.filter(uploaded_by=request.user).defer("content")[:10]
     return render(request, "customers/import_upload.html", {"form": form, "recent": recent})
