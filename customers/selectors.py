@@ -71,6 +71,17 @@ def name_list_rows(rows):
     return rows
 
 
+def own_book_mark(user, scope):
+    """The part of a cache key that follows what an advisor sees of their own book: the viewer, their staff
+    row and its change mark (Staff.book_changed_at, moved by every write to the book and by every nightly job:
+    customers.services.touch_books), role and office. None when no single mark follows what the viewer sees:
+    anyone but an advisor seeing their own book (an office's, the branch's, a superuser's view)."""
+    staff = scope.staff
+    if staff is None or not scope.is_advisor or scope.everything:
+        return None
+    return f"{user.pk}:{staff.pk}:{staff.book_changed_at.isoformat()}:{staff.role}:{staff.office_id}"
+
+
 def list_count_queryset(user, filterset):
     """What to count for a filtered customer list: the filtered customers, or, when every active filter is on
     the current tier (star, stage, quadrant, sub-type, assets), the matching current tiers within the scope.

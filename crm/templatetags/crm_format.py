@@ -87,7 +87,8 @@ def stage_name(code):
 def customer_rows(rows):
     """The customer list's table rows (customers.selectors.list_rows, named by name_list_rows), built in one
     pass: the same markup as a template loop with ten variables and four filters per row, at a tenth of the
-    time (the list is the page staff open most). Every value is escaped here (the standard library's html.escape, as Django's own)."""
+    time (the list is the page staff open most). Every value is escaped here (the standard library's
+    html.escape, as Django's own)."""
     dash = "—"
     out = []
     for c in rows:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from crm.exports import export_response
 from crm.models import KpiPolicy
 from crm.services import audit
+from customers import selectors as customer_selectors
 from customers.filters import CustomerFilter
 from customers.models import Customer, Role
 from customers.scope import MANAGER_ROLES, scope_for
@@ -36,15 +37,13 @@ def _manager_scope(request):
 
 
 def _dashboard_key(request, scope):
-    """The advisor dashboard's cache key: the viewer, their book's change mark (Staff.book_changed_at, moved by
-    every write to the book and by every nightly job: customers.services.touch_books), role, office, language
-    and date. None (no caching) unless the viewer is an advisor seeing their own book: a superuser's dashboard
-    covers the whole branch, which no single book mark follows."""
-    staff = scope.staff
-    if staff is None or not scope.is_advisor or scope.everything:
+    """The advisor dashboard's cache key: the viewer's own book's mark (customers.selectors.own_book_mark),
+    language and date. None (no caching) unless the viewer is an advisor seeing their own book: a superuser's
+    dashboard covers the whole branch, which no single book mark follows."""
+    mark = customer_selectors.own_book_mark(request.user, scope)
+    if mark is None:
         return None
-    return (f"advisor-dashboard:{request.user.pk}:{staff.pk}:{staff.book_changed_at.isoformat()}:{staff.role}:"
-            f"{staff.office_id}:{get_language()}:{selectors.today().isoformat()}")
+    return f"advisor-dashboard:{mark}:{get_language()}:{selectors.today().isoformat()}"
 
 
 def advisor_dashboard(request):

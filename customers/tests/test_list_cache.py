@@ -93,3 +93,31 @@ def test_a_zero_lifetime_turns_the_cache_off(book, client_for, settings):
     settings.CUSTOMER_LIST_CACHE_SECONDS = 0
     client = client_for(book[0])
     assert view(client)[1] == view(client)[1] > 3
+
+
+def test_a_bad_filter_value_is_reported_on_the_cached_view_too(book, client_for):
+    advisor, _customers = book
+    client = client_for(advisor)
+    for _ in range(2):  # computed, then from the cache: the filter bar validates on every view
+        html, _n = view(client, star="7", per_page="25")
+        assert ('<div class="alert alert-danger py-1">Select a valid choice. 7 is not one of the available '
+                'choices.') in html
+        assert len(codes(html)) == 25  # the bad filter is left out, the rest of the query still applies
+
+
+def test_an_investment_advisors_book_is_cached_and_follows_its_customers(make_staff, customer_of, client_for):
+    from customers.models import CurrentTier
+
+    advisor, investment_advisor = make_staff(Role.WEALTH_ADVISOR), make_staff(Role.INVESTMENT_ADVISOR)
+    served = customer_of(advisor, customer_code="I001", investment_advisor=investment_advisor)
+    customer_of(advisor, customer_code="I002")  # the wealth advisor's alone
+    tier(served, "3", "mature", "A", 500_000, 1_000)
+    client = client_for(investment_advisor)
+    html, _n = view(client)
+    assert codes(html) == ["I001"] and "<td>3</td>" in html
+    assert view(client)[1] == 3  # from the cache
+    CurrentTier.objects.filter(customer=served).update(star="4")  # as a publish does, then it moves the marks
+    assert "<td>3</td>" in view(client)[0]  # the mark has not moved yet: still the cached page
+    services.touch_books(customer_ids=[served.pk])
+    html, _n = view(client)
+    assert codes(html) == ["I001"] and "<td>4</td>" in html

@@ -46,16 +46,13 @@ def customer_list(request):
 
 
 def _book_page_key(request, scope):
-    """The cache key of a page of an advisor's own book: the viewer, the book's change mark (moved by every
-    write to the book and by every nightly job: customers.services.touch_books) and the page's whole query.
-    Advisors come back to the same pages all day (the list, a customer, back to the list). None (no caching)
-    for lists no single book mark follows: an office's, the branch's."""
-    staff = scope.staff
-    if not settings.CUSTOMER_LIST_CACHE_SECONDS or staff is None or not scope.is_advisor or scope.everything:
+    """An advisor's page of their own book: its book's mark and the page's whole query. Advisors come back to
+    the same pages all day (the list, a customer, back to the list)."""
+    mark = selectors.own_book_mark(request.user, scope) if settings.CUSTOMER_LIST_CACHE_SECONDS else None
+    if mark is None:
         return None
     query = urlencode(sorted((k, v) for k, values in request.GET.lists() for v in values))
-    return (f"customer-list:{request.user.pk}:{staff.pk}:{staff.book_changed_at.isoformat()}:{staff.role}:"
-            f"{staff.office_id}:{hashlib.sha256(query.encode()).hexdigest()}")
+    return f"customer-list:{mark}:{hashlib.sha256(query.encode()).hexdigest()}"
 
 
 def customer_export(request, fmt):
