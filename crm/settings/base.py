@@ -62,8 +62,10 @@ TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
-        "APP_DIRS": True,
         "OPTIONS": {
+            # cached per language, with constant translations folded in (crm/template_loader.py)
+            "loaders": [("crm.template_loader.Loader", ["django.template.loaders.filesystem.Loader",
+                                                        "django.template.loaders.app_directories.Loader"])],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
