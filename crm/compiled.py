@@ -20,7 +20,8 @@ directly (deploy/README.md).
 
 Only for reads whose shape never changes: the queryset must not depend on anything but its arguments (no
 `now()`, no language, no settings read at call time), because it is built once. Arguments are 64-bit integer
-lookups (ids): a marker does not fit a 32-bit column, and Django refuses it when compiling.
+lookups (ids): a marker does not fit a 32-bit column, and Django refuses it when compiling; or exact lookups
+on a text column (a customer code), which take the marker as text.
 """
 import inspect
 import itertools
@@ -96,8 +97,10 @@ class _Compiled:
         self.compiler = query.get_compiler(connection=connection)
         self.sql, params = self.compiler.as_sql()
         self.params = list(params)
-        by_marker = {marker: name for name, marker in markers.items()}
-        self.slots = [(i, by_marker[p]) for i, p in enumerate(self.params) if isinstance(p, int) and p in by_marker]
+        # a text column takes the marker as its text (Django converts the lookup's value), an id as the number
+        by_marker = {m: name for name, marker in markers.items() for m in (marker, str(marker))}
+        self.slots = [(i, by_marker[p]) for i, p in enumerate(self.params)
+                      if isinstance(p, int | str) and not isinstance(p, bool) and p in by_marker]
         missing = set(arg_names) - {name for _i, name in self.slots}
         if missing:
             raise ImproperlyConfigured(f"CompiledRead: the queryset does not use {sorted(missing)} as a parameter")

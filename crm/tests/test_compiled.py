@@ -78,6 +78,22 @@ def test_built_once_per_connection_and_one_query_per_call(two_customers):
     assert [[r["customer_id"] for r in found] for found in rows] == [[first.pk] * 2, [second.pk], [first.pk] * 2]
 
 
+def test_a_text_argument_is_bound_like_an_id(two_customers):
+    advisor, first, second = two_customers
+    read = CompiledRead(lambda code, advisor_id: Snapshot.objects.filter(
+        customer__customer_code=code, customer__advisor_id=advisor_id).order_by("date").values("total_assets"))
+    with CaptureQueriesContext(connection) as ctx:
+        rows = [read(code=c.customer_code, advisor_id=advisor.pk) for c in (first, second, first)]
+        assert read(code=first.customer_code, advisor_id=advisor.pk + 1000) == []
+        assert read(code="C-NOBODY", advisor_id=advisor.pk) == []
+        assert read(code="'; DROP TABLE customers_snapshot; --", advisor_id=advisor.pk) == []
+    assert len(ctx.captured_queries) == 6
+    assert rows == [[{"total_assets": Decimal("1200.50")}, {"total_assets": Decimal("1300.25")}],
+                    [{"total_assets": Decimal("7.00")}], [{"total_assets": Decimal("1200.50")},
+                                                          {"total_assets": Decimal("1300.25")}]]
+    assert Snapshot.objects.count() == 3
+
+
 def test_joined_columns_json_and_instances(two_customers):
     advisor, first, second = two_customers
     read = CompiledRead(lambda customer_id: Alert.objects.filter(customer_id=customer_id, status__in=("open",))
