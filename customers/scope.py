@@ -41,19 +41,25 @@ class Scope:
     def is_advisor(self):
         return self.role in ADVISOR_ROLES
 
+    def reach(self):
+        """Which customers the scope reaches, as (kind, key): ("all", None), ("advisor", staff id),
+        ("office", office id) or ("none", None). `filter` applies it; a compiled read (one per kind,
+        customers.selectors.customer_detail) takes the key as its argument."""
+        if self.everything:
+            return ALL, None
+        if self.staff is None:
+            return NONE, None
+        if self.role in ADVISOR_ROLES:
+            return ADVISOR, self.staff.pk
+        if self.role in OFFICE_ROLES:
+            return OFFICE, self.office_id
+        if self.role in BRANCH_ROLES:
+            return ALL, None
+        return NONE, None
+
     def filter(self, queryset, path=""):
         """Restrict a queryset whose rows reach a customer through `path` (e.g. "customer__")."""
-        if self.everything:
-            return queryset
-        if self.staff is None:
-            return queryset.none()
-        if self.role in ADVISOR_ROLES:
-            return queryset.filter(Q(**{f"{path}advisor": self.staff}) | Q(**{f"{path}investment_advisor": self.staff}))
-        if self.role in OFFICE_ROLES:
-            return queryset.filter(**{f"{path}office_id": self.office_id})
-        if self.role in BRANCH_ROLES:
-            return queryset
-        return queryset.none()
+        return restrict(queryset, *self.reach(), path=path)
 
     def customers(self):
         return self.filter(Customer.objects.all())
@@ -95,6 +101,20 @@ class Scope:
     @property
     def is_branch_wide(self):
         return self.everything or self.role in BRANCH_ROLES
+
+
+ALL, ADVISOR, OFFICE, NONE = "all", "advisor", "office", "none"
+
+
+def restrict(queryset, kind, key, path=""):
+    """The rows of `queryset` within a reach (Scope.reach) whose customer is found through `path`."""
+    if kind == ALL:
+        return queryset
+    if kind == ADVISOR:
+        return queryset.filter(Q(**{f"{path}advisor_id": key}) | Q(**{f"{path}investment_advisor_id": key}))
+    if kind == OFFICE:
+        return queryset.filter(**{f"{path}office_id": key})
+    return queryset.none()
 
 
 ANONYMOUS = Scope(user_id=None, staff=None, role=None, office_id=None, everything=False)

@@ -11,6 +11,7 @@ from django.db.models import DecimalField, F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from crm import compiled
 from crm.bulk import read_frame
 from crm.compiled import CompiledRead
 from customers.selectors import latest_snapshot_subquery
@@ -80,13 +81,14 @@ class MatchContext:
 def catalogue_mark():
     """A value that changes whenever the catalogue or a product policy does: every edit, retirement or
     activation adds a version row. The row count is part of it, so that an edit committed after a later one
-    (its id and date are not the newest) still changes it (one query)."""
+    (its id and date are not the newest) still changes it (one query, a prepared statement of the session on
+    PostgreSQL: planning its six subqueries took four fifths of its 0.4 ms of server time)."""
     from django.db import connection
 
     tables = [m._meta.db_table for m in (ProductVersion, ProductPolicy)]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(f"(SELECT COUNT(*) FROM {t}), (SELECT MAX(id) FROM {t}), "
-                                             f"(SELECT MAX(created_at) FROM {t})" for t in tables))
+        compiled.execute(cursor, "SELECT " + ", ".join(f"(SELECT COUNT(*) FROM {t}), (SELECT MAX(id) FROM {t}), "
+                                                       f"(SELECT MAX(created_at) FROM {t})" for t in tables), [])
         return tuple(str(v) for v in cursor.fetchone())
 
 

@@ -1,4 +1,6 @@
 """Data scope: an advisor never reaches another advisor's customer; office roles never leave their office."""
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
@@ -116,3 +118,40 @@ def test_exports_are_audited(branch, client_for):
     client_for(branch["wa1"]).get(reverse("customers:export", args=["xlsx"]))
     event = AuditEvent.objects.get(action="export")
     assert event.object_type == "customers" and event.detail["rows"] == 1
+
+
+def test_customer_detail_reads_one_customer_within_each_kind_of_reach(db):
+    """The customer page's compiled read (one per kind of reach): the same answer as the scope's filter."""
+    from django.contrib.auth import get_user_model
+
+    from customers import selectors
+    from customers.models import Customer
+    from customers.tests.factories import TierFactory
+
+    advisor = StaffFactory(role=Role.WEALTH_ADVISOR, with_user=True)
+    investment_advisor = StaffFactory(role=Role.INVESTMENT_ADVISOR, office=advisor.office, with_user=True)
+    operations = StaffFactory(role=Role.OPERATIONS, office=advisor.office, with_user=True)
+    other_office = StaffFactory(role=Role.OPERATIONS, office=office("XS"), with_user=True)
+    manager = StaffFactory(role=Role.BRANCH_MANAGER, with_user=True)
+    tiered = TierFactory(customer=CustomerFactory(advisor=advisor, investment_advisor=investment_advisor),
+                         star="4", clv=Decimal("1234.50")).customer
+    untiered = CustomerFactory(advisor=advisor)
+    superuser = get_user_model().objects.create_superuser("root", password="x")
+
+    for user, sees in ((advisor.user, {tiered, untiered}), (investment_advisor.user, {tiered}),
+                       (operations.user, {tiered, untiered}), (other_office.user, set()),
+                       (manager.user, {tiered, untiered}), (superuser, {tiered, untiered})):
+        for customer in (tiered, untiered):
+            if customer in sees:
+                found = selectors.customer_detail(user, customer.customer_code)
+                assert (found.pk, found.name, found.advisor_id) == (customer.pk, customer.name, customer.advisor_id)
+            else:
+                with pytest.raises(Customer.DoesNotExist):
+                    selectors.customer_detail(user, customer.customer_code)
+
+    found = selectors.customer_detail(advisor.user, tiered.customer_code)
+    assert (found.tier.star, found.tier.clv, found.tier.customer is found) == ("4", Decimal("1234.50"), True)
+    with pytest.raises(Customer.tier.RelatedObjectDoesNotExist):
+        _ = selectors.customer_detail(advisor.user, untiered.customer_code).tier
+    with pytest.raises(Customer.DoesNotExist):
+        selectors.customer_detail(manager.user, "NO-SUCH-CODE")
