@@ -27,8 +27,9 @@ class Loader(cached.Loader):
 
 
 def is_constant(node):
+    """A translate tag whose output depends on nothing but the language: a literal, no filter, no `as`."""
     expression = node.filter_expression
-    return (isinstance(node, TranslateNode) and node.asvar is None and not expression.filters
+    return (node.asvar is None and not expression.filters
             and isinstance(expression.var, Variable) and expression.var.lookups is None
             and (node.message_context is None or not node.message_context.filters
                  and isinstance(node.message_context.var, str)))
