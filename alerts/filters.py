@@ -3,12 +3,14 @@ import django_filters as filters
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.filtersets import FixedFilterSet
+
 from .models import ACTIVE, Alert, Level, Rule, Status
 
 STATUS_CHOICES = [("active", _("Active (open, acknowledged, contacted)")), *Status.choices]
 
 
-class AlertFilter(filters.FilterSet):
+class AlertFilter(FixedFilterSet):
     rule = filters.ChoiceFilter(choices=Rule.choices, label=_("Rule"))
     status = filters.ChoiceFilter(choices=STATUS_CHOICES, method="by_status", label=_("Status"))
     level = filters.ChoiceFilter(choices=Level.choices, label=_("Level"))

@@ -2,10 +2,11 @@
 import django_filters as filters
 from django.utils.translation import gettext_lazy as _
 
+from .filtersets import FixedFilterSet
 from .models import AuditEvent
 
 
-class AuditEventFilter(filters.FilterSet):
+class AuditEventFilter(FixedFilterSet):
     actor = filters.CharFilter(field_name="actor__username", label=_("User"))
     action = filters.CharFilter(field_name="action", lookup_expr="startswith", label=_("Action"))
     object_type = filters.CharFilter(field_name="object_type", label=_("Object type"))

@@ -1,8 +1,10 @@
 """The customer and application FilterSets, each shared by its list page, its export and the API."""
 import django_filters as filters
-from django_filters.constants import EMPTY_VALUES
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django_filters.constants import EMPTY_VALUES
+
+from crm.filtersets import FixedFilterSet
 
 from .models import Application, Customer
 
@@ -21,7 +23,7 @@ class StableOrderingFilter(filters.OrderingFilter):
         return qs.order_by(*qs.query.order_by, "customer_code")
 
 
-class CustomerFilter(filters.FilterSet):
+class CustomerFilter(FixedFilterSet):
     q = filters.CharFilter(method="search", label=_("Search"))
     office = filters.CharFilter(field_name="office__code", label=_("Office"))
     advisor = filters.CharFilter(method="by_advisor", label=_("Advisor code"))
@@ -74,7 +76,7 @@ class CustomerFilter(filters.FilterSet):
         return queryset.filter(Q(advisor__staff_code=value) | Q(investment_advisor__staff_code=value))
 
 
-class ApplicationFilter(filters.FilterSet):
+class ApplicationFilter(FixedFilterSet):
     """Closing / transfer applications: the list page, its export and the API."""
 
     status = filters.ChoiceFilter(choices=Application.Status.choices, label=_("Status"))

@@ -3,10 +3,12 @@ import django_filters as filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from crm.filtersets import FixedFilterSet
+
 from .models import Category, ProductVersion, RiskRating
 
 
-class ProductFilter(filters.FilterSet):
+class ProductFilter(FixedFilterSet):
     q = filters.CharFilter(method="search", label=_("Search"))
     category = filters.ChoiceFilter(choices=Category.choices, label=_("Category"))
     risk = filters.ChoiceFilter(choices=RiskRating.choices, label=_("Risk rating"))

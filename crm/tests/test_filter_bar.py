@@ -47,3 +47,30 @@ def test_the_alert_inbox_bar_lets_an_advisor_pick_overdue(make_staff, client_for
     html = client_for(make_staff(Role.WEALTH_ADVISOR)).get("/alerts/?overdue=true").content.decode()
     assert '<select class="form-select" name="overdue" id="id_overdue" title="Overdue">' in html
     assert '<option value="true" selected>Yes</option>' in html
+
+
+def test_a_kept_select_follows_the_language_and_the_selected_value(db):
+    """The select's markup is kept per language and selected choice (the fields of a FixedFilterSet live as
+    long as the process): asking again gives the same markup, another language or value its own."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        red = control(AlertFilter, Alert, "level=red", "level")
+        assert control(AlertFilter, Alert, "level=red", "level") == red
+        assert '<option value="red" selected>Red</option>' in red
+        yellow = control(AlertFilter, Alert, "level=yellow", "level")
+        assert '<option value="yellow" selected>Yellow</option>' in yellow and " selected>Red" not in yellow
+    with translation.override("zh-hans"):
+        chinese = control(AlertFilter, Alert, "level=red", "level")
+    assert '<option value="red" selected>红色</option>' in chinese and "Red" not in chinese
+    with translation.override("en"):
+        assert control(AlertFilter, Alert, "level=red", "level") == red
+
+
+def test_a_value_outside_the_choices_is_rendered_but_not_kept(db):
+    field = AlertFilter(QueryDict(""), queryset=Alert.objects.none()).form.fields["level"]
+    kept_before = len(field.__dict__.get("_filter_select_markup", {}))
+    for n in range(20):
+        html = control(AlertFilter, Alert, f"level=bogus{n}", "level")
+        assert " selected" not in html and '<option value="">Level</option>' in html
+    assert len(field.__dict__.get("_filter_select_markup", {})) == kept_before

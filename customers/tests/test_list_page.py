@@ -12,8 +12,8 @@ from customers.models import Role
 from customers.tests.factories import CustomerFactory, StaffFactory, TierFactory, office
 
 
-def rows_of(client, **query):
-    client.cookies["django_language"] = "zh-hans"  # the default language of the site (tests run in English)
+def rows_of(client, language="zh-hans", **query):
+    client.cookies["django_language"] = language  # zh-hans: the default language of the site (tests run in English)
     return client.get(reverse("customers:list"), query)
 
 
@@ -32,6 +32,10 @@ def test_rows_show_every_column_and_escape_what_customers_typed(db, client_for):
             in html)
     assert '<td>王顾问 / 李投顾</td><td>C4</td>' in html
     assert 'href="/customers/X1/" data-row-link>X1</a>' in html
+    # en: amounts with separators, no 万; the stage's English name
+    html = rows_of(client_for(wa), language="en").content.decode()
+    assert ('<td class="num">1,234,567</td><td>4</td><td>mature</td><td>B</td><td class="num">8,900</td>'
+            in html)
 
 
 def test_each_row_names_its_own_office_and_advisors(db, client_for):
