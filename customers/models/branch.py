@@ -191,12 +191,15 @@ class CurrentTier(models.Model):
         verbose_name = _("current tier")
         # Plain b-tree indexes (no LIKE companions): the list filters by equality and sorts. The star index also
         # sorts by assets (a star's list, richest first) and the stage index by CLV (who is declining, most
-        # valuable first); both carry the customer id, so counting never visits the table. Assets and CLV
-        # move most nights anyway, so these indexes cost the nightly refresh little beyond what it pays.
+        # valuable first). Each filtered column also has an index of its own, which a branch-wide list counts
+        # (customers.selectors.list_count_queryset): deduplicated, it holds each value's customers in a few
+        # pages, and counting the 65 k 3★ customers through it took 3 ms against 10 ms through the star and
+        # assets index. Assets and CLV move most nights anyway (no HOT update), so these indexes cost the
+        # nightly refresh little beyond what it pays.
         indexes = [models.Index(fields=["star", "total_assets"], include=["customer"], name="currenttier_star_assets"),
                    models.Index(fields=["lifecycle_stage", "clv"], include=["customer"], name="currenttier_stage_clv"),
                    *[models.Index(fields=[name], name=f"currenttier_{name}")
-                     for name in ("stp_subtype", "quadrant", "total_assets")]]
+                     for name in ("star", "lifecycle_stage", "stp_subtype", "quadrant", "total_assets")]]
 
 
 class Snapshot(models.Model):
