@@ -103,6 +103,19 @@ def test_page_shows_the_asset_mix_table_and_chart_data(customer, advisor, client
     assert mix_rows(english)["total"] == ["600,000", ""]
 
 
+def test_positions_list_each_month_newest_first_in_the_readers_amounts(customer, advisor, client_for):
+    client = client_for(advisor)
+    rows = re.findall(r'<tr title="(\d{4}-\d{2}-\d{2})">(.*?)</tr>', render_page(client, customer, "zh-hans"))
+    assert [day for day, _cells in rows] == ["2026-10-31", "2026-09-30"]
+    cells = re.findall(r'<td class="num">([^<]*)', rows[0][1])
+    # total 600,000, then securities, equity funds, fixed income, REITs, other, cash, margin debt
+    assert [c.strip() for c in cells] == ["60.00万", "30.00万", "12.00万", "5.00万", "2.00万", "1.00万", "10.00万",
+                                          "4.00万"]
+    rows = re.findall(r'<tr title="(\d{4}-\d{2}-\d{2})">(.*?)</tr>', render_page(client, customer, "en"))
+    cells = re.findall(r'<td class="num">([^<]*)', rows[1][1])
+    assert [c.strip() for c in cells] == ["1,000,000", "999,999", "0", "0", "0", "0", "1", "0"]
+
+
 def test_page_without_positions_draws_no_chart(advisor, client_for):
     bare = CustomerFactory(advisor=advisor, office=advisor.office)
     html = render_page(client_for(advisor), bare)
