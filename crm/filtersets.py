@@ -4,8 +4,9 @@ django-filter deep-copies every filter for each FilterSet, builds a form field f
 from the fields; the form then deep-copies every field again (Django's BaseForm). For the customer list's ten
 filters and their fifty choices that was about 700 copies: a millisecond of every list view and API list. The
 filters of a FixedFilterSet keep no state between requests (choices fixed in code, no querysets, nothing that
-depends on the request), so each FilterSet gets shallow copies of its filters and every form shares one set of
-fields, which forms only read."""
+depends on the request, labels that translate when shown), so each FilterSet gets shallow copies of its filters
+and every form shares one set of fields, which forms only read. Model choice filters and unlabelled filters
+are refused."""
 import copy
 
 from django.core.exceptions import ImproperlyConfigured
@@ -48,6 +49,8 @@ class FixedFilterSet(FilterSet):
                 if isinstance(filter_, QuerySetRequestMixin):  # its queryset would be read once, then kept
                     raise ImproperlyConfigured(f"{cls.__name__}.{name}: a model choice filter needs a fresh field "
                                                f"for each request; derive from django_filters.FilterSet")
+                if filter_._label is None:  # django-filter would spell one in the language of the first request
+                    raise ImproperlyConfigured(f"{cls.__name__}.{name}: give the filter a label (gettext_lazy)")
             fields = {name: filter_.field for name, filter_ in self.filters.items()}
             form_class = type(f"{cls.__name__}Form", (self._meta.form,), fields)
             form_class.base_fields = SharedFields(form_class.base_fields)

@@ -66,7 +66,7 @@ def test_a_method_filter_runs_on_its_own_filterset(db):
     calls = []
 
     class Probe(FixedFilterSet):
-        q = django_filters.CharFilter(method="search")
+        q = django_filters.CharFilter(method="search", label="Search")
 
         class Meta:
             model = Customer
@@ -84,7 +84,7 @@ def test_a_method_filter_runs_on_its_own_filterset(db):
 
 def test_a_model_choice_filter_is_refused(db):
     class WithOffices(FixedFilterSet):
-        office = django_filters.ModelChoiceFilter(queryset=Office.objects.all())
+        office = django_filters.ModelChoiceFilter(queryset=Office.objects.all(), label="Office")
 
         class Meta:
             model = Customer
@@ -92,3 +92,17 @@ def test_a_model_choice_filter_is_refused(db):
 
     with pytest.raises(ImproperlyConfigured, match="model choice filter"):
         WithOffices(QueryDict(""), queryset=Customer.objects.all()).form  # noqa: B018
+
+
+def test_a_filter_without_a_label_is_refused(db):
+    """django-filter names an unlabelled filter after its model field, in the language of the moment: a form
+    kept for the process would show the first reader's language to everyone."""
+    class Unlabelled(FixedFilterSet):
+        code = django_filters.CharFilter(field_name="customer_code")
+
+        class Meta:
+            model = Customer
+            fields = []
+
+    with pytest.raises(ImproperlyConfigured, match="label"):
+        Unlabelled(QueryDict(""), queryset=Customer.objects.all()).form  # noqa: B018
