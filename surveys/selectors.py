@@ -96,14 +96,25 @@ def plan_items(plan, user):
     return scope.filter(qs, "customer__").order_by("reason", "sampled_for__staff_code", "customer__customer_code")
 
 
-def worklist(user, month=None):
-    """Items of released plans the user may call, for the month (default: latest released)."""
+def callable_items(user):
+    """Items of released plans (any month) whose customers the user may call: what an attempt or a filing
+    from the worklist may refer to."""
     scope = scope_for(user)
-    qs = PlanItem.objects.filter(plan__status=SamplingPlan.State.RELEASED).select_related(
+    return scope.filter(PlanItem.objects.filter(plan__status=SamplingPlan.State.RELEASED), "customer__")
+
+
+def worklist_months(user):
+    """The months with a released plan the user may work on, newest first."""
+    months = callable_items(user).order_by().values_list("plan__month", flat=True).distinct()
+    return sorted(months, reverse=True)
+
+
+def worklist(user, month):
+    """The month's callback sample: the items of its released plans the user may call (month: its first day;
+    None: nothing)."""
+    items = callable_items(user).filter(plan__month=month).select_related(
         "customer", "questionnaire", "sampled_for", "plan__office")
-    if month:
-        qs = qs.filter(plan__month=month)
-    return scope.filter(qs, "customer__").order_by("-plan__month", "outcome", "customer__customer_code")
+    return items.order_by("outcome", "customer__customer_code")
 
 
 # --- reports ---------------------------------------------------------------------------------------

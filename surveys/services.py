@@ -550,7 +550,7 @@ def release_plan(*, actor, plan_id):
 
 def record_attempt(*, actor, item_id, outcome):
     """An unsuccessful attempt from the worklist (hung up, no answer, refused): a response without answers."""
-    item = selectors.worklist(actor).filter(pk=item_id).first()
+    item = selectors.callable_items(actor).select_related("customer", "questionnaire").filter(pk=item_id).first()
     if item is None:  # out of scope (or gone): refused before anything else is looked at
         raise PermissionDenied
     if outcome not in (Outcome.HUNG_UP, Outcome.NO_ANSWER, Outcome.REFUSED):

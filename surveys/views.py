@@ -1,10 +1,13 @@
 """Survey pages. Querysets come from selectors (scoped); writes go through services."""
 
+from datetime import date
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -81,7 +84,8 @@ def file_response(request, code):
         raise Http404 from None
     item = None
     if request.GET.get("item") or request.POST.get("item"):
-        item = selectors.worklist(request.user).filter(pk=request.GET.get("item") or request.POST.get("item")).first()
+        item = (selectors.callable_items(request.user).select_related("customer", "questionnaire")
+                .filter(pk=request.GET.get("item") or request.POST.get("item")).first())
     staff = scope.staff_queryset().filter(is_active=True).order_by("staff_code")
     initial = {"customer_code": request.GET.get("customer", item.customer.customer_code if item else ""),
                "interviewer": scope.staff.staff_code if scope.staff else "", "date": timezone.localdate()}
@@ -95,7 +99,7 @@ def file_response(request, code):
         else:
             messages.success(request, _("Survey response #%(id)s filed.") % {"id": response.pk})
             if item:
-                return redirect("surveys:worklist")
+                return redirect(_worklist_url(item.plan.month))
             return redirect(f"{request.path}?customer=")
     return render(request, "surveys/file.html", {"form": form, "version": version, "item": item,
                                                  "questionnaires": selectors.questionnaires()})
@@ -173,20 +177,42 @@ def plan_detail(request, pk):
 
 
 def worklist(request):
+    """Operations' landing page: one month's callback sample (default: the latest released month, this month's
+    once it is released), with the other released months to pick from."""
     _filer(request)
-    items = selectors.worklist(request.user)
+    months = selectors.worklist_months(request.user)
+    month = _month_of(request.GET.get("month"))
+    if month not in months:
+        month = months[0] if months else None
+    items = selectors.worklist(request.user, month)
     page = Paginator(items, 50).get_page(request.GET.get("page"))
-    return render(request, "surveys/worklist.html", {"page": page})
+    return render(request, "surveys/worklist.html", {"page": page, "month": month, "months": months,
+                                                     "query": f"month={month:%Y-%m}" if month else ""})
+
+
+def _month_of(value):
+    """The first day of a month written YYYY-MM, else None."""
+    try:
+        return date.fromisoformat(f"{value}-01") if value and len(value) == 7 else None
+    except ValueError:
+        return None
+
+
+def _worklist_url(month):
+    url = reverse("surveys:worklist")
+    return f"{url}?month={month:%Y-%m}" if month else url
 
 
 @require_POST
 def attempt(request, pk):
     _filer(request)
+    month = _month_of(request.POST.get("month"))
     try:
-        services.record_attempt(actor=request.user, item_id=pk, outcome=request.POST.get("outcome", ""))
+        response = services.record_attempt(actor=request.user, item_id=pk, outcome=request.POST.get("outcome", ""))
+        month = response.plan_item.plan.month
     except services.SurveyInvalid as exc:
         messages.error(request, "; ".join(e["message"] for e in exc.errors))
-    return redirect("surveys:worklist")
+    return redirect(_worklist_url(month))
 
 
 # --- follow-up tasks --------------------------------------------------------------------------------

@@ -218,7 +218,8 @@ def test_operations_file_a_survey_from_the_worklist(page, live_server, worklist)
 
     radio(page, "Q7", "F").check()
     click_and_wait(page, page.get_by_role("button", name="提交调查结果"))
-    assert page.url.endswith("/surveys/worklist/")  # back to the worklist after a worklist item
+    # back to the worklist, at the month of the item, after a worklist item
+    assert page.url.endswith(f"/surveys/worklist/?month={item.plan.month:%Y-%m}")
     response = SurveyResponse.objects.get()
     assert f"调查结果 #{response.pk} 已录入。" in page.locator(".alert-success").inner_text()
     assert response.customer == customer and response.version.questionnaire.code == "S2020"

@@ -82,6 +82,37 @@ def test_plan_pages_are_scoped_to_the_office(ops, customer, make_staff, client_f
     assert client_for(xs_ops).get("/surveys/worklist/").context["page"].paginator.count == 0
 
 
+def test_the_worklist_shows_one_months_sample_the_latest_released_by_default(ops, customer_of, advisor, client_for):
+    """Operations land on this month's sample (the latest released month); earlier released months stay one
+    pick away, and an attempt brings the caller back to the month of its item."""
+    questionnaire = Questionnaire.objects.get(code="E")
+    october, november = date(2026, 10, 1), date(2026, 11, 1)
+    items = {}
+    for month, n in ((october, 2), (november, 3)):
+        plan = SamplingPlan.objects.create(month=month, office=ops.office, status=SamplingPlan.State.RELEASED)
+        items[month] = [PlanItem.objects.create(plan=plan, customer=customer_of(advisor), reason="stratified",
+                                                questionnaire=questionnaire) for _ in range(n)]
+    draft = SamplingPlan.objects.create(month=date(2026, 12, 1), office=ops.office)  # not released: not listed
+    PlanItem.objects.create(plan=draft, customer=customer_of(advisor), reason="stratified", questionnaire=questionnaire)
+    client = client_for(ops)
+
+    page = client.get("/surveys/worklist/")
+    assert page.context["month"] == november and page.context["months"] == [november, october]
+    assert {i.pk for i in page.context["page"]} == {i.pk for i in items[november]}
+    assert b'<option value="2026-10">2026-10</option>' in page.content
+    page = client.get("/surveys/worklist/?month=2026-10")
+    assert {i.pk for i in page.context["page"]} == {i.pk for i in items[october]}
+    for unknown in ("2026-12", "2026-13", "nonsense"):  # a month without a released plan, or no month at all
+        assert client.get(f"/surveys/worklist/?month={unknown}").context["month"] == november
+
+    # an attempt on an October item is recorded and leads back to October
+    answer = client.post(f"/surveys/worklist/{items[october][0].pk}/attempt/",
+                         {"outcome": "no_answer", "month": "2026-10"})
+    assert answer.status_code == 302 and answer.url == "/surveys/worklist/?month=2026-10"
+    items[october][0].refresh_from_db()
+    assert items[october][0].attempts == 1
+
+
 def test_generate_plan_page(ops, customer, client_for):
     client = client_for(ops)
     assert client.post("/surveys/plans/", {"month": "2026-11-01"}).status_code == 302
