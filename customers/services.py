@@ -20,7 +20,7 @@ ASSIGNABLE = {
 
 @transaction.atomic
 def assign_advisor(*, customer, advisor, actor, field="advisor"):
-    """Assign a customer to an advisor, refusing to exceed the advisor's capacity cap.
+    """Assign a customer to an advisor, refusing to exceed the advisor's capacity cap (open accounts count).
 
     The advisor row is locked so two concurrent assignments cannot both take the last place.
     """
@@ -33,7 +33,7 @@ def assign_advisor(*, customer, advisor, actor, field="advisor"):
         if advisor.role not in ASSIGNABLE[field]:
             raise ValidationError(_("%(staff)s cannot be assigned as %(field)s.") % {"staff": advisor, "field": field})
         cap = active_capacity_policy().cap_for(advisor.role)
-        current = Customer.objects.filter(**{field: advisor}).exclude(pk=customer.pk).count()
+        current = Customer.objects.filter(**{field: advisor}, closed_on__isnull=True).exclude(pk=customer.pk).count()
         if cap is not None and current >= cap:
             raise ValidationError(
                 _("%(staff)s already serves %(n)d customers (cap %(cap)d).") % {"staff": advisor, "n": current, "cap": cap}

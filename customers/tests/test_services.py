@@ -1,3 +1,5 @@
+from datetime import date
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
@@ -24,6 +26,12 @@ def test_assignment_respects_the_cap_in_force(manager):
     c.refresh_from_db()
     assert c.advisor is None
     assert AuditEvent.objects.filter(action="customer.assign").count() == 3
+    # a closed account keeps its advisor for the record but frees its place under the cap
+    a.closed_on = date(2026, 11, 20)
+    a.save(update_fields=["closed_on"])
+    services.assign_advisor(customer=c, advisor=wa, actor=manager.user)
+    c.refresh_from_db()
+    assert c.advisor == wa
 
 
 def test_only_matching_roles_and_managers_assign(manager):
@@ -47,7 +55,7 @@ def test_log_interaction_within_scope(db):
         services.log_interaction(customer=other, actor=wa.user, channel="phone", summary="x")
 
 
-def test_advisor_load_counts_both_advisor_columns(db):
+def test_advisor_load_counts_open_customers_in_both_advisor_columns(db):
     from customers.selectors import advisor_load
 
     wa, ia, idle = (StaffFactory(role=Role.WEALTH_ADVISOR), StaffFactory(role=Role.INVESTMENT_ADVISOR),
@@ -59,6 +67,7 @@ def test_advisor_load_counts_both_advisor_columns(db):
     CustomerFactory()  # nobody's
     both = StaffFactory(role=Role.WEALTH_ADVISOR)
     CustomerFactory(advisor=both, investment_advisor=both)  # one customer, served in both roles: 1 + 1
+    CustomerFactory(advisor=wa, investment_advisor=ia, closed_on=date(2026, 11, 20))  # closed: no one's load
     # wa: 3 as advisor; ia: 2 as investment advisor; idle serves none and is left out
     assert advisor_load() == {wa.pk: 3, ia.pk: 2, both.pk: 2}
     assert advisor_load([ia.pk, idle.pk]) == {ia.pk: 2}
