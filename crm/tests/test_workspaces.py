@@ -498,6 +498,11 @@ def test_manager_home_shows_grade_fit_by_office(cs_book, make_staff, client_for)
     # 5★, 4★, 3a, 3b = 4, none with an investment advisor
     assert set(offices) == {"CS"}
     assert (offices["CS"]["customers"], offices["CS"]["needs_grade"], offices["CS"]["without_ia"]) == (5, 4, 4)
+    # the product band (5,000 by default) is written as an amount; the satisfaction card leads to the reports
+    html = page.content.decode()
+    assert "Products &lt; 5,000</th>" in html
+    satisfaction_card = html[html.index('id="satisfaction"'):html.index('id="chart-quadrants"')]
+    assert 'href="/surveys/reports/S2020/">Survey reports</a>' in satisfaction_card
 
 
 def test_targets_page_saves_a_version_for_branch_managers_only(make_staff, client_for):

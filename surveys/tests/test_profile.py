@@ -47,5 +47,9 @@ def test_customer_panel_shows_the_survey_profile(ops, customer, client_for, advi
     # N Q6 D = experience 4 of 5, Q7 D = within 3 years, Q8 C = 10 %, Q9 B = 100,000 or more
     assert customer_profile(customer) == {"expected_return": 0.10, "planned_amount": 100000.0, "experience": 4.0,
                                           "horizon_years": 3.0}
-    text = client_for(advisor).get(f"/customers/{customer.customer_code}/").content.decode()
+    client = client_for(advisor)
+    text = client.get(f"/customers/{customer.customer_code}/").content.decode()
     assert "Investment experience" in text and "4 / 5" in text and "10 %" in text
+    assert "≥ 100,000</dd>" in text  # English: separators
+    client.cookies["django_language"] = "zh-hans"
+    assert "≥ 10.00万</dd>" in client.get(f"/customers/{customer.customer_code}/").content.decode()
