@@ -3,6 +3,7 @@ from django import template
 from django.utils.translation import gettext_lazy as _
 
 from crm.templatetags.crm_format import cny
+from customers.tiering.explain import stage_label, star_label
 
 register = template.Library()
 
@@ -24,6 +25,7 @@ LABELS = {
     "assessed_on": _("Assessed on"), "birthday": _("Birthday"), "days_until": _("Days until"), "age": _("Age"),
     "star": _("Star"), "every_months": _("Contact every (months)"), "last_contact": _("Last contact"),
 }
+DIRECTIONS = {"gain": _("Gain"), "loss": _("Loss")}
 MONEY = {"transfer_out", "previous_assets", "pnl", "start_assets", "implied_value", "held_value",
          "estimated_elsewhere", "total_assets", "amount", "cash", "shortfall", "margin_debt"}
 PERCENT = {"share", "ratio"}
@@ -36,7 +38,20 @@ def _value(key, value):
         return cny(value)
     if key in PERCENT and isinstance(value, (int, float)):
         return f"{value * 100:.1f}%"
+    if key in CODED:
+        return CODED[key](str(value))
     return value
+
+
+def _application_kind(code):
+    from customers.models import Application
+
+    return dict(Application.Kind.choices).get(code, code)
+
+
+# Evidence that stores a code (an application's kind, a P&L move's direction, a stage, a star): the reader's words
+CODED = {"kind": _application_kind, "direction": lambda code: DIRECTIONS.get(code, code),
+         "stage": stage_label, "star": star_label}
 
 
 @register.simple_tag

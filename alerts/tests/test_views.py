@@ -1,5 +1,6 @@
 """Pages: inbox (red first, overdue marked, filters, quick actions), alert page, measures, thresholds, the
 customer-page panel — each within the user's data scope, with a constant number of queries."""
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -139,6 +140,30 @@ def test_page_renders_in_chinese(book, advisor, client_for):
     client.cookies["django_language"] = "zh-hans"
     html = client.get(reverse("alerts:inbox")).content.decode()
     assert "预警" in html and "转销户申请" in html and "逾期" in html
+
+
+def test_evidence_codes_read_as_words_in_both_languages(advisor, make_customer, make_alert, client_for):
+    """What an alert stores as a code (an application's kind, a P&L move's direction, a stage) is shown in the
+    reader's words."""
+    closing = make_alert(make_customer(), rule="closing_application", level="red",
+                         evidence={"filed_on": "2026-11-25", "kind": "transfer_out"})
+    pnl = make_alert(make_customer(), rule="pnl_threshold",
+                     evidence={"pnl": -30000.0, "start_assets": 100000.0, "ratio": -0.3, "direction": "loss"})
+    decline = make_alert(make_customer(), rule="lifecycle_decline",
+                         evidence={"stage": "decline", "as_of": "2026-11-20", "total_assets": 50000.0})
+    client = client_for(advisor)
+
+    def evidence(alert, language):
+        client.cookies["django_language"] = language
+        html = client.get(reverse("alerts:detail", args=[alert.pk])).content.decode()
+        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+    assert "Kind Transfer out" in evidence(closing, "en") and "transfer_out" not in evidence(closing, "en")
+    assert "Direction Loss" in evidence(pnl, "en")
+    assert "Stage decline" in evidence(decline, "en")  # the stage's English name is its code
+    zh = evidence(decline, "zh-hans")
+    assert "衰退期" in zh and "decline" not in zh
+    assert "亏损" in evidence(pnl, "zh-hans") and "转户" in evidence(closing, "zh-hans")
 
 
 def test_customer_panel_lists_active_alerts(book, advisor, client_for, django_assert_max_num_queries):
