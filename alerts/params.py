@@ -4,6 +4,8 @@ Managers edit these; each edit is a new AlertPolicy version and exactly one vers
 """
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 from crm.params import JsonParams
 
 CHURN_RULES = ("large_outflow", "falling_trading", "pnl_threshold", "assets_elsewhere", "closing_application",
@@ -69,39 +71,39 @@ class AlertParams(JsonParams):
         for name in ("outflow_amount", "outflow_min_assets", "elsewhere_min_gap", "quota_value_sh",
                      "quota_value_sz", "red_sla_hours", "yellow_sla_working_days", "reminder_sla_working_days"):
             if getattr(self, name) < 0:
-                errors[name] = "not negative"
+                errors[name] = _("not negative")
         for name in ("outflow_share", "trading_ratio"):
             if not 0 < getattr(self, name) <= 1:
-                errors[name] = "between 0 and 1"
+                errors[name] = _("between 0 and 1")
         for name in ("trading_recent_days", "trading_baseline_days", "pnl_days", "quota_lookback_days",
                      "assessment_valid_months", "precision_days"):
             if getattr(self, name) < 1:
-                errors[name] = "at least 1"
+                errors[name] = _("at least 1")
         for name in ("id_expiry_days", "payment_lookahead_days", "debt_maturity_days", "assessment_expiry_days",
                      "birthday_days"):
             if getattr(self, name) < 0:
-                errors[name] = "not negative"
+                errors[name] = _("not negative")
         if self.pnl_loss >= 0:
-            errors["pnl_loss"] = "below 0"
+            errors["pnl_loss"] = _("below 0")
         if self.pnl_gain <= 0:
-            errors["pnl_gain"] = "above 0"
+            errors["pnl_gain"] = _("above 0")
         if self.elsewhere_ratio < 1:
-            errors["elsewhere_ratio"] = "at least 1"
+            errors["elsewhere_ratio"] = _("at least 1")
         if self.margin_liquidation_ratio > self.margin_warning_ratio:
-            errors["margin_liquidation_ratio"] = "not above the warning ratio"
+            errors["margin_liquidation_ratio"] = _("not above the warning ratio")
         if not set(self.working_weekdays) <= set(range(7)) or not self.working_weekdays:
-            errors["working_weekdays"] = "weekday numbers 0 (Monday) to 6"
+            errors["working_weekdays"] = _("weekday numbers 0 (Monday) to 6")
         for name in ("holidays", "extra_working_days"):
             try:
                 [date.fromisoformat(d) for d in getattr(self, name)]
             except (TypeError, ValueError):
-                errors[name] = "ISO dates (YYYY-MM-DD)"
+                errors[name] = _("ISO dates (YYYY-MM-DD)")
         if not isinstance(self.contact_months, dict) or not all(
                 isinstance(v, int) and v >= 1 for v in self.contact_months.values()):
-            errors["contact_months"] = "star → whole months ≥ 1"
+            errors["contact_months"] = _("star → whole months ≥ 1")
         if not isinstance(self.cooldown_days, dict) or set(self.cooldown_days) - set(RULES) or not all(
                 isinstance(v, int) and v >= 0 for v in self.cooldown_days.values()):
-            errors["cooldown_days"] = "rule code → days ≥ 0"
+            errors["cooldown_days"] = _("rule code → days ≥ 0")
         return errors
 
     def cooldown(self, rule):

@@ -248,3 +248,18 @@ def test_closed_accounts_are_not_scanned(make_customer):
 def test_invalid_parameters_are_named(field, value):
     params = AlertParams.from_json({**AlertParams().to_json(), field: value})
     assert field in params.validate()
+
+
+def test_parameter_errors_speak_the_readers_language():
+    from django.utils import translation
+
+    from customers.tiering.params import TieringParams
+
+    alerts = AlertParams.from_json({**AlertParams().to_json(), "outflow_share": 2.0, "pnl_gain": -1.0})
+    tiers = TieringParams.from_json({**TieringParams().to_json(), "star_shares": [0.5, 0.5, 0.5, 0.0, 0.0]})
+    with translation.override("en"):
+        assert alerts.validate() == {"outflow_share": "between 0 and 1", "pnl_gain": "above 0"}
+        assert tiers.validate() == {"star_shares": "five non-negative shares adding up to 1"}
+    with translation.override("zh-hans"):
+        assert alerts.validate() == {"outflow_share": "介于 0 与 1 之间", "pnl_gain": "须大于 0"}
+        assert tiers.validate() == {"star_shares": "五个非负比例，合计为 1"}

@@ -5,6 +5,8 @@ the values that differ from the defaults' *shape* — all keys are always presen
 """
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 from crm.params import JsonParams
 
 
@@ -79,29 +81,29 @@ class TieringParams(JsonParams):
         """Errors as {field: message}; an empty dict means the parameters are usable."""
         errors = {}
         if not 1 <= self.experienced_from_level <= 5:
-            errors["experienced_from_level"] = "a level from 1 to 5 (questionnaire N, question 6)"
+            errors["experienced_from_level"] = _("a level from 1 to 5 (questionnaire N, question 6)")
         if abs(sum(self.star_shares) - 1) > 1e-9 or len(self.star_shares) != 5 or min(self.star_shares) < 0:
-            errors["star_shares"] = "five non-negative shares adding up to 1"
+            errors["star_shares"] = _("five non-negative shares adding up to 1")
         if abs(sum(self.institution_shares) - 1) > 1e-9 or len(self.institution_shares) != 3:
-            errors["institution_shares"] = "three shares adding up to 1"
+            errors["institution_shares"] = _("three shares adding up to 1")
         for name in ("legacy_asset_bounds", "legacy_income_bounds", "legacy_inst_asset_bounds",
                      "legacy_inst_income_bounds"):
             bounds = list(getattr(self, name))
             if bounds != sorted(bounds) or len(set(bounds)) != len(bounds):
-                errors[name] = "increasing amounts"
+                errors[name] = _("increasing amounts")
         if not 0 < self.quadrant_percentile < 100:
-            errors["quadrant_percentile"] = "between 0 and 100"
+            errors["quadrant_percentile"] = _("between 0 and 100")
         if not -1 < self.discount_rate < 1:
-            errors["discount_rate"] = "between -1 and 1"
+            errors["discount_rate"] = _("between -1 and 1")
         if not 1 <= self.horizon_years <= 50:
-            errors["horizon_years"] = "1 to 50 years"
+            errors["horizon_years"] = _("1 to 50 years")
         if self.growth_min > self.growth_max:
-            errors["growth_min"] = "not above growth_max"
+            errors["growth_min"] = _("not above growth_max")
         if self.demotion_runs < 1:
-            errors["demotion_runs"] = "at least 1"
+            errors["demotion_runs"] = _("at least 1")
         if not 0 < self.stp_dominant_share <= 1:
-            errors["stp_dominant_share"] = "between 0 and 1"
+            errors["stp_dominant_share"] = _("between 0 and 1")
         stages = {"potential", "budding", "growth", "mature", "decline", "churned"}
         if set(self.retention_by_stage) != stages or not all(0 <= v <= 1 for v in self.retention_by_stage.values()):
-            errors["retention_by_stage"] = "a probability between 0 and 1 for each of the six stages"
+            errors["retention_by_stage"] = _("a probability between 0 and 1 for each of the six stages")
         return errors
