@@ -83,6 +83,25 @@ def is_overdue(alert, now=None):
     return alert.status == "open" and alert.due_at is not None and alert.due_at < (now or timezone.now())
 
 
+def assets_elsewhere_by_month(user, since, until):
+    """Implicit outflow, by the month an "assets elsewhere" alert first fired (within the user's alerts):
+    {"YYYY-MM": (customers, estimated assets elsewhere)}. The estimate is the alert's evidence (alerts.md); a
+    customer with two such alerts in one month counts once, at the larger estimate (one grouped query)."""
+    from django.db.models import FloatField, Max
+    from django.db.models.fields.json import KeyTextTransform
+    from django.db.models.functions import Cast, TruncMonth
+
+    rows = (visible_alerts(user).filter(rule="assets_elsewhere", first_fired_on__gte=since, first_fired_on__lte=until)
+            .annotate(month=TruncMonth("first_fired_on"))
+            .order_by().values("month", "customer_id")
+            .annotate(estimate=Max(Cast(KeyTextTransform("estimated_elsewhere", "evidence"), FloatField()))))
+    months = {}
+    for r in rows:
+        customers, amount = months.get(r["month"].strftime("%Y-%m"), (0, 0.0))
+        months[r["month"].strftime("%Y-%m")] = (customers + 1, amount + (r["estimate"] or 0.0))
+    return months
+
+
 def open_warning_customer_ids(customer_ids=None):
     """For the tiering batch: True for customers with an active churn warning (a bool Series by customer_id)."""
     rules = ", ".join(f"'{r}'" for r in CHURN_RULES)

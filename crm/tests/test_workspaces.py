@@ -488,7 +488,9 @@ def test_manager_home_churn_at_a_glance(cs_book, make_staff, client_for):
     w = churn["warnings"]
     # churn warnings in CS: large_outflow (open) and falling_trading (resolved, retained) = 2
     assert (w["fired"], w["active"], w["retained"], w["lost"]) == (2, 1, 1, 0)
-    assert 'data-outcome="retained">1<' in page.content.decode()
+    html = page.content.decode()
+    assert 'data-outcome="retained">1<' in html
+    assert all(f'data-measure="{m}"' in html for m in ("closed", "closed_assets", "elsewhere", "elsewhere_assets"))
 
 
 def test_manager_home_shows_grade_fit_by_office(cs_book, make_staff, client_for):
@@ -559,3 +561,51 @@ def test_product_coverage_stored_at_night_reads_as_the_live_aggregate(product_bo
     wider = KpiTargets(product_band=10_000)  # not what the night stored: computed live
     this, _last = selectors.product_coverage(cs, wider, day=day)
     assert (this["small"], this["large"]) == (2, 0)  # 4,999.99 and 5,000 both under 10,000
+
+
+def test_churn_by_month_explicit_and_implicit_outflow_by_hand(cs_book, make_staff):
+    """Explicit outflow: accounts closed in the month, with their total assets at the last month-end before
+    that month; implicit: customers whose "assets elsewhere" alert first fired in the month, with the assets
+    estimated elsewhere (a customer once, at its larger estimate)."""
+    from customers.models import Customer, Snapshot
+
+    a, xt, c = cs_book
+
+    def held(customer, day, total):
+        Snapshot.objects.create(customer=customer, date=day, total_assets=total, securities_value=0, cash=total,
+                                margin_debt=0, equity_fund_value=0, fixed_income_value=0, reits_trust_value=0,
+                                other_product_value=0)
+
+    def close(customer, day):
+        Customer.objects.filter(pk=customer.pk).update(closed_on=day)
+
+    def elsewhere(customer, fired_on, estimate, status="open"):
+        found = alert(customer, "yellow", rule="assets_elsewhere", status=status)
+        Alert.objects.filter(pk=found.pk).update(first_fired_on=fired_on, last_fired_on=fired_on,
+                                                 evidence={"estimated_elsewhere": estimate})
+
+    held(c["1"], date(2026, 9, 30), 200_000)
+    held(c["1"], date(2026, 10, 31), 300_000)  # the last month-end before November: what left
+    held(c["1"], date(2026, 11, 5), 10_000)  # drained within the closing month: not the measure
+    close(c["1"], date(2026, 11, 10))
+    held(c["3b"], date(2026, 8, 31), 120_000)
+    held(c["3b"], date(2026, 10, 10), 5_000)  # in October, the closing month
+    close(c["3b"], date(2026, 10, 15))
+    far = Customer.objects.get(advisor=xt)  # office XT: out of scope
+    held(far, date(2026, 10, 31), 999_999)
+    close(far, date(2026, 11, 2))
+    elsewhere(c["4"], date(2026, 11, 3), 150_000.0, status="dismissed")
+    elsewhere(c["4"], date(2026, 11, 15), 180_000.0)  # the same customer again: counted once, at 180,000
+    elsewhere(c["5"], date(2026, 11, 12), 250_000.0)
+    elsewhere(c["3a"], date(2026, 9, 1), 70_000.0)
+    elsewhere(far, date(2026, 11, 4), 500_000.0)  # out of scope
+
+    manager = make_staff(Role.OFFICE_MANAGER, "CS")
+    churn = selectors.churn_glance(manager.user, scope_for(manager.user), day=date(2026, 11, 20))
+    months = {r["month"]: r for r in churn["months"]}
+    assert list(months) == ["2026-06", "2026-07", "2026-08", "2026-09", "2026-10", "2026-11"]
+    assert (months["2026-11"]["closed"], months["2026-11"]["closed_assets"]) == (1, 300_000)
+    assert (months["2026-10"]["closed"], months["2026-10"]["closed_assets"]) == (1, 120_000)
+    assert (months["2026-11"]["elsewhere"], months["2026-11"]["elsewhere_assets"]) == (2, 430_000.0)
+    assert (months["2026-09"]["elsewhere"], months["2026-09"]["elsewhere_assets"]) == (1, 70_000.0)
+    assert all(months[m]["closed"] == months[m]["elsewhere"] == 0 for m in ("2026-06", "2026-07", "2026-08"))

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pandas as pd
 from django.db.models import (Case, Count, DateTimeField, Exists, F, FilteredRelation, Max, Min, OuterRef, Q,
-                              Sum, Value, When)
+                              Subquery, Sum, Value, When)
 from django.db.models.functions import Coalesce, Mod, TruncMonth
 from django.utils import timezone
 
@@ -401,19 +401,28 @@ def product_coverage(scope, targets, day=None):
 
 
 def churn_glance(user, scope, day=None, months=CHURN_GLANCE_MONTHS):
-    """Churn at a glance: customers who closed their account per month over the last `months` months, and
-    churn warnings opened in that time by status and by outcome (2 queries)."""
+    """Churn at a glance over the last `months` months (3 queries): per month, the explicit outflow (accounts
+    closed, and their total assets at the last month-end before the month they closed in: what they held
+    before they left) and the implicit outflow (customers whose "assets elsewhere" alert first fired, and the
+    assets estimated elsewhere); and the churn warnings opened in that time by status and by outcome."""
     day = day or today()
     since = add_months(day.replace(day=1), -(months - 1))
-    closed = {r["month"].strftime("%Y-%m"): r["n"] for r in
+    before = Snapshot.objects.filter(customer=OuterRef("pk"), date__lt=OuterRef("month"))  # before that month
+    closed = {r["month"].strftime("%Y-%m"): (r["n"], r["assets"] or 0) for r in
               scope.customers().filter(closed_on__gte=since, closed_on__lte=day).order_by()
-              .annotate(month=TruncMonth("closed_on")).values("month").annotate(n=Count("id"))}
+              .annotate(month=TruncMonth("closed_on"))
+              .annotate(held=Subquery(before.order_by("-date").values("total_assets")[:1]))
+              .values("month").annotate(n=Count("id"), assets=Sum("held"))}
+    elsewhere = alert_selectors.assets_elsewhere_by_month(user, since, day)
     labels = [add_months(since, i).strftime("%Y-%m") for i in range(months)]
     warnings = alert_selectors.visible_alerts(user).filter(rule__in=CHURN_RULES, first_fired_on__gte=since)
     figures = warnings.aggregate(
         fired=Count("id"), active=Count("id", filter=Q(status__in=ACTIVE)),
         **{o: Count("id", filter=Q(status="resolved", outcome=o)) for o in Outcome.values})
-    return {"since": since, "closed": [(m, closed.get(m, 0)) for m in labels],
+    by_month = [{"month": m, "closed": closed.get(m, (0, 0))[0], "closed_assets": closed.get(m, (0, 0))[1],
+                 "elsewhere": elsewhere.get(m, (0, 0.0))[0], "elsewhere_assets": elsewhere.get(m, (0, 0.0))[1]}
+                for m in labels]
+    return {"since": since, "months": by_month, "closed": [(r["month"], r["closed"]) for r in by_month],
             "warnings": figures, "outcomes": [(o, label, figures[o]) for o, label in Outcome.choices]}
 
 
