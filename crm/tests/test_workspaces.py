@@ -609,3 +609,63 @@ def test_churn_by_month_explicit_and_implicit_outflow_by_hand(cs_book, make_staf
     assert (months["2026-11"]["elsewhere"], months["2026-11"]["elsewhere_assets"]) == (2, 430_000.0)
     assert (months["2026-09"]["elsewhere"], months["2026-09"]["elsewhere_assets"]) == (1, 70_000.0)
     assert all(months[m]["closed"] == months[m]["elsewhere"] == 0 for m in ("2026-06", "2026-07", "2026-08"))
+
+
+# --- every workspace table exports (CSV and XLSX) ------------------------------------------------------------
+
+MANAGER_TABLES = ("stars", "funnel", "quadrants", "churn-by-month", "satisfaction", "product-coverage", "high-end",
+                  "grade-fit")
+ADVISOR_TABLES = ("by-star", "by-stage", "by-quadrant", "today-alerts", "today-tasks", "today-contacts",
+                  "today-birthdays")
+
+
+def _csv_rows(response):
+    import csv
+    import io
+
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+def test_every_manager_home_table_exports_with_the_pages_figures(cs_book, make_staff, client_for):
+    from openpyxl import load_workbook
+
+    client = client_for(make_staff(Role.OFFICE_MANAGER, "CS"))
+    html = client.get("/workspace/manager/").content.decode()
+    for table in MANAGER_TABLES:
+        assert f"?export={table}&amp;format=csv" in html and f"?export={table}&amp;format=xlsx" in html, table
+        assert _csv_rows(client.get(f"/workspace/manager/?export={table}&format=csv"))[0], table
+        xlsx = client.get(f"/workspace/manager/?export={table}&format=xlsx")
+        assert xlsx.status_code == 200 and next(load_workbook(io_of(xlsx)).active.values), table
+    # CS by star: 1★ 1, 3★ 2 (40 %), 4★ 1, 5★ 1 with 8,000 of the 10,000 CEV (80 %)
+    stars = {row[0]: row for row in _csv_rows(client.get("/workspace/manager/?export=stars&format=csv"))[1:]}
+    assert stars["3★"][1:3] == ["2", "40.0"] and float(stars["5★"][3]) == 8000 and stars["5★"][4] == "80.0"
+    # the grade fit of CS (test_manager_home_shows_grade_fit_by_office): 5 customers, 4 calling for a grade
+    grade = _csv_rows(client.get("/workspace/manager/?export=grade-fit&format=csv"))
+    assert grade[1][:3] == ["CS", "5", "4"]
+    assert AuditEvent.objects.filter(action="export", object_type="manager-home", object_id="stars.csv").exists()
+    assert client.get("/workspace/manager/?export=nothing&format=csv").status_code == 404
+    assert client.get("/workspace/manager/?export=stars&format=pdf").status_code == 404
+
+
+def test_every_advisor_dashboard_table_exports_the_book(cs_book, client_for):
+    a, _xt, c = cs_book
+    client = client_for(a)
+    html = client.get("/workspace/advisor/").content.decode()
+    for table in ADVISOR_TABLES:
+        assert f"?export={table}&amp;format=csv" in html, table
+        assert _csv_rows(client.get(f"/workspace/advisor/?export={table}&format=csv"))[0], table
+        assert client.get(f"/workspace/advisor/?export={table}&format=xlsx").status_code == 200, table
+    by_stage = dict(row for row in _csv_rows(client.get("/workspace/advisor/?export=by-stage&format=csv"))[1:])
+    assert by_stage["mature"] == "2" and by_stage["growth"] == "2" and by_stage["budding"] == "1"
+    # contacts due: 4★ never contacted and 3b (70 days, every 2 months) are overdue
+    contacts = _csv_rows(client.get("/workspace/advisor/?export=today-contacts&format=csv"))[1:]
+    assert {row[0].split()[0] for row in contacts} >= {c["4"].customer_code, c["3b"].customer_code}
+    # a manager's table is not the advisor's to take
+    assert client.get("/workspace/manager/?export=stars&format=csv").status_code == 403
+
+
+def io_of(response):
+    import io
+
+    return io.BytesIO(response.content)

@@ -2,6 +2,7 @@
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
@@ -16,7 +17,7 @@ from customers.filters import CustomerFilter
 from customers.models import Customer, Role
 from customers.scope import MANAGER_ROLES, scope_for
 
-from . import selectors, services
+from . import selectors, services, tables
 from .forms import KpiTargetsForm
 
 MANAGER_HOME_ROLES = (*MANAGER_ROLES, Role.COMPLIANCE)
@@ -46,10 +47,29 @@ def _dashboard_key(request, scope):
     return f"advisor-dashboard:{mark}:{get_language()}:{selectors.today().isoformat()}"
 
 
+def _table_export(request, tables_of, context_of, name):
+    """`?export=<table id>&format=csv|xlsx`: that table of the page (crm.workspaces.tables), audited; None
+    when the request asks for no export."""
+    table = request.GET.get("export")
+    if table is None:
+        return None
+    fmt = request.GET.get("format", "csv")
+    tables = tables_of(context_of())
+    if table not in tables or fmt not in ("csv", "xlsx"):
+        raise Http404
+    headers, rows = tables[table]
+    audit(request.user, "export", object_type=name, object_id=f"{table}.{fmt}", rows=len(rows))
+    return export_response(rows, headers, f"{name}-{table}", fmt)
+
+
 def advisor_dashboard(request):
     """The dashboard's content is computed once and served from the cache until the book changes, the day
     ends or the next alert falls overdue, whichever comes first: advisors come back to it all day."""
     scope = _advisor_scope(request)
+    export = _table_export(request, tables.advisor_tables,
+                           lambda: selectors.advisor_dashboard(request.user, scope), "advisor-dashboard")
+    if export is not None:
+        return export
     key = _dashboard_key(request, scope)
     body = cache.get(key) if key else None
     if body is None:
@@ -64,6 +84,10 @@ def advisor_dashboard(request):
 
 def manager_home(request):
     scope = _manager_scope(request)
+    export = _table_export(request, tables.manager_tables, lambda: selectors.manager_home(request.user, scope),
+                           "manager-home")
+    if export is not None:
+        return export
     return render(request, "crm/workspace_manager.html", selectors.manager_home(request.user, scope))
 
 
