@@ -291,12 +291,17 @@ def test_kpi_export_is_scoped_and_audited(cs_book, make_staff, client_for):
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     text = response.content.decode("utf-8-sig")
     assert cs_book[0].staff_code in text and cs_book[1].staff_code not in text
-    assert "frequency,CS,%s" % cs_book[0].staff_code in text and "high_end,,margin" in text
+    assert f"Service-frequency compliance,CS,{cs_book[0].staff_code}" in text
+    assert "High-end permission opening rate,,margin" in text and '"Products < 5,000 2026 Q' in text
     event = AuditEvent.objects.get(action="export")
     assert event.object_type == "coverage_kpis" and event.actor == manager.user
     xlsx = client_for(manager).get("/workspace/manager/kpis.xlsx")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     assert client_for(manager).get("/workspace/manager/kpis.pdf").status_code == 404  # no such route
+    client = client_for(manager)
+    client.cookies["django_language"] = "zh-hans"
+    chinese = client.get("/workspace/manager/kpis.csv").content.decode("utf-8-sig")
+    assert f"服务频率达标率,CS,{cs_book[0].staff_code}" in chinese and "高端权限开通率,,margin" in chinese
 
 
 def test_quadrant_scatter_is_sampled_server_side(cs_book, make_staff):

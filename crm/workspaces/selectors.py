@@ -452,20 +452,26 @@ def quadrant_points(scope, total, limit=SCATTER_MAX_POINTS):
 
 
 def kpi_rows(coverage, high_end, products, targets):
-    """The KPI table as export rows (strings/numbers only)."""
+    """The KPI table as export rows (strings/numbers only), each measure named in the reader's language."""
+    from django.utils.translation import gettext as _
+
+    frequency, capacity, permissions_ = (_("Service-frequency compliance"), _("Capacity"),
+                                         _("High-end permission opening rate"))
+    band = f"{targets.product_band:,.0f}"
+    bands = {"small": _("Products < %(b)s") % {"b": band}, "large": _("Products ≥ %(b)s") % {"b": band}}
     rows = []
     for r in coverage:
-        rows.append(("frequency", r["office"], r["staff_code"], r["name"], r["frequency_due"], r["frequency_ok"],
+        rows.append((frequency, r["office"], r["staff_code"], r["name"], r["frequency_due"], r["frequency_ok"],
                      None if r["compliance"] is None else round(r["compliance"] * 100, 1), None))
-        rows.append(("capacity", r["office"], r["staff_code"], r["name"], r["cap"], r["customers"],
+        rows.append((capacity, r["office"], r["staff_code"], r["name"], r["cap"], r["customers"],
                      round(r["customers"] * 100 / r["cap"], 1) if r["cap"] else None, None))
     for q in products:
-        for band, target in (("small", targets.product_small_target), ("large", targets.product_large_target)):
-            rate = q[f"{band}_rate"]
-            rows.append((f"products_{band} {q['label']}", "", "", "", q["effective"], q[band],
+        for band_key, target in (("small", targets.product_small_target), ("large", targets.product_large_target)):
+            rate = q[f"{band_key}_rate"]
+            rows.append((f"{bands[band_key]} {q['label']}", "", "", "", q["effective"], q[band_key],
                          None if rate is None else round(rate * 100, 1), target * 100))
     for r in high_end:
-        rows.append(("high_end", "", r["code"], str(r["label"]), r["eligible"], r["opened"],
+        rows.append((permissions_, "", r["code"], str(r["label"]), r["eligible"], r["opened"],
                      None if r["rate"] is None else round(r["rate"] * 100, 1), targets.high_end_target * 100))
     return rows
 
