@@ -63,3 +63,21 @@ def test_the_database_refuses_to_delete_an_event(events):
     with pytest.raises(DatabaseError), transaction.atomic():
         AuditEvent.objects.all().delete()
     assert AuditEvent.objects.count() == 3
+
+
+def test_the_log_runs_the_same_queries_for_three_events_and_thirty(events, make_staff, client_for):
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(make_staff(Role.COMPLIANCE))
+    client.get("/audit/")  # warm the session
+
+    def queries():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/audit/").status_code == 200
+        return len(ctx.captured_queries)
+
+    few = queries()
+    manager, advisor = events
+    for n in range(27):
+        audit(advisor.user if n % 2 else manager.user, "reveal", object_type="customers.customer", object_id=str(n))
+    assert queries() == few

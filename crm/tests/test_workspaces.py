@@ -674,3 +674,30 @@ def io_of(response):
     import io
 
     return io.BytesIO(response.content)
+
+
+def test_the_targets_page_runs_the_same_queries_for_one_version_and_many(make_staff, client_for):
+    from crm.workspaces import services as workspace_services
+
+    manager = make_staff(Role.BRANCH_MANAGER, "CS")
+    client = client_for(manager)
+    client.get("/workspace/manager/targets/")
+    before = _queries(client, "/workspace/manager/targets/")
+    targets, _policy = selectors.active_targets()
+    for n in range(5):
+        workspace_services.save_targets(user=manager.user, params={**targets.to_json(), "product_band": 5000 + n},
+                                        note=f"v{n}")
+    assert _queries(client, "/workspace/manager/targets/") == before
+
+
+def test_notifications_run_the_same_queries_for_one_and_many(cs_book, client_for):
+    from customers.models import Notification
+
+    a, _xt, c = cs_book
+    client = client_for(a)
+    Notification.objects.create(staff=a, customer=c["5"], kind="tier_change", detail={"field": "star"})
+    client.get("/customers/notifications/")
+    one = _queries(client, "/customers/notifications/")
+    for customer in (c["4"], c["3a"], c["3b"], c["1"]):
+        Notification.objects.create(staff=a, customer=customer, kind="tier_change", detail={"field": "star"})
+    assert _queries(client, "/customers/notifications/") == one
