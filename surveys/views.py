@@ -185,6 +185,14 @@ def worklist(request):
     if month not in months:
         month = months[0] if months else None
     items = selectors.worklist(request.user, month)
+    fmt = request.GET.get("format")
+    if request.GET.get("export") == "worklist" and fmt in ("csv", "xlsx"):
+        rows = [(f"{i.plan.month:%Y-%m}", i.plan.office.code, i.customer.customer_code, i.customer.name,
+                 str(i.get_reason_display()), i.questionnaire.code, i.attempts, str(i.get_outcome_display()))
+                for i in items[:EXPORT_LIMIT]]
+        audit(request.user, "export", object_type="surveys.worklist", object_id=fmt, rows=len(rows))
+        return export_response(rows, [_("Month"), _("Office"), _("Customer code"), _("Name"), _("Reason"),
+                                      _("Questionnaire"), _("Attempts"), _("Last outcome")], "callback-worklist", fmt)
     page = Paginator(items, 50).get_page(request.GET.get("page"))
     return render(request, "surveys/worklist.html", {"page": page, "month": month, "months": months,
                                                      "query": f"month={month:%Y-%m}" if month else ""})
@@ -229,9 +237,19 @@ def task_list(request):
         tasks = tasks.filter(owner=scope.staff)
     if request.GET.get("escalated") and scope.staff:
         tasks = tasks.filter(escalated_to=scope.staff)
+    fmt = request.GET.get("format")
+    if request.GET.get("export") == "tasks" and fmt in ("csv", "xlsx"):
+        rows = [(t.pk, t.priority, str(t.get_kind_display()), str(t.get_category_display()), t.customer.customer_code,
+                 t.customer.name, t.owner.name if t.owner else "", t.due_on, str(t.get_status_display()),
+                 t.escalated_to.name if t.escalated_to else "") for t in tasks[:EXPORT_LIMIT]]
+        audit(request.user, "export", object_type="surveys.tasks", object_id=fmt, rows=len(rows))
+        return export_response(rows, ["#", _("Priority"), _("Kind"), _("Category"), _("Customer code"), _("Name"),
+                                      _("Owner"), _("Due"), _("Status"), _("Escalated to")], "follow-up-tasks", fmt)
     page = Paginator(tasks, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(request, "surveys/tasks.html", {"page": page, "state": state, "today": timezone.localdate(),
-                                                  "states": FollowUpTask.State.choices,
+                                                  "states": FollowUpTask.State.choices, "query": query.urlencode(),
                                                   "is_manager": selectors.is_manager(scope)})
 
 

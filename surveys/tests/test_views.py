@@ -55,6 +55,23 @@ def test_advisor_sees_only_their_customers_responses(filed, make_staff, client_f
     assert export.content.decode("utf-8-sig").strip().count("\n") == 0  # header only
 
 
+def test_follow_up_tasks_export_what_the_list_shows(filed, ops, make_staff, client_for):
+    from crm.models import AuditEvent
+
+    task = FollowUpTask.objects.get()
+    client = client_for(ops)
+    assert "export=tasks&amp;format=csv" in client.get("/surveys/tasks/?status=open").content.decode()
+    lines = client.get("/surveys/tasks/?status=open&export=tasks&format=csv").content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("#,Priority,Kind,Category,Customer code") and len(lines) == 2
+    assert lines[1].startswith(f"{task.pk},") and task.customer.customer_code in lines[1]
+    closed = client.get("/surveys/tasks/?status=closed&export=tasks&format=csv").content.decode("utf-8-sig")
+    assert len(closed.splitlines()) == 1  # the header: no closed task
+    assert AuditEvent.objects.filter(action="export", object_type="surveys.tasks").count() == 2
+    xs_ops = make_staff(Role.OPERATIONS, "XS")  # another office: no rows
+    other = client_for(xs_ops).get("/surveys/tasks/?status=open&export=tasks&format=csv").content.decode("utf-8-sig")
+    assert len(other.splitlines()) == 1
+
+
 def test_operations_see_their_office_only(filed, make_staff, client_for):
     xs_ops = make_staff(Role.OPERATIONS, "XS")
     assert client_for(xs_ops).get(f"/surveys/responses/{filed.pk}/").status_code == 404
@@ -104,6 +121,13 @@ def test_the_worklist_shows_one_months_sample_the_latest_released_by_default(ops
     assert {i.pk for i in page.context["page"]} == {i.pk for i in items[october]}
     for unknown in ("2026-12", "2026-13", "nonsense"):  # a month without a released plan, or no month at all
         assert client.get(f"/surveys/worklist/?month={unknown}").context["month"] == november
+
+    # the month's sample exports (CSV, XLSX), without the phone numbers the page does not show either
+    export = client.get("/surveys/worklist/?month=2026-10&export=worklist&format=csv").content.decode("utf-8-sig")
+    lines = export.strip().splitlines()
+    assert lines[0].startswith("Month,Office,Customer code") and len(lines) == 3
+    assert all(line.startswith("2026-10,") for line in lines[1:])
+    assert client.get("/surveys/worklist/?export=worklist&format=xlsx").content[:2] == b"PK"
 
     # an attempt on an October item is recorded and leads back to October
     answer = client.post(f"/surveys/worklist/{items[october][0].pk}/attempt/",
