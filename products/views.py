@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -24,6 +25,7 @@ from .models import HoldingClass, PolicyKind, Product, SuitabilityOverride
 from .reasons import reason_label
 
 PAGE_SIZE = 50
+EXPORT_LIMIT = 50_000
 
 
 
@@ -227,6 +229,18 @@ def overrides(request):
         "customer", "product", "created_by", "revoked_by")
     if request.GET.get("all") != "1":
         qs = qs.filter(revoked_at__isnull=True)
+    fmt = _fmt(request)
+    if fmt:
+        rows = [(o.customer.customer_code, o.customer.name, o.product.code,
+                 " ".join(str(w) for w, on in ((_("minimum investment"), o.waive_min_investment),
+                                               (_("tier matrix"), o.waive_tier_matrix)) if on),
+                 o.reason, o.expires_on, o.created_by.username if o.created_by else "",
+                 timezone.localtime(o.created_at).strftime("%Y-%m-%d %H:%M"),
+                 timezone.localtime(o.revoked_at).strftime("%Y-%m-%d %H:%M") if o.revoked_at else "")
+                for o in qs.order_by("-created_at", "-id")[:EXPORT_LIMIT]]
+        audit(request.user, "export", object_type="suitability_overrides", object_id=fmt, rows=len(rows))
+        return export_response(rows, [_("Customer code"), _("Name"), _("Product"), _("Waived"), _("Reason"),
+                                      _("Until"), _("By"), _("When"), _("revoked")], "suitability-overrides", fmt)
     page = Paginator(qs.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "products/overrides.html", {"page": page, "can_override": services.can_override(
         request.user), "show_all": request.GET.get("all") == "1"})
@@ -305,6 +319,12 @@ def reason_counts(request):
     counts = batch.matched_counts(frame, ctx.catalogue, cutoff=ctx.cutoff,
                                   overrides=selectors.overrides_frame(today=ctx.today))
     rows = [(ctx.versions[code], [int(v) for v in counts.loc[code]]) for code in counts.index]
+    fmt = _fmt(request)
+    if fmt:
+        out = [(v.product.code, v.display_name, v.risk, *cells) for v, cells in rows]
+        audit(request.user, "export", object_type="product_matching", object_id=fmt, rows=len(out))
+        headers = [_("Product"), _("Name"), _("Risk"), *(str(reason_label(c)) for c in counts.columns)]
+        return export_response(out, headers, "matching-by-product", fmt)
     return render(request, "products/reason_counts.html", {
         "rows": rows, "headers": [reason_label(c) for c in counts.columns], "customers": len(frame),
     })

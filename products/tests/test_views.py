@@ -323,3 +323,22 @@ def test_override_list_and_revoke_respect_scope(staff, client_for, make_customer
     assert other_wa.get(reverse("products:overrides")).context["page"].paginator.count == 0
     cs = client_for(cs_manager)
     assert cs.get(reverse("products:overrides")).context["page"].paginator.count == 1
+    # the list exports what it shows, within the scope (CSV and XLSX)
+    lines = cs.get(reverse("products:overrides") + "?export=csv").content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("Customer code,Name,Product,Waived") and len(lines) == 2
+    assert lines[1].startswith(f"{customer.customer_code},") and ",PRIVATE_FUND,minimum investment,r," in lines[1]
+    assert len(hy.get(reverse("products:overrides") + "?export=csv").content.decode("utf-8-sig").splitlines()) == 1
+    assert cs.get(reverse("products:overrides") + "?export=xlsx").content[:2] == b"PK"
+
+
+def test_matching_by_product_exports_one_row_per_product(staff, client_for, make_customer):
+    manager = staff(Role.OFFICE_MANAGER, "CS")
+    make_customer(staff(Role.WEALTH_ADVISOR), risk="C3", star="3")
+    client = client_for(manager)
+    page = client.get(reverse("products:matching"))
+    lines = client.get(reverse("products:matching") + "?export=csv").content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("Product,Name,Risk,")
+    assert len(lines) - 1 == len(page.context["rows"]) > 0
+    # each product's counts add up to the customers in scope: matched plus the first failing rule of the rest
+    assert all(sum(int(v) for v in line.split(",")[3:]) == page.context["customers"] for line in lines[1:])
+    assert client.get(reverse("products:matching") + "?export=pdf").status_code == 404
