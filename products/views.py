@@ -8,10 +8,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm.dates import local_minute
 from crm.exports import export_response
 from crm.formerrors import report_form_errors
 from crm.services import audit
@@ -235,8 +235,7 @@ def overrides(request):
                  " ".join(str(w) for w, on in ((_("minimum investment"), o.waive_min_investment),
                                                (_("tier matrix"), o.waive_tier_matrix)) if on),
                  o.reason, o.expires_on, o.created_by.username if o.created_by else "",
-                 timezone.localtime(o.created_at).strftime("%Y-%m-%d %H:%M"),
-                 timezone.localtime(o.revoked_at).strftime("%Y-%m-%d %H:%M") if o.revoked_at else "")
+                 local_minute(o.created_at), local_minute(o.revoked_at))
                 for o in qs.order_by("-created_at", "-id")[:EXPORT_LIMIT]]
         audit(request.user, "export", object_type="suitability_overrides", object_id=fmt, rows=len(rows))
         return export_response(rows, [_("Customer code"), _("Name"), _("Product"), _("Waived"), _("Reason"),

@@ -109,6 +109,12 @@ def worklist_months(user):
     return sorted(months, reverse=True)
 
 
+def worklist_month(months, asked=None):
+    """The month the worklist shows: the one asked for when it has a released plan, else the latest released
+    (this month's once it is released); None without any. `months`: worklist_months()."""
+    return asked if asked in months else (months[0] if months else None)
+
+
 def worklist(user, month):
     """The month's callback sample: the items of its released plans the user may call (month: its first day;
     None: nothing)."""

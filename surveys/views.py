@@ -181,9 +181,7 @@ def worklist(request):
     once it is released), with the other released months to pick from."""
     _filer(request)
     months = selectors.worklist_months(request.user)
-    month = _month_of(request.GET.get("month"))
-    if month not in months:
-        month = months[0] if months else None
+    month = selectors.worklist_month(months, _month_of(request.GET.get("month")))
     items = selectors.worklist(request.user, month)
     fmt = request.GET.get("format")
     if request.GET.get("export") == "worklist" and fmt in ("csv", "xlsx"):
@@ -246,10 +244,8 @@ def task_list(request):
         return export_response(rows, ["#", _("Priority"), _("Kind"), _("Category"), _("Customer code"), _("Name"),
                                       _("Owner"), _("Due"), _("Status"), _("Escalated to")], "follow-up-tasks", fmt)
     page = Paginator(tasks, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(request, "surveys/tasks.html", {"page": page, "state": state, "today": timezone.localdate(),
-                                                  "states": FollowUpTask.State.choices, "query": query.urlencode(),
+                                                  "states": FollowUpTask.State.choices, "query": _query(request),
                                                   "is_manager": selectors.is_manager(scope)})
 
 

@@ -647,7 +647,7 @@ def test_every_manager_home_table_exports_with_the_pages_figures(cs_book, make_s
     assert stars["3★"][1:3] == ["2", "40.0"] and float(stars["5★"][3]) == 8000 and stars["5★"][4] == "80.0"
     # the grade fit of CS (test_manager_home_shows_grade_fit_by_office): 5 customers, 4 calling for a grade
     grade = _csv_rows(client.get("/workspace/manager/?export=grade-fit&format=csv"))
-    assert grade[1][:3] == ["CS", "5", "4"]
+    assert len(grade) == 2 and grade[1][:3] == ["CS", "5", "4"]  # the office manager's office only
     assert AuditEvent.objects.filter(action="export", object_type="manager-home", object_id="stars.csv").exists()
     assert client.get("/workspace/manager/?export=nothing&format=csv").status_code == 404
     assert client.get("/workspace/manager/?export=stars&format=pdf").status_code == 404

@@ -6,6 +6,8 @@ shares are percentages rounded to 0.1."""
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.dates import local_minute
+
 
 def _pct(share):
     return None if share is None else round(share * 100, 1)
@@ -24,11 +26,6 @@ def _day(value):
     return None if value is None else timezone.localtime(value).date()
 
 
-def _moment(value):
-    """A time as the page shows it (local, to the minute): spreadsheets take no time zones."""
-    return None if value is None else timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
-
-
 def advisor_tables(context):
     """{table id: (headers, rows)} of the advisor dashboard."""
     summary = context["summary"]
@@ -38,7 +35,8 @@ def advisor_tables(context):
         "by-quadrant": ([_("Quadrant"), _("Customers")], _labelled(summary["by_quadrant"])),
         "today-alerts": ([_("Level"), _("Customer"), _("Rule"), _("Due"), _("Overdue")],
                          [(str(a.get_level_display()), _customer(a.customer.customer_code, a.customer.name),
-                           str(a.get_rule_display()), _moment(a.due_at), bool(a.overdue)) for a in context["alerts"]]),
+                           str(a.get_rule_display()), local_minute(a.due_at), bool(a.overdue))
+                          for a in context["alerts"]]),
         "today-tasks": ([_("Customer"), _("Category"), _("Due"), _("Overdue")],
                         [(_customer(t.customer.customer_code, t.customer.name), str(t.get_category_display()), t.due_on,
                           bool(t.overdue)) for t in context["tasks"]]),
