@@ -186,3 +186,19 @@ def _filter_select(field, size):
         if any(value == current for value, _label in choices):
             kept[key] = markup
     return markup
+
+
+@register.filter
+def detail_pairs(detail):
+    """An audit event's JSON detail as (key, text) pairs, read as data: `detail.items` in a template would look
+    a key named "items" (or "keys", "values"…) up first. Nested values are shown as compact JSON."""
+    import json
+
+    if isinstance(detail, dict):
+        pairs = sorted(detail.items(), key=lambda kv: str(kv[0]))
+    elif detail in (None, "", [], {}):
+        return []
+    else:
+        pairs = [("", detail)]
+    return [(str(k), v if isinstance(v, str | int | float | bool) or v is None
+             else json.dumps(v, ensure_ascii=False, sort_keys=True)) for k, v in pairs]

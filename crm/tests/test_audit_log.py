@@ -81,3 +81,16 @@ def test_the_log_runs_the_same_queries_for_three_events_and_thirty(events, make_
     for n in range(27):
         audit(advisor.user if n % 2 else manager.user, "reveal", object_type="customers.customer", object_id=str(n))
     assert queries() == few
+
+
+def test_a_detail_with_keys_named_like_dict_methods_renders(db, make_staff, client_for):
+    """Finding 5 of the trust-boundary review: releasing a survey plan logs {"items": 249}; the page looked
+    `detail.items` up as a key, iterated an int and answered 500 for good (the log cannot be edited)."""
+    manager = make_staff(Role.BRANCH_MANAGER, "ZS")
+    audit(manager.user, "survey.plan.release", object_type="sampling_plan", object_id="3", items=249,
+          keys="a", values=[1, 2], get={"nested": True})
+    response = client_for(make_staff(Role.COMPLIANCE, "ZS")).get("/audit/")
+    assert response.status_code == 200
+    text = response.content.decode()
+    for shown in ("items=249", "keys=a", "values=[1, 2]", 'get={&quot;nested&quot;: true}'):
+        assert shown in text
