@@ -8,6 +8,7 @@ from crm.filtersets import FixedFilterSet
 
 from .models import Application, Customer
 
+PHONE_TAIL_DIGITS = 4  # the digits a masked phone number shows at its end
 STAGES = [(s, s) for s in ("potential", "budding", "growth", "mature", "decline", "churned")]
 STARS = [(s, s) for s in ("1", "2", "3", "4", "5", "platinum", "diamond", "prestige")]
 
@@ -55,14 +56,17 @@ class CustomerFilter(FixedFilterSet):
         fields = []
 
     def search(self, queryset, name, value):
-        """Code prefix or part of the name; four digits or more also match the end of the phone number (what
-        staff read off the masked 138****5678)."""
+        """Code prefix or part of the name. A phone number matches by exactly its last four digits (what staff
+        read off the masked 138****5678) or as the whole number, an ID number only whole: any other length of
+        digits would let a user rebuild a masked number digit by digit without an audited reveal."""
         value = value.strip()[:100]
         if not value:
             return queryset
         match = Q(customer_code__istartswith=value) | Q(name__icontains=value)
-        if value.isdigit() and len(value) >= 4:
+        if value.isdigit() and len(value) == PHONE_TAIL_DIGITS:
             match |= Q(phone__endswith=value)
+        elif len(value) > PHONE_TAIL_DIGITS:
+            match |= Q(phone=value) | Q(id_number__iexact=value)
         return queryset.filter(match)
 
     def by_alert(self, queryset, name, value):

@@ -129,3 +129,25 @@ def test_amounts_in_both_languages(value, zh, en):
         assert cny(value) == zh
     with translation.override("en"):
         assert cny(value) == en
+
+
+def test_search_cannot_rebuild_a_masked_phone_or_id_number(db, client_for):
+    """Finding 4 of the trust-boundary review: an advisor saw 138****9475 and rebuilt the whole number by
+    searching 5, 6, 7… digit endings. A phone matches only by its last four digits or whole; an ID only whole."""
+    wa = StaffFactory(role=Role.WEALTH_ADVISOR, with_user=True)
+    CustomerFactory(customer_code="A1", advisor=wa, phone="13812349475", id_number="43010219800101123X")
+    client = client_for(wa)
+
+    def codes(q):
+        page = client.get(reverse("customers:list"), {"q": q}).context["page"]
+        api = client.get("/api/customers/customers/", {"q": q}).json()["results"]
+        assert [c["customer_code"] for c in api] == [c["customer_code"] for c in page]
+        return [c["customer_code"] for c in page]
+
+    assert codes("9475") == ["A1"]
+    assert codes("13812349475") == ["A1"]
+    assert codes("43010219800101123x") == ["A1"]
+    # every longer ending an attacker would try next, and every part of the ID, matches nothing
+    for tail in range(5, 11):
+        assert codes("13812349475"[-tail:]) == [], tail
+    assert codes("101123X") == [] and codes("4301021980") == []
