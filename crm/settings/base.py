@@ -45,6 +45,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",  # outside everything below: redirects to the login page carry it too
+    "crm.middleware.NoStoreMiddleware",
+    "crm.middleware.ApiDocsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "crm.locale.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -196,4 +199,22 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# Content-Security-Policy (django-csp): scripts and styles from our own static files only - no inline script,
+# event-handler attribute or style attribute runs; charts read their data from json_script blocks. The API
+# documentation pages widen it (crm.middleware.ApiDocsPolicyMiddleware).
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],  # Bootstrap's form controls draw their arrows and ticks as data: SVGs
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
 }

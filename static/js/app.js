@@ -1,5 +1,10 @@
 // Keyboard: "/" focuses the search box; j/k move between table rows; Enter opens the row's link.
+// A select marked data-autosubmit submits its form when changed (no inline handlers: the CSP forbids them).
 (function () {
+  document.addEventListener("change", function (e) {
+    const field = e.target;
+    if (field.matches && field.matches("[data-autosubmit]") && field.form) field.form.requestSubmit();
+  });
   document.addEventListener("keydown", function (e) {
     const tag = (e.target.tagName || "").toLowerCase();
     if (tag === "input" || tag === "textarea" || tag === "select" || e.ctrlKey || e.metaKey || e.altKey) return;
