@@ -5,7 +5,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from . import views
-from .api.views import ObtainTokenView
+from .api.views import ObtainTokenView, RevokeTokenView
+from .auth.views import ThrottledLoginView
 
 
 def health(request):
@@ -17,8 +18,10 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("ping/", views.ping, name="ping"),  # trivial authenticated page: the floor of `bench web`
     path("workspace/", include("crm.workspaces.urls")),
-    path("accounts/login/", views.ThrottledLoginView.as_view(), name="login"),
+    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("jobs/", views.job_runs, name="job-runs"),
@@ -29,6 +32,7 @@ urlpatterns = [
     path("surveys/", include("surveys.urls")),
     path("alerts/", include("alerts.urls")),
     path("api/auth/token/", ObtainTokenView.as_view(), name="api-token"),
+    path("api/auth/token/revoke/", RevokeTokenView.as_view(), name="api-token-revoke"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),

@@ -1,7 +1,5 @@
 import json
 
-from django.contrib.auth.views import LoginView
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -15,9 +13,6 @@ from .filters import AuditEventFilter
 from .paging import paged
 from .models import JobRun
 from .services import audit
-
-MAX_FAILED_LOGINS = 10
-LOCKOUT_SECONDS = 300
 
 
 def home(request):
@@ -41,33 +36,6 @@ def ping(request):
     """A trivial authenticated page: the app's layout around one line, no data of its own. `bench web` divides
     every page's p95 latency by this page's (quality.md); login is required like everywhere else."""
     return render(request, "crm/ping.html")
-
-
-class ThrottledLoginView(LoginView):
-    """Refuse further attempts for a while after repeated failures from one address for one username."""
-
-    template_name = "registration/login.html"
-    redirect_authenticated_user = True
-
-    def _key(self):
-        username = (self.request.POST.get("username") or "").lower()[:150]
-        return f"login-fail:{self.request.META.get('REMOTE_ADDR', '')}:{username}"
-
-    def post(self, request, *args, **kwargs):
-        if cache.get(self._key(), 0) >= MAX_FAILED_LOGINS:
-            form = self.get_form()
-            form.add_error(None, _("Too many failed attempts. Try again in a few minutes."))
-            return self.render_to_response(self.get_context_data(form=form), status=429)
-        return super().post(request, *args, **kwargs)
-
-    def form_invalid(self, form):
-        key = self._key()
-        cache.add(key, 0, LOCKOUT_SECONDS)
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, LOCKOUT_SECONDS)
-        return super().form_invalid(form)
 
 
 def job_runs(request):

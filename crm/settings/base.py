@@ -89,7 +89,11 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["OPTIONS"] = {"timeout": 30}
+    # Writers take the write lock when their transaction begins (IMMEDIATE) and wait up to the busy timeout
+    # (seconds) for it: a DEFERRED transaction that read first fails at once with "database is locked" when
+    # another writer holds the lock, since SQLite cannot wait there without risking a deadlock.
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE",
+                                       "timeout": int(os.environ.get("SQLITE_BUSY_TIMEOUT", "30"))}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # Covering indexes (INCLUDE) are a PostgreSQL optimisation; SQLite builds the same index without them.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
@@ -110,8 +114,11 @@ JOB_STALE_AFTER_HOURS = float(os.environ.get("JOB_STALE_AFTER_HOURS", "3"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # not a check: told of every saved password change (admin, page, command), it revokes the user's API token
+    {"NAME": "crm.auth.tokens.RevokeTokenOnPasswordChange"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -129,6 +136,35 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("CACHE_MAX_ENTRIES", "2000"))},
     }
 }
+
+# Login throttling needs counters every process sees (crm/auth/throttle.py): this second cache is shared, the
+# database's own table (`crm_shared_cache`, created after migrate) unless SHARED_CACHE_URL names a Redis
+# (production.py uses the broker's Redis by default).
+SHARED_CACHE_URL = os.environ.get("SHARED_CACHE_URL", "")
+CACHES["shared"] = (
+    {"BACKEND": "crm.auth.cache.FallbackRedisCache", "LOCATION": SHARED_CACHE_URL, "KEY_PREFIX": "crm",
+     "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}
+    if SHARED_CACHE_URL.startswith(("redis://", "rediss://", "unix://"))
+    else {"BACKEND": "crm.auth.cache.CounterDatabaseCache", "LOCATION": "crm_shared_cache"}
+)
+
+# Client address: the n-th address from the right of X-Forwarded-For, n = the number of reverse proxies in
+# front of the app that append to it (nginx: $proxy_add_x_forwarded_for); 0 = the connection's address only,
+# any X-Forwarded-For ignored (anyone can write that header). Login throttling and DRF read the same setting.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+# Login throttling (crm/auth/throttle.py), shared by the login page and POST /api/auth/token/:
+# a client address with LOGIN_ADDRESS_FAILURES failed attempts is refused everything for the rest of its
+# LOGIN_ADDRESS_WINDOW seconds; a username with LOGIN_USERNAME_FAILURES failures (from anywhere) is locked
+# for LOGIN_LOCK_SECONDS, doubling with each failure after that up to LOGIN_LOCK_MAX_SECONDS; a success
+# forgets the username's failures, which are otherwise remembered LOGIN_FAILURE_MEMORY seconds.
+LOGIN_ADDRESS_FAILURES = int(os.environ.get("LOGIN_ADDRESS_FAILURES", "30"))
+LOGIN_ADDRESS_WINDOW = int(os.environ.get("LOGIN_ADDRESS_WINDOW", "900"))
+LOGIN_USERNAME_FAILURES = int(os.environ.get("LOGIN_USERNAME_FAILURES", "10"))
+LOGIN_LOCK_SECONDS = int(os.environ.get("LOGIN_LOCK_SECONDS", "60"))
+LOGIN_LOCK_MAX_SECONDS = int(os.environ.get("LOGIN_LOCK_MAX_SECONDS", "900"))
+LOGIN_FAILURE_MEMORY = int(os.environ.get("LOGIN_FAILURE_MEMORY", str(24 * 3600)))
+# API tokens expire this long after they were issued (fixed, not sliding), and on logout or password change.
+API_TOKEN_SECONDS = int(os.environ.get("API_TOKEN_SECONDS", str(8 * 3600)))  # one working day
 
 # An advisor's pages of their own customer list are cached under their book's change mark too (the list's
 # rows, never its HTML); this bounds how long an edit made outside the services (the Django admin) can go
@@ -152,7 +188,7 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",  # first, so anonymous calls get 401
+        "crm.auth.tokens.ExpiringTokenAuthentication",  # first, so anonymous calls get 401
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["crm.api.permissions.IsStaffMember"],
@@ -160,7 +196,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"login": os.environ.get("LOGIN_THROTTLE_RATE", "10/min")},
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,  # None (DRF's default) would trust every X-Forwarded-For
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Branch CRM API",

@@ -12,5 +12,4 @@ STORAGES = {
 }
 WHITENOISE_AUTOREFRESH = True  # serve from the finders; no collectstatic needed for tests
 WHITENOISE_USE_FINDERS = True
-REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"login": "1000/min"}}  # noqa: F405
 LANGUAGE_CODE = "en"  # assertions read English; the Chinese default is tested explicitly

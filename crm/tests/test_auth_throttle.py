@@ -1,0 +1,134 @@
+"""Login throttling in one process (the test client), both databases: the limits, the client's address behind
+trusted proxies, the login page and the token endpoint sharing one limiter. test_auth_gunicorn.py runs the
+same attacks against several gunicorn workers."""
+import time
+
+import pytest
+from django.core.cache import caches
+from django.test import Client, RequestFactory
+
+from crm.auth import throttle
+from crm.auth.addresses import client_address
+from customers.models import Role
+
+LOGIN = "/accounts/login/"
+TOKEN = "/api/auth/token/"
+
+
+@pytest.fixture(autouse=True)
+def empty_shared_cache(db):
+    caches["shared"].clear()
+    yield
+    caches["shared"].clear()
+
+
+@pytest.fixture
+def advisor(make_staff):
+    return make_staff(Role.WEALTH_ADVISOR, username="wa1").user  # password 'pw'
+
+
+def login(username, password, address="10.0.0.1", **headers):
+    return Client(REMOTE_ADDR=address, **headers).post(LOGIN, {"username": username, "password": password})
+
+
+def token(username, password, address="10.0.0.1", **headers):
+    return Client(REMOTE_ADDR=address, **headers).post(TOKEN, {"username": username, "password": password})
+
+
+def test_lock_lengths_double_from_the_limit_up_to_the_cap(settings):
+    settings.LOGIN_USERNAME_FAILURES, settings.LOGIN_LOCK_SECONDS, settings.LOGIN_LOCK_MAX_SECONDS = 10, 60, 900
+    assert [throttle.lock_seconds(n) for n in (1, 9, 10, 11, 12, 13, 14, 15, 500)] == [
+        0, 0, 60, 120, 240, 480, 900, 900, 900]
+
+
+def test_ten_failures_lock_the_username_from_every_address_and_the_right_password_waits(advisor, settings):
+    settings.LOGIN_LOCK_SECONDS = 1
+    for i in range(10):  # ten different addresses: the lock is the username's
+        assert login("wa1", "wrong", f"10.0.1.{i}").status_code == 200
+    refused = login("wa1", "pw", "10.0.2.1")
+    assert refused.status_code == 429 and refused["Retry-After"] == "1"
+    assert token("WA1", "pw", "10.0.2.1").status_code == 429  # same limiter, username case ignored
+    time.sleep(1.1)
+    assert login("wa1", "pw", "10.0.2.1").status_code == 302
+    assert login("wa1", "wrong", "10.0.2.1").status_code == 200  # a success forgot the failures
+
+
+def test_after_a_lock_one_more_failure_locks_twice_as_long(advisor, settings):
+    settings.LOGIN_LOCK_SECONDS = 1
+    for _ in range(10):
+        login("wa1", "wrong")
+    time.sleep(1.1)
+    assert login("wa1", "wrong").status_code == 200  # one check after the lock…
+    refused = login("wa1", "pw")
+    assert refused.status_code == 429 and refused["Retry-After"] == "2"  # …then locked for 2 s
+
+
+def test_one_address_is_refused_every_username_after_its_limit(advisor, settings):
+    settings.LOGIN_ADDRESS_FAILURES = 5
+    for i in range(5):
+        assert token(f"nobody{i}", "wrong", "10.0.0.9").status_code == 400
+    assert token("wa1", "pw", "10.0.0.9").status_code == 429  # even the right password, from that address
+    assert token("wa1", "pw", "10.0.0.8").status_code == 200  # another address is not affected
+
+
+def test_successes_do_not_count_against_an_address(advisor, settings):
+    settings.LOGIN_ADDRESS_FAILURES = 3
+    for _ in range(5):
+        assert token("wa1", "pw").status_code == 200
+    assert token("wa1", "wrong").status_code == 400
+
+
+def test_a_fresh_forwarded_for_does_not_make_a_fresh_client_when_no_proxy_is_trusted(advisor, settings):
+    settings.TRUSTED_PROXY_COUNT, settings.LOGIN_ADDRESS_FAILURES = 0, 5
+    statuses = [token(f"nobody{i}", "wrong", HTTP_X_FORWARDED_FOR=f"198.51.100.{i}").status_code for i in range(8)]
+    assert statuses == [400] * 5 + [429] * 3
+
+
+def test_with_one_trusted_proxy_the_address_it_appended_is_the_client(advisor, settings):
+    settings.TRUSTED_PROXY_COUNT, settings.LOGIN_ADDRESS_FAILURES = 1, 5
+    proxy = "127.0.0.1"
+    for i in range(5):  # whatever the attacker writes on the left, the proxy appended 203.0.113.7
+        forwarded = f"198.51.100.{i}, 203.0.113.7"
+        assert token(f"nobody{i}", "wrong", proxy, HTTP_X_FORWARDED_FOR=forwarded).status_code == 400
+    assert token("wa1", "pw", proxy, HTTP_X_FORWARDED_FOR="203.0.113.7").status_code == 429
+    assert token("wa1", "pw", proxy, HTTP_X_FORWARDED_FOR="192.0.2.20").status_code == 200
+
+
+@pytest.mark.parametrize("proxies, forwarded, expected", [
+    (0, "1.1.1.1, 2.2.2.2", "9.9.9.9"),
+    (1, "", "9.9.9.9"),
+    (1, "1.1.1.1, 2.2.2.2", "2.2.2.2"),
+    (2, "1.1.1.1, 2.2.2.2", "1.1.1.1"),
+    (3, "1.1.1.1, 2.2.2.2", "1.1.1.1"),  # fewer hops than proxies: the leftmost, as DRF reads it
+])
+def test_client_address(settings, proxies, forwarded, expected):
+    settings.TRUSTED_PROXY_COUNT = proxies
+    request = RequestFactory().get("/", REMOTE_ADDR="9.9.9.9", HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_address(request) == expected
+
+
+def test_drf_reads_the_same_setting():
+    from rest_framework.settings import api_settings
+
+    from django.conf import settings
+
+    assert api_settings.NUM_PROXIES == settings.TRUSTED_PROXY_COUNT == 0
+
+
+def test_the_login_page_and_the_token_endpoint_share_the_count(advisor):
+    for _ in range(5):
+        assert login("wa1", "wrong").status_code == 200
+    for _ in range(5):
+        assert token("wa1", "wrong").status_code == 400
+    assert login("wa1", "pw").status_code == 429
+    assert token("wa1", "pw").status_code == 429
+
+
+def test_the_shared_counter_keeps_its_expiry_and_the_table_exists():
+    shared = caches["shared"]
+    shared.add("k", 0, 1)
+    assert [shared.incr("k") for _ in range(3)] == [1, 2, 3]
+    time.sleep(1.1)
+    assert shared.get("k") is None  # Django's own incr would have reset the expiry to 300 s
+    with pytest.raises(ValueError):
+        shared.incr("k")
