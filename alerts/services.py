@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from crm.bulk import refresh_statistics
 from crm.services import audit, job_run
 from customers.models import Interaction, Role, Staff
+from customers.rights import Write
 from customers.scope import scope_for
 from customers.services import log_interaction, touch_books
 
@@ -27,7 +28,6 @@ TRANSITIONS = {
     Status.RESOLVED: (),
     Status.DISMISSED: (),
 }
-READ_ONLY_ROLES = (Role.COMPLIANCE,)
 
 
 class AlertNotFound(Exception):
@@ -47,8 +47,7 @@ def run_scan(*, day=None, user=None, task_id=""):
 
 
 def can_transition(user):
-    scope = scope_for(user)
-    return scope.is_member and scope.role not in READ_ONLY_ROLES
+    return scope_for(user).may(Write.TRANSITION_ALERT)
 
 
 def transition(*, alert_id, actor, to, note="", outcome="", amount=None, channel="", summary=""):
@@ -171,8 +170,7 @@ def escalate_overdue(now=None):
 @transaction.atomic
 def create_policy_version(*, params, user, note=""):
     """Branch managers: a new version from a full parameter set becomes the active one (audited)."""
-    scope = scope_for(user)
-    if not (scope.everything or scope.role == Role.BRANCH_MANAGER):
+    if not scope_for(user).may(Write.EDIT_ALERT_POLICY):
         raise PermissionDenied(_("Only branch managers change alert thresholds."))
     values = params if isinstance(params, AlertParams) else AlertParams.from_json(params)
     errors = values.validate()

@@ -6,9 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -16,6 +14,8 @@ from crm.exports import export_response
 from crm.formerrors import report_form_errors
 from crm.paging import paged
 from crm.services import audit
+from crm.redirects import safe_next
+from customers.rights import Write, writes
 from customers.scope import member_scope
 
 from . import reports, selectors, services
@@ -89,13 +89,11 @@ def detail(request, pk):
 
 
 @require_POST
+@writes(Write.TRANSITION_ALERT)
 def transition(request, pk):
-    member_scope(request)
     _get(request, pk)  # out of scope: 404 before the form is even read
     form = TransitionForm(request.POST)
-    target = request.POST.get("next") or reverse("alerts:detail", args=[pk])
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = reverse("alerts:detail", args=[pk])
+    target = safe_next(request, "alerts:detail", pk)
     if not form.is_valid():
         report_form_errors(request, form)
         return redirect(target)
@@ -147,7 +145,7 @@ def measures(request):
         "result": result, "date_from": date_from, "date_to": date_to, "chart": chart,
         "tables": {n: _table(tables[n]) for n in EXPORTABLE if n in tables},
         "query": request.GET.urlencode(), "precision_days": params.precision_days,
-        "can_edit_policy": scope.everything or scope.role == "branch_manager",
+        "can_edit_policy": scope.may(Write.EDIT_ALERT_POLICY),
     })
 
 
@@ -156,14 +154,13 @@ def _table(frame):
             "rows": [(str(i), list(r)) for i, r in zip(frame.index, frame.itertuples(index=False))]}
 
 
+@writes(Write.EDIT_ALERT_POLICY)
 def policy(request):
     scope = _manager(request)
-    can_edit = scope.everything or scope.role == "branch_manager"
+    can_edit = scope.may(Write.EDIT_ALERT_POLICY)
     active = selectors.active_policy()
     form = PolicyForm(request.POST or None, initial_params=AlertParams.from_json(active.params))
     if request.method == "POST":
-        if not can_edit:
-            raise PermissionDenied
         if form.is_valid():
             data = form.params_json()
             if not form.errors:
@@ -182,15 +179,13 @@ def policy(request):
 
 
 @require_POST
+@writes(Write.RUN_ALERT_SCAN)
 def run_now(request):
     """Branch managers: run the scan now on a worker (the queue being down is reported, not an error page)."""
     from kombu.exceptions import OperationalError as BrokerError
 
     from . import tasks
 
-    scope = _manager(request)
-    if not (scope.everything or scope.role == "branch_manager"):
-        raise PermissionDenied
     try:
         tasks.scan_alerts.apply_async(retry=False)
     except BrokerError:

@@ -24,11 +24,11 @@ from django.utils.translation import gettext as _
 
 from crm.services import audit
 
-from .models import Application, Role
+from .models import Application
+from .rights import Write
 from .scope import scope_for
 from .services import touch_books
 
-HANDLER_ROLES = (Role.OPERATIONS, Role.OFFICE_MANAGER, Role.BRANCH_MANAGER)
 # Which status may follow which: only a filed application moves, and both outcomes are final.
 TRANSITIONS = {
     Application.Status.FILED: (Application.Status.ACCEPTED, Application.Status.WITHDRAWN),
@@ -46,8 +46,7 @@ class ApplicationNotFound(Exception):
 
 def can_handle(user):
     """May file, accept and withdraw applications (within the data scope)."""
-    scope = scope_for(user)
-    return scope.everything or scope.role in HANDLER_ROLES
+    return scope_for(user).may(Write.HANDLE_APPLICATION)
 
 
 def visible_applications(user):

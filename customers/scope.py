@@ -13,14 +13,11 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
+from . import rights
 from .models import ADVISOR_ROLES, Customer, Role, Staff
 
 OFFICE_ROLES = (Role.OPERATIONS, Role.OFFICE_MANAGER)
 BRANCH_ROLES = (Role.BRANCH_MANAGER, Role.COMPLIANCE)
-# Who may reveal a masked value (each reveal is audited). Advisors call their own customers.
-REVEAL_PHONE_ROLES = (*ADVISOR_ROLES, Role.OPERATIONS, Role.OFFICE_MANAGER, Role.BRANCH_MANAGER, Role.COMPLIANCE)
-REVEAL_ID_ROLES = (Role.OPERATIONS, Role.OFFICE_MANAGER, Role.BRANCH_MANAGER, Role.COMPLIANCE)
-IMPORT_ROLES = (Role.OPERATIONS, Role.OFFICE_MANAGER, Role.BRANCH_MANAGER)
 MANAGER_ROLES = (Role.OFFICE_MANAGER, Role.BRANCH_MANAGER)
 
 
@@ -84,19 +81,20 @@ class Scope:
             return Office.objects.none()
         return Office.objects.filter(pk=self.office_id)
 
+    def may(self, action):
+        """Whether this role may perform a write action (customers.rights: the one table of writes)."""
+        return rights.may(self, action)
+
     def can_reveal(self, field):
-        if self.everything:
-            return True
-        roles = REVEAL_ID_ROLES if field == "id_number" else REVEAL_PHONE_ROLES
-        return self.role in roles
+        return self.may(rights.Write.REVEAL_ID if field == "id_number" else rights.Write.REVEAL_PHONE)
 
     @property
     def can_import(self):
-        return self.everything or self.role in IMPORT_ROLES
+        return self.may(rights.Write.UPLOAD_IMPORT)
 
     @property
     def can_assign(self):
-        return self.everything or self.role in MANAGER_ROLES
+        return self.may(rights.Write.ASSIGN)
 
     @property
     def is_branch_wide(self):

@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.services import audit
-from customers.models import Role
-from customers.scope import MANAGER_ROLES, scope_for
+from customers.rights import Write
+from customers.scope import scope_for
 
 from . import rules
 from .models import Category, HoldingClass, PolicyKind, Product, ProductPolicy, ProductVersion, RiskRating
@@ -25,13 +25,11 @@ VERSION_FIELDS = ("name_zh", "name_en", "category", "channel", "schedule", "risk
 
 
 def can_edit_catalogue(user):
-    scope = scope_for(user)
-    return scope.everything or scope.role == Role.BRANCH_MANAGER
+    return scope_for(user).may(Write.EDIT_CATALOGUE)
 
 
 def can_override(user):
-    scope = scope_for(user)
-    return scope.everything or scope.role in MANAGER_ROLES
+    return scope_for(user).may(Write.OVERRIDE_SUITABILITY)
 
 
 def _require(allowed, what):

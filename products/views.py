@@ -14,8 +14,10 @@ from django.views.decorators.http import require_POST
 from crm.dates import local_minute
 from crm.exports import export_response
 from crm.formerrors import report_form_errors
+from crm.redirects import safe_next
 from crm.services import audit
 from customers.models import Customer
+from customers.rights import Write, writes
 from customers.scope import member_scope, scope_for
 
 from . import batch, rules, selectors, services
@@ -81,6 +83,7 @@ def product_detail(request, code):
     })
 
 
+@writes(Write.EDIT_CATALOGUE)
 def product_edit(request, code=None):
     _editor(request)
     product = get_object_or_404(Product, code=code) if code else None
@@ -104,6 +107,7 @@ def product_edit(request, code=None):
 
 
 @require_POST
+@writes(Write.EDIT_CATALOGUE)
 def product_retire(request, code):
     _editor(request)
     product = get_object_or_404(Product, code=code)
@@ -127,6 +131,7 @@ def _policy_page(request, kind):
     return history, shown
 
 
+@writes(Write.EDIT_CATALOGUE)
 def matrix(request):
     history, shown = _policy_page(request, PolicyKind.ELIGIBILITY)
     can_edit = services.can_edit_catalogue(request.user)
@@ -151,6 +156,7 @@ def matrix(request):
     })
 
 
+@writes(Write.EDIT_CATALOGUE)
 def advisor_levels(request):
     history, shown = _policy_page(request, PolicyKind.ADVISOR_LEVELS)
     if request.method == "POST":
@@ -164,6 +170,7 @@ def advisor_levels(request):
     })
 
 
+@writes(Write.EDIT_CATALOGUE)
 def parameters(request):
     history, shown = _policy_page(request, PolicyKind.PARAMETERS)
     classes = list(HoldingClass.choices)
@@ -253,11 +260,9 @@ def _scoped_customer(request, customer_code):
 
 
 @require_POST
+@writes(Write.OVERRIDE_SUITABILITY)
 def override_create(request, customer_code):
-    member_scope(request)
     customer = _scoped_customer(request, customer_code)
-    if not services.can_override(request.user):
-        raise PermissionDenied
     codes = [(c, c) for c in Product.objects.values_list("code", flat=True)]
     form = OverrideForm(request.POST, products=codes)
     if form.is_valid():
@@ -277,14 +282,13 @@ def override_create(request, customer_code):
 
 
 @require_POST
+@writes(Write.OVERRIDE_SUITABILITY)
 def override_revoke(request, pk):
     scope = member_scope(request)
     override = get_object_or_404(scope.filter(SuitabilityOverride.objects.all(), "customer__"), pk=pk)
-    if not services.can_override(request.user):
-        raise PermissionDenied
     services.revoke_override(user=request.user, override=override)
     messages.success(request, _("Override revoked."))
-    return redirect(request.POST.get("next") or "products:overrides")
+    return redirect(safe_next(request, "products:overrides"))
 
 
 # -- reports -------------------------------------------------------------------

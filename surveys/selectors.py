@@ -11,21 +11,20 @@ from crm.bulk import read_frame
 from crm.compiled import CompiledRead
 from crm.dates import add_months
 from customers.models import Role
+from customers.rights import Write
 from customers.scope import scope_for
 
 from .models import (Answer, FollowUpTask, Option, Outcome, PlanItem, Question, Questionnaire,
                      QuestionnaireVersion, SamplingPlan, SurveyPolicy, SurveyResponse)
 
-FILING_ROLES = (Role.OPERATIONS, Role.OFFICE_MANAGER, Role.BRANCH_MANAGER)
-PLAN_ROLES = (Role.OPERATIONS, Role.OFFICE_MANAGER, Role.BRANCH_MANAGER)
 
 
 def can_file(scope):
-    return scope.everything or scope.role in FILING_ROLES
+    return scope.may(Write.FILE_SURVEY)
 
 
 def can_plan(scope):
-    return scope.everything or scope.role in PLAN_ROLES
+    return scope.may(Write.PLAN_SURVEYS)
 
 
 def is_manager(scope):

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from crm.exports import export_response
 from crm.services import audit
+from customers.rights import Write, writes
 from customers.scope import member_scope
 
 from . import selectors, services
@@ -76,6 +77,7 @@ def response_detail(request, pk):
                                                       "tasks": response.tasks.select_related("owner")})
 
 
+@writes(Write.FILE_SURVEY)
 def file_response(request, code):
     scope = _filer(request)
     try:
@@ -105,6 +107,7 @@ def file_response(request, code):
                                                  "questionnaires": selectors.questionnaires()})
 
 
+@writes(Write.FILE_SURVEY)
 def upload(request):
     _filer(request)
     form = UploadForm(request.POST or None, request.FILES or None)
@@ -124,6 +127,7 @@ def upload(request):
 
 # --- plans and worklist -----------------------------------------------------------------------------
 
+@writes(Write.PLAN_SURVEYS)
 def plans(request):
     scope = _planner(request)
     form = GeneratePlanForm(request.POST or None, initial={"month": timezone.localdate()})
@@ -136,6 +140,7 @@ def plans(request):
     return render(request, "surveys/plans.html", {"plans": selectors.plans_for(request.user)[:48], "form": form})
 
 
+@writes(Write.PLAN_SURVEYS)
 def plan_detail(request, pk):
     _planner(request)
     plan = selectors.plans_for(request.user).filter(pk=pk).first()
@@ -210,6 +215,7 @@ def _worklist_url(month):
 
 
 @require_POST
+@writes(Write.FILE_SURVEY)
 def attempt(request, pk):
     _filer(request)
     month = _month_of(request.POST.get("month"))
@@ -249,6 +255,7 @@ def task_list(request):
                                                   "is_manager": selectors.is_manager(scope)})
 
 
+@writes(Write.CLOSE_SURVEY_TASK)  # a manager's close with a reason needs MANAGER_CLOSE_SURVEY_TASK too
 def task_detail(request, pk):
     scope = member_scope(request)
     task = selectors.tasks_for(request.user).filter(pk=pk).first()

@@ -4,6 +4,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from crm.api.errors import object_id, service_errors
+from customers.rights import Write
 
 from .. import selectors, services
 from ..filters import AlertFilter
@@ -15,6 +16,7 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = AlertSerializer
     filterset_class = AlertFilter
+    write_actions = {"transition": Write.TRANSITION_ALERT}
 
     def get_queryset(self):
         return selectors.alert_list(self.request.user)

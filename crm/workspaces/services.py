@@ -5,15 +5,14 @@ from django.utils.translation import gettext as _
 
 from crm.models import KpiPolicy
 from crm.services import audit
-from customers.models import Role
+from customers.rights import Write
 from customers.scope import scope_for
 
 from .targets import KpiTargets
 
 
 def can_edit_targets(user):
-    scope = scope_for(user)
-    return scope.everything or scope.role == Role.BRANCH_MANAGER
+    return scope_for(user).may(Write.EDIT_KPI_TARGETS)
 
 
 @transaction.atomic

@@ -15,6 +15,7 @@ from crm.services import audit
 from customers import selectors as customer_selectors
 from customers.filters import CustomerFilter
 from customers.models import Customer, Role
+from customers.rights import Write, writes
 from customers.scope import MANAGER_ROLES, scope_for
 
 from . import selectors, services, tables
@@ -101,6 +102,7 @@ def manager_kpi_export(request, fmt):
     return export_response(rows, headers, "coverage-kpis", fmt)
 
 
+@writes(Write.EDIT_KPI_TARGETS)
 def kpi_targets(request):
     """The coverage-KPI targets and their versions; branch managers save a new version."""
     _manager_scope(request)
@@ -108,8 +110,6 @@ def kpi_targets(request):
     targets, _policy = selectors.active_targets()
     form = KpiTargetsForm(initial=KpiTargetsForm.initial_from(targets))
     if request.method == "POST":
-        if not can_edit:
-            raise PermissionDenied
         form = KpiTargetsForm(request.POST)
         if form.is_valid():
             try:

@@ -7,6 +7,7 @@ from crm.api.errors import object_id, service_errors
 
 from .. import applications
 from ..filters import ApplicationFilter, CustomerFilter
+from ..rights import Write
 from ..selectors import customer_list
 from ..selectors import tier_history
 from .serializers import (
@@ -43,6 +44,7 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
 
     serializer_class = ApplicationSerializer
     filterset_class = ApplicationFilter
+    write_actions = {"create": Write.HANDLE_APPLICATION, "transition": Write.HANDLE_APPLICATION}
 
     def get_queryset(self):
         return applications.application_list(self.request.user)

@@ -6,19 +6,20 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm.exports import export_response
 from crm.formerrors import report_form_errors
 from crm.paging import paged
+from crm.redirects import safe_next
 from crm.services import audit
 
 from .. import applications
 from ..filters import ApplicationFilter
 from ..forms import ApplicationForm, ApplicationTransitionForm
 from ..models import Application
+from ..rights import Write, writes
 from ..scope import member_scope
 
 __all__ = ["application_export", "application_list", "application_new", "application_transition"]
@@ -58,6 +59,7 @@ def application_export(request, fmt):
     return export_response(rows, headers, "applications", fmt)
 
 
+@writes(Write.HANDLE_APPLICATION)
 def application_new(request):
     _handler(request)
     initial = {"customer_code": request.GET.get("customer", "")[:20], "filed_on": timezone.localdate(),
@@ -80,18 +82,13 @@ def application_new(request):
 
 
 @require_POST
+@writes(Write.HANDLE_APPLICATION)
 def application_transition(request, pk):
-    member_scope(request)
     try:
         applications.application_detail(request.user, pk)
     except Application.DoesNotExist:
         raise Http404 from None  # out of scope: 404 before the form is even read
-    if not applications.can_handle(request.user):
-        raise PermissionDenied
-    target = request.POST.get("next") or reverse("customers:applications")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
-        target = reverse("customers:applications")
+    target = safe_next(request, "customers:applications")
     form = ApplicationTransitionForm(request.POST)
     if not form.is_valid():
         report_form_errors(request, form)

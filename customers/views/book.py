@@ -21,6 +21,7 @@ from .. import selectors, selectors_360, services, tasks
 from ..filters import CustomerFilter
 from ..forms import AssignAdvisorForm, ImportUploadForm, InteractionForm, StarOverrideForm
 from ..models import ADVISOR_ROLES, Customer, ImportBatch, Role
+from ..rights import Write, writes
 from ..scope import mask, member_scope
 
 EXPORT_LIMIT = 50_000
@@ -95,7 +96,7 @@ def customer_detail(request, code):
             "id_masked": mask(customer.id_number),
             "can_reveal_phone": scope.can_reveal("phone"),
             "can_reveal_id": scope.can_reveal("id_number"),
-            "interaction_form": InteractionForm(),
+            "interaction_form": InteractionForm() if scope.may(Write.LOG_CONTACT) else None,
             "assign_form": assign_form,
             "override_form": StarOverrideForm() if scope.can_assign else None,
             "panels": customer_panels(request, customer, scope),
@@ -104,6 +105,7 @@ def customer_detail(request, code):
 
 
 @require_POST
+@writes(Write.REVEAL_PHONE)  # an ID number needs REVEAL_ID too (services.reveal_pii)
 def reveal(request, code, field):
     member_scope(request)
     customer = _get_customer(request, code)
@@ -114,6 +116,7 @@ def reveal(request, code, field):
 
 
 @require_POST
+@writes(Write.LOG_CONTACT)
 def log_interaction(request, code):
     member_scope(request)
     customer = _get_customer(request, code)
@@ -127,6 +130,7 @@ def log_interaction(request, code):
 
 
 @require_POST
+@writes(Write.ASSIGN)
 def assign(request, code):
     scope = member_scope(request)
     customer = _get_customer(request, code)
@@ -145,6 +149,7 @@ def assign(request, code):
     return redirect("customers:detail", code=customer.customer_code)
 
 
+@writes(Write.UPLOAD_IMPORT)
 def import_upload(request):
     scope = member_scope(request)
     if not scope.can_import:

@@ -16,6 +16,7 @@ from crm.services import audit
 from .. import selectors, services, tasks
 from ..forms import StarOverrideForm, TieringPolicyForm
 from ..models import Customer, TieringPolicy
+from ..rights import Write, require, writes
 from ..scope import scope_for
 from ..tiering import reports
 from ..tiering.explain import stage_label
@@ -33,10 +34,10 @@ def _manager(request):
     return scope
 
 
-def _branch_manager(request):
+def _policy_editor(request):
+    """The tiering policy's editor (customers.rights): the only one who sees the new-version form."""
     scope = scope_for(request.user)
-    if not (scope.everything or scope.role == "branch_manager"):
-        raise PermissionDenied
+    require(scope, Write.EDIT_TIERING_POLICY)
     return scope
 
 
@@ -46,12 +47,13 @@ def tiering_home(request):
     return render(request, "customers/tiering_home.html", {
         "policies": TieringPolicy.objects.select_related("created_by", "activated_by")[:30],
         "runs": runs, "running": any(r.status == JobRun.Status.RUNNING for r in runs),
-        "can_edit": scope.everything or scope.role == "branch_manager",
+        "can_edit": scope.may(Write.EDIT_TIERING_POLICY), "can_run": scope.may(Write.RUN_RECLASSIFICATION),
     })
 
 
+@writes(Write.EDIT_TIERING_POLICY)
 def policy_new(request):
-    _branch_manager(request)
+    _policy_editor(request)
     base = TieringPolicy.objects.filter(version=request.GET.get("from")).first() or \
         TieringPolicy.objects.filter(status=TieringPolicy.Status.ACTIVE).first()
     initial = TieringParams.from_json(base.params) if base else TieringParams()
@@ -78,11 +80,11 @@ def _start_preview(request, draft):
         messages.warning(request, _("The job queue is unreachable; the preview will be computed later."))
 
 
+@writes(Write.EDIT_TIERING_POLICY)  # POST: compute a draft's preview
 def policy_detail(request, version):
-    _manager(request)
+    scope = _manager(request)
     policy = get_object_or_404(TieringPolicy, version=version)
     if request.method == "POST":
-        _branch_manager(request)
         _start_preview(request, policy)
         return redirect("customers:tiering-policy", version=version)
     active = TieringPolicy.objects.filter(status=TieringPolicy.Status.ACTIVE).first()
@@ -97,13 +99,13 @@ def policy_detail(request, version):
                              "columns": m["columns"], "rows": list(zip(m["rows"], m["cells"]))})
     return render(request, "customers/tiering_policy.html", {
         "policy": policy, "active": active, "changed": changed, "preview": preview, "matrices": matrices,
-        "can_edit": scope_for(request.user).everything or scope_for(request.user).role == "branch_manager",
+        "can_edit": scope.may(Write.EDIT_TIERING_POLICY),
     })
 
 
 @require_POST
+@writes(Write.EDIT_TIERING_POLICY)
 def policy_activate(request, version):
-    _branch_manager(request)
     from ..tiering.policy import activate
 
     policy = activate(policy=get_object_or_404(TieringPolicy, version=version), user=request.user)
@@ -112,8 +114,8 @@ def policy_activate(request, version):
 
 
 @require_POST
+@writes(Write.RUN_RECLASSIFICATION)
 def run_now(request):
-    _manager(request)
     try:
         tasks.enqueue_reclassification(user=request.user)
         messages.success(request, _("The reclassification has started."))
@@ -192,8 +194,8 @@ def _row_label(value):
 
 
 @require_POST
+@writes(Write.OVERRIDE_STAR)
 def star_override(request, code):
-    _manager(request)
     try:
         customer = selectors.customer_detail(request.user, code)
     except Customer.DoesNotExist:
@@ -210,6 +212,7 @@ def star_override(request, code):
     return redirect("customers:detail", code=customer.customer_code)
 
 
+@writes(Write.READ_OWN_NOTIFICATIONS)  # POST: mark them read
 def notifications(request):
     """The signed-in staff member's notifications (tier changes of their customers), newest first."""
     scope = scope_for(request.user)
