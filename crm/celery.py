@@ -45,6 +45,10 @@ app.conf.beat_schedule = {
         "task": "crm.tasks.abandon_stale_runs",
         "schedule": crontab(minute=5),
     },
+    "requeue-stuck-imports": {  # uploads made while the queue was down, or whose task was lost
+        "task": "customers.tasks.requeue_stuck_imports",
+        "schedule": crontab(minute="*/5"),
+    },
     "survey-escalate-followups": {  # overdue follow-up tasks to the office manager, every morning
         "task": "surveys.tasks.escalate_overdue_followups",
         "schedule": crontab(hour=8, minute=30),

@@ -1,7 +1,8 @@
 """Cross-app records: batch job runs and the audit log."""
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext_lazy as _, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class JobRun(models.Model):
@@ -11,6 +12,7 @@ class JobRun(models.Model):
         RUNNING = "running", _("running")
         SUCCEEDED = "succeeded", _("succeeded")
         FAILED = "failed", _("failed")
+        REJECTED = "rejected", _("rejected")  # ran to the end and refused its input (an invalid import)
 
     job = models.CharField(_("job"), max_length=64, db_index=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.RUNNING)

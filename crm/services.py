@@ -20,18 +20,33 @@ def audit(actor, action, obj=None, *, object_type="", object_id="", **detail):
     )
 
 
+def audit_many(actor, events, batch_size=2000):
+    """Record many audit events in bulk: events are (action, object_type, object_id, detail). Returns how many."""
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    rows = [AuditEvent(actor=actor, action=action, object_type=object_type, object_id=str(object_id), detail=detail)
+            for action, object_type, object_id, detail in events]
+    AuditEvent.objects.bulk_create(rows, batch_size=batch_size)
+    return len(rows)
+
+
 def start_job(job, *, params=None, user=None, task_id=""):
     return JobRun.objects.create(job=job, params=params or {}, started_by=user, task_id=task_id or "")
 
 
-def finish_job(run, *, counts=None, error=""):
-    run.status = JobRun.Status.FAILED if error else JobRun.Status.SUCCEEDED
+def finish_job(run, *, counts=None, error="", status=None):
+    """End a run: failed with an error, else `status` (e.g. rejected) or succeeded."""
+    run.status = JobRun.Status.FAILED if error else (status or JobRun.Status.SUCCEEDED)
     run.counts = counts or run.counts
     run.error = error
     run.progress = 100 if not error else run.progress
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "counts", "error", "progress", "finished_at"])
-    from customers.services import touch_books  # customers builds on crm: imported when first needed
+    if run.status == JobRun.Status.REJECTED:
+        return run  # nothing was written
+    from customers.services import (
+        touch_books,  # customers builds on crm: imported when first needed
+    )
 
     touch_books(everyone=True)  # a nightly job rewrites what every book shows
     return run
@@ -60,7 +75,8 @@ def set_progress(run, percent):
 
 @contextlib.contextmanager
 def job_run(job, *, params=None, user=None, task_id=""):
-    """Wrap a batch: the run row is committed first so a crash still leaves a visible, failed row."""
+    """Wrap a batch: the run row is committed first so a crash still leaves a visible, failed row. The body may
+    set `run.status` to the run's outcome (JobRun.Status.REJECTED); it ends succeeded otherwise."""
     with transaction.atomic():
         run = start_job(job, params=params, user=user, task_id=task_id)
     try:
@@ -69,4 +85,4 @@ def job_run(job, *, params=None, user=None, task_id=""):
         finish_job(run, error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}")
         raise
     else:
-        finish_job(run, counts=run.counts)
+        finish_job(run, counts=run.counts, status=None if run.status == JobRun.Status.RUNNING else run.status)

@@ -1,6 +1,6 @@
 """Writes and domain rules for customers: assignment within capacity, contacts, imports, PII reveal."""
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -8,6 +8,7 @@ from crm.models import JobRun
 from crm.services import audit, finish_job, job_run, start_job
 
 from .imports.engine import import_file
+from .imports.uploader import file_refusal, uploader_for
 from .models import Customer, ImportBatch, Interaction, Role, Staff
 from .scope import scope_for
 from .selectors import active_capacity_policy
@@ -96,11 +97,19 @@ def reveal_pii(*, customer, actor, field):
     return getattr(customer, field)
 
 
-def import_backoffice(dataset, raw, *, skip_invalid=False, user=None, filename=""):
-    """Import one file as a recorded job run; the result carries every error by line and field."""
+def import_backoffice(dataset, raw, *, uploader, skip_invalid=False, filename="", keep_rejects=False):
+    """Import one file as a recorded job run; the result carries the errors by line and field.
+
+    `uploader` is imports.uploader.SYSTEM for the back office's own feeds (the drop folder, the command) or
+    uploader_for(person) for an upload, whose rows are then held to that person's rights. A rejected file's run
+    ends "rejected" with its error count."""
+    user = uploader.user
     with job_run("import_backoffice", params={"dataset": dataset, "file": filename}, user=user) as run:
-        result = import_file(dataset, raw, skip_invalid=skip_invalid)
+        result = import_file(dataset, raw, skip_invalid=skip_invalid, uploader=uploader, filename=filename,
+                             keep_rejects=keep_rejects)
         run.counts = result.counts()
+        if not result.written:
+            run.status = JobRun.Status.REJECTED
     if result.written:
         from crm.bulk import refresh_statistics
 
@@ -112,6 +121,11 @@ def import_backoffice(dataset, raw, *, skip_invalid=False, user=None, filename="
 
 
 def create_import_batch(*, dataset, uploaded, user, skip_invalid=False):
+    """Store an upload for a worker to check. Refused here, before anything is queued, when the person may not
+    import at all or not this dataset (staff files: branch managers only)."""
+    refusal = file_refusal(uploader_for(user), dataset)
+    if refusal:
+        raise ValidationError(_("You may not import this file: %(reason)s.") % {"reason": refusal})
     return ImportBatch.objects.create(
         dataset=dataset,
         filename=uploaded.name[:200],
@@ -122,21 +136,49 @@ def create_import_batch(*, dataset, uploaded, user, skip_invalid=False):
 
 
 def process_import_batch(batch_id):
-    """Run a stored upload through the importer; safe to call twice (a finished batch is left alone)."""
+    """Run a stored upload through the importer as its uploader; safe to deliver twice or more: the batch row is
+    locked while it is imported and a finished batch is left alone, a second delivery meanwhile skips it.
+
+    A failure other than a lost database connection marks the batch failed (no endless re-queueing); after a
+    lost connection it stays pending for the task's retry or the stuck-upload sweep."""
+    try:
+        return _process_import_batch(batch_id)
+    except OperationalError:
+        raise
+    except Exception:
+        ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.PENDING).update(
+            status=ImportBatch.Status.FAILED, finished_at=timezone.now())
+        raise
+
+
+def _process_import_batch(batch_id):
     with transaction.atomic():
-        batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
-        if batch.status != ImportBatch.Status.PENDING:
-            return batch
+        batch = ImportBatch.objects.select_for_update(skip_locked=True).filter(pk=batch_id).first()
+        if batch is None or batch.status != ImportBatch.Status.PENDING:
+            return batch or ImportBatch.objects.defer("content").get(pk=batch_id)
         result = import_backoffice(
             batch.dataset, bytes(batch.content), skip_invalid=batch.skip_invalid,
-            user=batch.uploaded_by, filename=batch.filename,
+            uploader=uploader_for(batch.uploaded_by), filename=batch.filename,
         )
-        batch.errors = result.errors[:5000]
+        batch.errors = result.errors
         batch.counts = result.counts()
         batch.status = ImportBatch.Status.IMPORTED if result.written else ImportBatch.Status.REJECTED
         batch.finished_at = timezone.now()
         batch.save(update_fields=["errors", "counts", "status", "finished_at"])
     return batch
+
+
+def stuck_import_batches(now=None, after=None):
+    """Uploads still pending `after` (settings.IMPORT_REQUEUE_AFTER_MINUTES, default 5) their upload: the
+    queue was down, or the task was lost. Their ids, oldest first."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    now = now or timezone.now()
+    after = after or timedelta(minutes=getattr(settings, "IMPORT_REQUEUE_AFTER_MINUTES", 5))
+    return list(ImportBatch.objects.filter(status=ImportBatch.Status.PENDING, uploaded_at__lt=now - after)
+                .order_by("uploaded_at", "pk").values_list("pk", flat=True))
 
 
 def run_reclassification(*, day=None, policy=None, chunk_size=None, user=None):

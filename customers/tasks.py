@@ -6,12 +6,14 @@ from pathlib import Path
 from celery import Task, shared_task
 from django.conf import settings
 from django.db import OperationalError, transaction
-from kombu.exceptions import OperationalError as BrokerError  # noqa: F401 (views catch it)
+from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError as BrokerError
 
 from crm.services import job_run
 
 from . import services
 from .imports.datasets import IMPORT_ORDER
+from .imports.uploader import SYSTEM
 
 log = logging.getLogger(__name__)
 TASK_OPTIONS = {
@@ -118,6 +120,21 @@ def enqueue_import_batch(batch_id):
 
 
 @shared_task(**TASK_OPTIONS)
+def requeue_stuck_imports():
+    """Beat, every few minutes: uploads still pending (the queue was down at upload, or the task was lost) are
+    queued again. Idempotent: a batch already imported, or being imported, is skipped by the task."""
+    requeued = []
+    for batch_id in services.stuck_import_batches():
+        try:
+            process_import_batch.apply_async(args=[batch_id], retry=False)
+        except BrokerError:
+            log.warning("queue still unreachable: upload %s stays pending", batch_id)
+            break
+        requeued.append(batch_id)
+    return requeued
+
+
+@shared_task(**TASK_OPTIONS)
 def import_backoffice_drop():
     """Nightly: import every `<dataset>*.csv` in the drop folder, in dependency order.
 
@@ -127,7 +144,7 @@ def import_backoffice_drop():
     results = {}
     for dataset in IMPORT_ORDER:
         for path in sorted(drop.glob(f"{dataset}*.csv")):
-            result = services.import_backoffice(dataset, path.read_bytes(), filename=path.name)
+            result = services.import_backoffice(dataset, path.read_bytes(), uploader=SYSTEM, filename=path.name)
             target = drop / ("done" if result.written else "rejected")
             target.mkdir(parents=True, exist_ok=True)
             if not result.written:
@@ -139,10 +156,15 @@ def import_backoffice_drop():
 
 
 def _write_errors(result, path):
+    """The rejected file's errors (the first ones kept, then how many more); cells neutralised for spreadsheets."""
     import csv
+
+    from crm.exports import neutralise
 
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["line", "field", "value", "message"])
         for e in result.errors:
-            writer.writerow([e["line"], e["field"], e["value"], e["message"]])
+            writer.writerow([e["line"], neutralise(e["field"]), neutralise(e["value"]), neutralise(e["message"])])
+        if result.error_count > len(result.errors):
+            writer.writerow(["", "", "", _("… and %(n)d more errors") % {"n": result.error_count - len(result.errors)}])

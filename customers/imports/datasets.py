@@ -1,8 +1,7 @@
 """The back-office datasets of interfaces.md: columns, keys, cross-field checks and DB frames."""
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-import numpy as np
 import pandas as pd
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -65,15 +64,13 @@ def _int(series):
 
 # --- staff -----------------------------------------------------------------
 def _staff_checks(df, refs):
+    """Grades by role; a username used twice is a whole-file check of the engine."""
     errors = []
     is_ia = df["role"] == Role.INVESTMENT_ADVISOR
     for idx in df.index[is_ia & (df["grade"] == "")]:
         errors.append((idx, "grade", _("is required for investment advisors")))
     for idx in df.index[~is_ia & (df["grade"] != "")]:
         errors.append((idx, "grade", _("applies to investment advisors only")))
-    named = df["username"] != ""
-    for idx in df.index[named & df["username"].duplicated(keep="first")]:
-        errors.append((idx, "username", _("is used by another row of this file")))
     return errors
 
 

@@ -1,4 +1,5 @@
 """Lookups an import needs, loaded in bulk once per file (code -> id maps, capacity)."""
+import numpy as np
 import pandas as pd
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -22,33 +23,47 @@ def load(dataset):
     return refs
 
 
-def capacity_errors(parsed, raw):
-    """Rows that would put an advisor over the cap of the capacity policy in force.
+class CapacityCheck:
+    """Rows that would put an advisor over the cap of the capacity policy in force, fed chunk by chunk.
 
-    The count after import = customers already assigned (not in this file) + rows in this file.
+    The count after import = customers already assigned (not in this file) + rows in this file, so the
+    verdict waits for the whole file; meanwhile each row costs three numbers.
     """
-    policy = active_capacity_policy()
-    existing = pd.DataFrame(
-        list(Customer.objects.values_list("customer_code", "advisor_id", "investment_advisor_id")),
-        columns=["customer_code", "advisor_id", "investment_advisor_id"],
-    )
-    kept = existing[~existing["customer_code"].isin(raw["customer_code"])]
-    roles = dict(Staff.objects.values_list("id", "role"))
-    errors = []
-    for field_name, column in (("advisor_code", "advisor_id"), ("investment_advisor_code", "investment_advisor_id")):
-        incoming = parsed[field_name].dropna()
-        if incoming.empty:
-            continue
-        base = kept[column].dropna().value_counts()
-        order = incoming.groupby(incoming).cumcount() + 1  # the n-th row of this file for that advisor
-        total = order + incoming.map(base).fillna(0)
-        for line, advisor_id in incoming[total > incoming.map(lambda a: policy.cap_for(roles.get(a)) or 0)].items():
-            cap = policy.cap_for(roles.get(advisor_id)) or 0
-            errors.append(
-                (line, field_name, raw.at[line, field_name],
-                 _("advisor is at the capacity cap of %(cap)d customers") % {"cap": cap})
-            )
-    return errors
+
+    FIELDS = (("advisor_code", "advisor_id"), ("investment_advisor_code", "investment_advisor_id"))
+
+    def __init__(self):
+        self.policy = active_capacity_policy()
+        self.existing = pd.DataFrame(
+            list(Customer.objects.values_list("customer_code", "advisor_id", "investment_advisor_id")),
+            columns=["customer_code", "advisor_id", "investment_advisor_id"],
+        )
+        self.in_file = np.zeros(len(self.existing), dtype=bool)
+        self.parts = []
+
+    def add(self, parsed, raw):
+        self.in_file |= self.existing["customer_code"].isin(raw["customer_code"]).to_numpy()
+        self.parts.append(parsed[[name for name, _column in self.FIELDS]].astype("float64"))
+
+    def errors(self):
+        """-> (line, field, message) for each row over the cap."""
+        if not self.parts:
+            return []
+        incoming_all = pd.concat(self.parts)
+        kept = self.existing[~self.in_file]
+        roles = dict(Staff.objects.values_list("id", "role"))
+        errors = []
+        for field_name, column in self.FIELDS:
+            incoming = incoming_all[field_name].dropna()
+            if incoming.empty:
+                continue
+            base = kept[column].dropna().value_counts()
+            order = incoming.groupby(incoming).cumcount() + 1  # the n-th row of this file for that advisor
+            total = order + incoming.map(base).fillna(0)
+            for line, advisor_id in incoming[total > incoming.map(lambda a: self.policy.cap_for(roles.get(a)) or 0)].items():
+                cap = self.policy.cap_for(roles.get(advisor_id)) or 0
+                errors.append((line, field_name, _("advisor is at the capacity cap of %(cap)d customers") % {"cap": cap}))
+        return errors
 
 
 def attach_users(frame):
