@@ -165,6 +165,14 @@ class SurveyResponse(models.Model):
     class Meta:
         ordering = ["-surveyed_on", "-id"]
         indexes = [models.Index(fields=["customer", "-surveyed_on"]), models.Index(fields=["version", "surveyed_on"])]
+        # A survey is answered once: one completed response per worklist item, and per customer, questionnaire
+        # version, day and channel. Unsuccessful attempts (hung up, no answer, refused) may repeat.
+        constraints = [
+            models.UniqueConstraint(fields=["plan_item"], condition=Q(outcome="completed"),
+                                    name="one_completed_response_per_item"),
+            models.UniqueConstraint(fields=["customer", "version", "surveyed_on", "channel"],
+                                    condition=Q(outcome="completed"), name="one_completed_response_per_survey"),
+        ]
 
 
 class Answer(models.Model):

@@ -6,23 +6,26 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import AuditEvent
 from crm.services import audit
+from crm.textlimits import NOTE_MAX_LENGTH
 from customers.models import Role, Staff
 from customers.scope import scope_for
 from customers.services import touch_books
 
-from . import selectors
+from . import filing_once, selectors
 from .models import (Answer, Channel, FollowUpTask, Option, Outcome, PlanItem, Question, Questionnaire,
                      SamplingPlan, SurveyResponse)
 
 MULTI_SEPARATOR = ";"
 CSV_BASE_COLUMNS = ("questionnaire", "customer_code", "channel", "outcome", "date", "interviewer",
-                    "service_person", "handling_minutes", "materials_complete", "review_minutes")
+                    "service_person", "handling_minutes", "materials_complete", "review_minutes", "plan_item")
+TITLE_MAX_LENGTH = 200  # close reasons, version notes, option texts: their columns' length
+QUESTION_MAX_LENGTH = 300
 COUNTER_FIELDS = ("handling_minutes", "materials_complete", "review_minutes")
 
 
@@ -32,6 +35,18 @@ class SurveyInvalid(Exception):
     def __init__(self, errors):
         super().__init__(f"{len(errors)} errors")
         self.errors = errors
+
+
+class AlreadyFiled(SurveyInvalid):
+    """The survey, or the worklist item, was filed before: nothing was written (the API answers 409)."""
+
+
+class FiledBatch(list):
+    """The responses a CSV upload filed, and how many of its rows earlier filings had filed already."""
+
+    def __init__(self, responses=(), already_filed=0):
+        super().__init__(responses)
+        self.already_filed = already_filed
 
 
 @dataclass
@@ -52,6 +67,21 @@ class Context:
 
 def _err(errors, fld, value, message, row=None):
     errors.append({"row": row, "field": fld, "value": "" if value is None else str(value), "message": str(message)})
+
+
+def _too_long(errors, fld, text, limit, row=None):
+    """Record an error for text longer than `limit` (never cut it); True when too long."""
+    if len(text) <= limit:
+        return False
+    _err(errors, fld, _("%(n)d characters") % {"n": len(text)},
+         _("At most %(limit)d characters.") % {"limit": limit}, row)
+    return True
+
+
+def _refuse_long(fld, text, limit):
+    errors = []
+    if _too_long(errors, fld, text, limit):
+        raise SurveyInvalid(errors)
 
 
 def _as_list(value):
@@ -170,6 +200,8 @@ def _check_answers(version, answers, reasons, errors, row):
     for code, question in questions.items():
         value = answers.get(code)
         reason = (reasons.get(code) or "").strip()
+        if _too_long(errors, f"{code}_reason", reason, NOTE_MAX_LENGTH, row):
+            continue
         options = {o.code: o for o in question.options.all()}
         if question.kind == Question.Kind.TEXT:
             if value is not None and not isinstance(value, str):
@@ -178,6 +210,8 @@ def _check_answers(version, answers, reasons, errors, row):
             text = (value or "").strip()
             if not text and question.required:
                 _err(errors, code, "", _("This question must be answered."), row)
+            if _too_long(errors, code, text, NOTE_MAX_LENGTH, row):
+                continue
             if text:
                 out.append((question, None, text))
             continue
@@ -218,23 +252,75 @@ def _require_filing(scope):
 
 
 def file_response(*, actor, data, source="form", plan_item=None):
-    """Validate and write one response (with follow-up tasks); raise SurveyInvalid with every error."""
+    """Validate and write one response (with follow-up tasks); raise SurveyInvalid with every error, AlreadyFiled
+    when the worklist item (`plan_item`, or the id data["plan_item"]) or the completed survey was filed before."""
     scope = scope_for(actor)
     _require_filing(scope)
     codes = [data.get(k) for k in ("interviewer", "service_person") if isinstance(data.get(k), str)]
     ctx = Context.build(scope, [data.get("customer_code") or ""], codes)
     clean, errors = check(data, ctx)
+    if plan_item is None and data.get("plan_item") not in (None, ""):
+        plan_item = _callable_items(actor, [data["plan_item"]]).get(str(data["plan_item"]).strip())
+        if plan_item is None:
+            _err(errors, "plan_item", data["plan_item"], _("Unknown worklist item, or not one you may call."))
+    if plan_item is not None:
+        for fld, value, message in filing_once.item_conflicts(plan_item, clean):
+            _err(errors, fld, value, message)
     if errors:
         raise SurveyInvalid(errors)
-    with transaction.atomic():
-        responses = _write([clean], actor, source, plan_items=[plan_item])
-        audit(actor, "survey.file", responses[0], source=source)
+    try:
+        with transaction.atomic():
+            _refuse_refiling(clean, plan_item)
+            responses = _write([clean], actor, source, plan_items=[plan_item])
+            audit(actor, "survey.file", responses[0], source=source)
+    except IntegrityError:  # a concurrent filing of the same survey committed first (constraint, no row lock)
+        _refuse_refiling(clean, plan_item)
+        raise
     return responses[0]
 
 
+def _callable_items(actor, ids):
+    """str(id) -> the worklist item, for those of `ids` the actor may call."""
+    numbers = {int(v) for v in (str(i).strip() for i in ids) if v.isdigit()}
+    items = selectors.callable_items(actor).select_related("customer", "questionnaire").filter(pk__in=numbers)
+    return {str(item.pk): item for item in items}
+
+
+def _item_completed_error(item_id, response_id, row=None):
+    return {"row": row, "field": "plan_item", "value": str(item_id), "message": _(
+        "This worklist item is already completed (response #%(id)s); it cannot be filed again.") % {"id": response_id}}
+
+
+def _survey_filed_error(response_id, row=None, other_answers=False):
+    message = (_("A completed response with other answers is already filed for this customer, questionnaire, day "
+                 "and channel (#%(id)s).") if other_answers else
+               _("A completed response is already filed for this customer, questionnaire, day and channel "
+                 "(#%(id)s)."))
+    return {"row": row, "field": "", "value": "", "message": message % {"id": response_id}}
+
+
+def _refuse_refiling(clean, item):
+    """AlreadyFiled when the item has its completed response or the completed survey is filed. The item is locked
+    first, so of concurrent filings of one item the later ones wait and then see the first one's response."""
+    if item is not None:
+        filing_once.lock_items([item.pk])
+        done = filing_once.completing_responses([item.pk]).get(item.pk)
+        if done:
+            raise AlreadyFiled([_item_completed_error(item.pk, done)])
+    if clean["outcome"] == Outcome.COMPLETED:
+        filed = filing_once.filed_surveys([clean]).get(filing_once.survey_key(clean))
+        if filed:
+            raise AlreadyFiled([_survey_filed_error(filed[0])])
+
+
 def file_csv(*, actor, raw, filename=""):
-    """All-or-nothing CSV batch (call-centre export). Returns the responses; raises SurveyInvalid listing
-    every error by row and field (row = line number in the file, the header being line 1)."""
+    """All-or-nothing CSV batch (call-centre export). Returns a FiledBatch; raises SurveyInvalid listing every
+    error by row and field (row = line number in the file, the header being line 1).
+
+    Uploading a file again files nothing again: a row whose completed survey is filed with the same answers, or
+    whose unsuccessful attempt an earlier upload filed, counts in FiledBatch.already_filed. A completed survey
+    filed with other answers, a completed worklist item, or a completed survey given twice in the file is an
+    error of its line."""
     scope = scope_for(actor)
     _require_filing(scope)
     try:
@@ -251,7 +337,8 @@ def file_csv(*, actor, raw, filename=""):
         raise SurveyInvalid([{"row": None, "field": "", "value": "", "message": _("The file has no rows.")}])
     ctx = Context.build(scope, [r.get("customer_code", "") for r in rows],
                         [r.get(k, "") for r in rows for k in ("interviewer", "service_person")])
-    cleans, errors = [], []
+    items = _callable_items(actor, [r.get("plan_item", "") for r in rows])
+    cleans, row_items, errors = [], [], []
     for line, r in enumerate(rows, start=2):
         data = {k: r.get(k, "") for k in CSV_BASE_COLUMNS}
         answers, reasons = {}, {}
@@ -269,15 +356,74 @@ def file_csv(*, actor, raw, filename=""):
                     answers[key] = [v.strip() for v in value.split(MULTI_SEPARATOR) if v.strip()]
         data["answers"], data["reasons"] = answers, reasons
         clean, row_errors = check(data, ctx, row=line)
-        cleans.append(clean)
+        item = items.get(r.get("plan_item", "")) if r.get("plan_item") else None
+        if r.get("plan_item") and item is None:
+            _err(row_errors, "plan_item", r["plan_item"], _("Unknown worklist item, or not one you may call."), line)
+        if item is not None:
+            for fld, value, message in filing_once.item_conflicts(item, clean):
+                _err(row_errors, fld, value, message, line)
+        cleans.append(clean if not row_errors else None)
+        row_items.append(item)
         errors.extend(row_errors)
+    errors.extend(_repeats_in_file(cleans, row_items))
+    if errors:
+        raise SurveyInvalid(sorted(errors, key=lambda e: e["row"]))
+    try:
+        with transaction.atomic():
+            new, already = _rows_not_filed(cleans, row_items)
+            responses = _write([cleans[i] for i in new], actor, "csv", plan_items=[row_items[i] for i in new])
+            audit(actor, "survey.upload", object_type="surveys.surveyresponse", object_id=filename or "csv",
+                  rows=len(responses), already_filed=already)
+    except IntegrityError:  # a concurrent filing of the same surveys committed first
+        raise SurveyInvalid([{"row": None, "field": "", "value": "", "message": _(
+            "Another filing of the same surveys finished at the same moment; nothing from this file was filed. "
+            "Upload it again: what is filed already will be counted, not filed twice.")}]) from None
+    return FiledBatch(responses, already)
+
+
+def _repeats_in_file(cleans, items):
+    """Errors for a completed survey, or a worklist item completed, on two lines of one file (valid rows only)."""
+    errors, surveys, completed_items = [], {}, {}
+    for line, (clean, item) in enumerate(zip(cleans, items), start=2):
+        if clean is None or clean["outcome"] != Outcome.COMPLETED:
+            continue
+        first = surveys.setdefault(filing_once.survey_key(clean), line)
+        if first != line:
+            _err(errors, "customer_code", clean["customer"].customer_code, _(
+                "Line %(line)d already gives this customer's survey for the same questionnaire, day and channel.")
+                % {"line": first}, line)
+        if item is not None and completed_items.setdefault(item.pk, line) != line:
+            _err(errors, "plan_item", item.pk, _("Line %(line)d already completes this worklist item.")
+                 % {"line": completed_items[item.pk]}, line)
+    return errors
+
+
+def _rows_not_filed(cleans, items):
+    """Inside the filing transaction (worklist items locked): the indexes of rows to file, and how many rows
+    earlier filings filed already. Raises SurveyInvalid for rows that conflict with what is filed."""
+    filing_once.lock_items([i.pk for i in items if i is not None])
+    done = filing_once.completing_responses([i.pk for i in items if i is not None])
+    filed = filing_once.filed_surveys(cleans)
+    attempts = filing_once.uploaded_attempts(cleans)
+    new, already, errors = [], 0, []
+    for index, (clean, item) in enumerate(zip(cleans, items)):
+        line, key = index + 2, filing_once.survey_key(clean)
+        if clean["outcome"] == Outcome.COMPLETED and key in filed:
+            response_id, answers = filed[key]
+            if answers == filing_once.signature(clean):
+                already += 1
+            else:
+                errors.append(_survey_filed_error(response_id, line, other_answers=True))
+        elif clean["outcome"] != Outcome.COMPLETED and attempts[(key, clean["outcome"])] > 0:
+            attempts[(key, clean["outcome"])] -= 1
+            already += 1
+        elif item is not None and item.pk in done:
+            errors.append(_item_completed_error(item.pk, done[item.pk], line))
+        else:
+            new.append(index)
     if errors:
         raise SurveyInvalid(errors)
-    with transaction.atomic():
-        responses = _write(cleans, actor, "csv")
-        audit(actor, "survey.upload", object_type="surveys.surveyresponse", object_id=filename or "csv",
-              rows=len(responses))
-    return responses
+    return new, already
 
 
 def _write(cleans, actor, source, plan_items=None, follow_up=True):
@@ -407,6 +553,7 @@ def close_task(*, actor, task_id, note):
     scope = scope_for(actor)
     if not note or not note.strip():
         raise SurveyInvalid([{"row": None, "field": "note", "value": "", "message": _("A note is required.")}])
+    _refuse_long("note", note.strip(), NOTE_MAX_LENGTH)
     if not task.is_open:
         raise SurveyInvalid([{"row": None, "field": "", "value": "", "message": _("The task is already closed.")}])
     if not (selectors.is_manager(scope) or (task.owner_id and scope.staff and task.owner_id == scope.staff.pk)):
@@ -433,11 +580,12 @@ def manager_close_task(*, actor, task_id, reason):
     task = _task_in_scope(actor, task_id)
     if not reason or not reason.strip():
         raise SurveyInvalid([{"row": None, "field": "reason", "value": "", "message": _("A reason is required.")}])
+    _refuse_long("reason", reason.strip(), TITLE_MAX_LENGTH)
     if not task.is_open:
         raise SurveyInvalid([{"row": None, "field": "", "value": "", "message": _("The task is already closed.")}])
     before = task.status
     task.status = FollowUpTask.State.CLOSED_BY_MANAGER
-    task.close_reason = reason.strip()[:200]
+    task.close_reason = reason.strip()
     task.closed_at = timezone.now()
     task.closed_by = actor
     task.save(update_fields=["status", "close_reason", "closed_at", "closed_by"])
@@ -626,6 +774,8 @@ def check_questionnaire(data):
             _err(errors, f"Q{i}", q.get("kind"), _("Kind is single, multiple or text."))
         if not q.get("zh") or not q.get("en"):
             _err(errors, f"Q{i}", "", _("Chinese and English text are both required."))
+        for language in ("zh", "en"):
+            _too_long(errors, f"Q{i}.{language}", str(q.get(language) or ""), QUESTION_MAX_LENGTH)
         options = q.get("options") or []
         if q.get("kind") in ("single", "multiple") and len(options) < 2:
             _err(errors, f"Q{i}", "", _("A choice question needs at least two options."))
@@ -634,6 +784,8 @@ def check_questionnaire(data):
         for j, o in enumerate(options):
             if o.get("code") != chr(65 + j):
                 _err(errors, f"Q{i}", o.get("code"), _("Options are lettered A, B, C, … in order."))
+            for language in ("zh", "en"):
+                _too_long(errors, f"Q{i}{o.get('code')}.{language}", str(o.get(language) or ""), TITLE_MAX_LENGTH)
             flag = o.get("follow_up")
             if flag and (flag[0] not in Option.FollowUp.values or flag[1] not in FollowUpTask.Category.values):
                 _err(errors, f"Q{i}{o.get('code')}", flag, _("Unknown follow-up kind or category."))
@@ -652,13 +804,14 @@ def new_questionnaire_version(*, actor, code, data, note=""):
 
     _require_manager(actor)
     errors = check_questionnaire(data)
+    _too_long(errors, "note", note, TITLE_MAX_LENGTH)
     if errors:
         raise SurveyInvalid(errors)
     questionnaire = Questionnaire.objects.select_for_update().get(code=code)
     latest = QuestionnaireVersion.objects.filter(questionnaire=questionnaire).order_by("-version").first()
     version = create_version(apps, {**data, "code": code, "name_zh": questionnaire.name_zh,
                                     "name_en": questionnaire.name_en},
-                             version=(latest.version if latest else 0) + 1, note=note[:200])
+                             version=(latest.version if latest else 0) + 1, note=note)
     audit(actor, "survey.questionnaire.version", version, code=code, version=version.version)
     return version
 
@@ -700,11 +853,12 @@ def new_policy_version(*, actor, params, note=""):
 
     _require_manager(actor)
     errors = check_policy(params)
+    _too_long(errors, "note", note, TITLE_MAX_LENGTH)
     if errors:
         raise SurveyInvalid(errors)
     latest = SurveyPolicy.objects.select_for_update().order_by("-version").first()
     SurveyPolicy.objects.filter(status="active").update(status="retired")
     policy = SurveyPolicy.objects.create(version=(latest.version if latest else 0) + 1, status="active",
-                                         params=params, note=note[:200], created_by=actor)
+                                         params=params, note=note, created_by=actor)
     audit(actor, "survey.policy.version", policy, version=policy.version)
     return policy

@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from crm.textlimits import NOTE_MAX_LENGTH
+
 from ..models import Channel, Option, Outcome, Question, QuestionnaireVersion, SurveyResponse
 
 
@@ -67,5 +69,8 @@ class ResponseInputSerializer(serializers.Serializer):
     handling_minutes = serializers.CharField(required=False, allow_blank=True)
     materials_complete = serializers.CharField(required=False, allow_blank=True)
     review_minutes = serializers.CharField(required=False, allow_blank=True)
-    answers = serializers.DictField(child=serializers.JSONField(), required=False)
-    reasons = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+    answers = serializers.DictField(child=serializers.JSONField(), required=False)  # text lengths: the service
+    reasons = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=NOTE_MAX_LENGTH),
+                                    required=False)
+    plan_item = serializers.IntegerField(required=False, min_value=1,
+                                         help_text="The worklist item this response completes or attempts.")

@@ -32,6 +32,7 @@ class ResponseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Responses in the caller's data scope; POST files one (operations staff) with the form's validation."""
 
     permission_classes = [IsStaffMember]
+    write_actions = {"create": "survey.file"}  # customers.rights.Write.FILE_SURVEY
     filterset_class = ResponseFilter
 
     def get_serializer_class(self):
@@ -41,7 +42,7 @@ class ResponseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return selectors.responses_for(self.request.user).prefetch_related(
             Prefetch("answers", Answer.objects.select_related("question", "option")))
 
-    @extend_schema(request=ResponseInputSerializer, responses={201: ResponseSerializer})
+    @extend_schema(request=ResponseInputSerializer, responses={201: ResponseSerializer, 400: dict, 409: dict})
     def create(self, request, *args, **kwargs):
         shape = ResponseInputSerializer(data=request.data)
         shape.is_valid(raise_exception=True)
@@ -50,6 +51,8 @@ class ResponseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             data["date"] = data["date"].isoformat()
         try:
             response = services.file_response(actor=request.user, data=data, source="api")
+        except services.AlreadyFiled as exc:
+            return Response({"errors": exc.errors}, status=status.HTTP_409_CONFLICT)
         except services.SurveyInvalid as exc:
             return Response({"errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
         except PermissionDenied as exc:

@@ -181,8 +181,8 @@ def test_customer_panel_constant_queries(ops, customer, customer_of, s2020_data,
     client.get(f"/customers/{one.customer_code}/")
     with CaptureQueriesContext(connection) as single:
         client.get(f"/customers/{one.customer_code}/")
-    for q6 in ("A", "C", "D"):
-        services.file_response(actor=ops.user, data=s2020_data(Q6=q6))
+    for day, q6 in ((2, "A"), (3, "C"), (4, "D")):  # one S2020 phone survey a day (issue 17)
+        services.file_response(actor=ops.user, data={**s2020_data(Q6=q6), "date": f"2026-11-0{day}"})
     with CaptureQueriesContext(connection) as three:
         page = client.get(f"/customers/{customer.customer_code}/")
     assert len(three.captured_queries) == len(single.captured_queries)
@@ -237,8 +237,8 @@ def test_panel_queries_once_for_the_never_surveyed_three_times_at_most(ops, cust
     with django_assert_num_queries(1):  # no responses: nothing to prefetch
         panel = customer_panel(None, empty, scope)
     assert panel["responses"] == [] and panel["open_tasks"] == 0 and panel["profile"] == {}
-    for q6 in ("A", "C", "D"):  # "一般" opens a task; the newest, "不满意", keeps it open (0.0)
-        services.file_response(actor=ops.user, data=s2020_data(Q6=q6))
+    for day, q6 in ((2, "A"), (3, "C"), (4, "D")):  # "一般" opens a task; the newest, "不满意", keeps it open (0.0)
+        services.file_response(actor=ops.user, data={**s2020_data(Q6=q6), "date": f"2026-11-0{day}"})
     with django_assert_num_queries(3):  # responses, their answers, the open follow-ups
         panel = customer_panel(None, customer, scope)
     assert len(panel["responses"]) == 3 and panel["open_tasks"] == 1
