@@ -140,13 +140,15 @@ CACHES = {
 # Login throttling needs counters every process sees (crm/auth/throttle.py): this second cache is shared, the
 # database's own table (`crm_shared_cache`, created after migrate) unless SHARED_CACHE_URL names a Redis
 # (production.py uses the broker's Redis by default).
+def shared_cache(url):
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return {"BACKEND": "crm.auth.cache.FallbackRedisCache", "LOCATION": url, "KEY_PREFIX": "crm",
+                "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}
+    return {"BACKEND": "crm.auth.cache.CounterDatabaseCache", "LOCATION": "crm_shared_cache"}
+
+
 SHARED_CACHE_URL = os.environ.get("SHARED_CACHE_URL", "")
-CACHES["shared"] = (
-    {"BACKEND": "crm.auth.cache.FallbackRedisCache", "LOCATION": SHARED_CACHE_URL, "KEY_PREFIX": "crm",
-     "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}
-    if SHARED_CACHE_URL.startswith(("redis://", "rediss://", "unix://"))
-    else {"BACKEND": "crm.auth.cache.CounterDatabaseCache", "LOCATION": "crm_shared_cache"}
-)
+CACHES["shared"] = shared_cache(SHARED_CACHE_URL)
 
 # Client address: the n-th address from the right of X-Forwarded-For, n = the number of reverse proxies in
 # front of the app that append to it (nginx: $proxy_add_x_forwarded_for); 0 = the connection's address only,

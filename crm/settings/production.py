@@ -4,7 +4,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F401,F403
-from .base import env_bool, env_list
+from .base import CACHES, CELERY_BROKER_URL, SHARED_CACHE_URL, env_bool, env_list, shared_cache
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
@@ -28,3 +28,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Login throttling counts in Redis, the broker's unless SHARED_CACHE_URL names another (the database's table
+# stands in while Redis is unreachable).
+CACHES["shared"] = shared_cache(SHARED_CACHE_URL or CELERY_BROKER_URL)
