@@ -1,7 +1,15 @@
-"""Import of one day's back-office file vs a plain PostgreSQL COPY of the same file (target ≤ 3×)."""
+"""Import of one day's back-office file vs a plain PostgreSQL COPY of the same file (target ≤ 3×), and the
+peak memory of checking an invalid ~100 MB file (target < 500 MB RSS)."""
 import io
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
 import time
 from datetime import timedelta
+from pathlib import Path
 
 from django.db import connection, transaction
 
@@ -40,6 +48,49 @@ def _plain_copy_seconds(raw):
     return elapsed
 
 
+INVALID_MB = 100
+MEMORY_TARGET_MB = 500
+
+
+def _invalid_events_file(path, megabytes=INVALID_MB):
+    """Events of unknown customers with amounts that are not numbers: two errors on every line."""
+    row = "GHOST{:08d},2026-11-20,ipo_win,abc,2026-11-23\n"
+    rows = megabytes * 1_000_000 // len(row.format(0))
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write("customer_code,date,kind,amount,due_on\n")
+        fh.writelines("".join(row.format(n) for n in range(start, min(start + 100_000, rows))) for start in range(0, rows, 100_000))
+    return rows
+
+
+def _child_peak_mb(*args):
+    """Run crm.benchmarks.import_child in a child process -> (its JSON output, peak RSS in MB of the children
+    so far: run the smaller child first)."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "crm.settings.local")}
+    done = subprocess.run([sys.executable, "-m", "crm.benchmarks.import_child", *args], env=env, check=True,
+                          capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2])
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KB on Linux
+    return json.loads(done.stdout.strip().splitlines()[-1]), peak_kb / 1024
+
+
+def invalid_file_memory(stdout):
+    """Peak RSS of checking an invalid ~100 MB events file, in a child process, beside the child that only
+    loads Django and reads the file (the floor)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "events.csv"
+        rows = _invalid_events_file(path)
+        size = path.stat().st_size / 1e6
+        _out, floor = _child_peak_mb("events", str(path), "read")
+        started = time.perf_counter()
+        counts, peak = _child_peak_mb("events", str(path), "import")
+        elapsed = time.perf_counter() - started
+    stdout.write(f"check an invalid events file: {rows:,} rows, {size:.0f} MB, {counts['errors']:,} errors "
+                 f"({counts['kept']:,} kept)")
+    stdout.write(f"  Django + the file's bytes (floor)  {floor:7.0f} MB RSS")
+    stdout.write(f"  import (rejected)                  {peak:7.0f} MB RSS   {elapsed:5.1f} s   "
+                 f"(target < {MEMORY_TARGET_MB} MB)")
+    return {"floor_mb": floor, "peak_mb": peak, "errors": counts["errors"]}
+
+
 def run(stdout):
     if connection.vendor != "postgresql":
         raise SystemExit("bench import measures PostgreSQL: set DATABASE_URL")
@@ -62,4 +113,5 @@ def run(stdout):
     stdout.write(f"  plain COPY (floor)       {floor:7.2f} s")
     stdout.write(f"  import, new day          {new_day:7.2f} s   ratio {new_day / floor:5.2f}  (target ≤ 3)")
     stdout.write(f"  re-import, unchanged     {repeat:7.2f} s   ratio {repeat / floor:5.2f}")
-    return {"floor": floor, "import": new_day, "reimport": repeat}
+    memory = invalid_file_memory(stdout)
+    return {"floor": floor, "import": new_day, "reimport": repeat, **memory}

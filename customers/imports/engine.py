@@ -58,31 +58,43 @@ class ImportResult:
 
 
 class _Uniques:
-    """Rows whose values in `columns` repeat an earlier row of the file, by hashes kept per row (16 bytes)."""
+    """Rows whose values in `columns` repeat an earlier row of the file, found from two 64-bit hashes and the
+    line kept per row (20 bytes): a false repeat would need both hashes to collide."""
 
     def __init__(self, columns):
         self.columns = list(columns)
-        self.parts = []
+        self.lines, self.h1, self.h2 = [], [], []
 
     def add(self, raw, mask=None):
         frame = raw[self.columns] if mask is None else raw.loc[mask, self.columns]
         if frame.empty:
             return
-        hashes = [pd.util.hash_pandas_object(frame, index=False, hash_key=key).to_numpy() for key in HASH_KEYS]
-        self.parts.append((frame.index.to_numpy(dtype=np.int64), *hashes))
+        self.lines.append(frame.index.to_numpy().astype(np.int32))
+        for parts, key in zip((self.h1, self.h2), HASH_KEYS):
+            parts.append(pd.util.hash_pandas_object(frame, index=False, hash_key=key).to_numpy())
+
+    @staticmethod
+    def _joined(parts):
+        whole = np.concatenate(parts) if parts else np.array([], dtype=np.uint64)
+        parts.clear()  # one copy at a time: the peak stays near the kept hashes
+        return whole
 
     def repeats(self):
         """(line, first line) of every row repeating an earlier one."""
-        if not self.parts:
+        h1 = self._joined(self.h1)
+        order = np.argsort(h1, kind="stable")  # the first hash narrows to a few candidates, the second decides
+        sorted_h1 = h1[order]
+        same = sorted_h1[1:] == sorted_h1[:-1]
+        del sorted_h1
+        candidates = np.unique(np.concatenate([order[1:][same], order[:-1][same]]))
+        del order
+        lines, h2 = self._joined(self.lines), self._joined(self.h2)
+        if not len(candidates):
             return []
-        lines, h1, h2 = (np.concatenate(p) for p in zip(*self.parts))
-        frame = pd.DataFrame({"line": lines, "h1": h1, "h2": h2})
-        dup = frame.duplicated(["h1", "h2"], keep=False)
-        if not dup.any():
-            return []
-        frame = frame[dup]
+        frame = pd.DataFrame({"line": lines[candidates], "h1": h1[candidates], "h2": h2[candidates]})
+        frame = frame[frame.duplicated(["h1", "h2"], keep=False)]
         first = frame.groupby(["h1", "h2"])["line"].transform("min")
-        return [(line, f) for line, f in zip(frame["line"], first) if line != f]
+        return [(int(line), int(f)) for line, f in zip(frame["line"], first) if line != f]
 
 
 def _check_chunk(dataset, raw_frame, refs, errors, rights):
@@ -119,7 +131,7 @@ def _values_at(raw, header, lines, columns, chunk_rows):
     """The raw values of `columns` on `lines` (a second read, only for the few errors of whole-file checks)."""
     wanted, found = set(lines), {}
     positions = [header.index(c) for c in columns]
-    for rows, row_lines in CsvChunks(raw, ErrorList(cap=0), chunk_rows).chunks():
+    for rows, row_lines in CsvChunks(raw, ErrorList(cap=0, track_lines=False), chunk_rows).chunks():
         for row, line in zip(rows, row_lines):
             if line in wanted:
                 found[line] = [row[p].strip() for p in positions]
@@ -134,7 +146,7 @@ def validate(dataset_name, raw, *, uploader=SYSTEM, skip_invalid=False, max_erro
     skip_invalid; never after a refused row."""
     dataset = DATASETS[dataset_name]
     result = ImportResult(dataset=dataset_name)
-    errors = ErrorList(max_errors)
+    errors = ErrorList(max_errors, track_lines=skip_invalid)
     refusal = file_refusal(uploader, dataset_name)
     if refusal:
         errors.add(1, "", "", refusal)

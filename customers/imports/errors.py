@@ -18,8 +18,9 @@ class ErrorList:
     Errors arrive roughly in line order (chunk after chunk) plus a few whole-file checks at the end; once full,
     an error after the last one kept is only counted, without building it."""
 
-    def __init__(self, cap=MAX_ERRORS_KEPT):
+    def __init__(self, cap=MAX_ERRORS_KEPT, track_lines=True):
         self.cap = cap
+        self.track_lines = track_lines  # which lines had errors: only needed to skip them (--skip-invalid)
         self.count = 0
         self._kept = []
         self._last = None  # (line, field) of the last error kept, once full
@@ -30,7 +31,8 @@ class ErrorList:
 
     def add(self, line, field_name, value, message):
         self.count += 1
-        self._single.append(int(line))
+        if self.track_lines:
+            self._single.append(int(line))
         if len(self._single) >= 100_000:
             self._note_lines(np.array(self._single, dtype=np.int64))
             self._single = []
@@ -56,6 +58,8 @@ class ErrorList:
             self._trim()
 
     def _note_lines(self, lines):
+        if not self.track_lines:
+            return
         self._bad_lines.append(lines)
         self._pending += len(lines)
         if self._pending > self._compact_at:  # a line with several errors is held once

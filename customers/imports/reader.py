@@ -6,7 +6,7 @@ import io
 from django.utils.translation import gettext as _
 
 BAD_LINE = "\x00BAD"  # stands for an undecodable line, so line numbers stay right; its row is skipped
-CHUNK_ROWS = 50_000
+CHUNK_ROWS = 20_000
 
 
 def _is_utf8(raw):
