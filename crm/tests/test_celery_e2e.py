@@ -7,8 +7,8 @@ import pytest
 
 from crm.celery import app as celery_app
 from crm.tests.workers import require_worker_setup, start_worker, stop_worker
-from customers.models import ImportBatch, Snapshot
-from customers.tests.factories import CustomerFactory
+from customers.models import ImportBatch, Role, Snapshot
+from customers.tests.factories import CustomerFactory, StaffFactory
 from customers.tests.test_import import SNAP_HEADER, csv_bytes, snap
 
 
@@ -30,7 +30,8 @@ def worker():
 def test_uploaded_file_is_imported_by_a_worker(reference_data, worker):
     CustomerFactory(customer_code="A1")
     CustomerFactory(customer_code="B2")
-    batch = ImportBatch.objects.create(dataset="snapshots", filename="snap.csv",
+    uploader = StaffFactory(role=Role.BRANCH_MANAGER, with_user=True).user  # a batch is checked against its uploader
+    batch = ImportBatch.objects.create(dataset="snapshots", filename="snap.csv", uploaded_by=uploader,
                                        content=csv_bytes(SNAP_HEADER, snap(), snap("B2")))
     celery_app.send_task("customers.tasks.process_import_batch", args=[batch.pk], queue=worker)
     deadline = time.monotonic() + 90

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import pandas as pd
 from django.utils.translation import gettext as _
 
-from ..models import Customer, Office, Role, Staff
+from ..models import Customer, Office, Staff
+from ..rights import Write
 from ..scope import scope_for
 
 CUSTOMER_KEYED = ("snapshots", "activity", "ipo_quotas", "applications", "events")
@@ -37,7 +38,7 @@ SYSTEM = Uploader(system=True, may_import_staff=True, may_assign=True)
 
 
 def may_import_staff(scope):
-    return scope.everything or scope.role == Role.BRANCH_MANAGER
+    return scope.may(Write.UPLOAD_STAFF)
 
 
 def uploader_for(user):

@@ -207,3 +207,16 @@ def test_jobs_page_shows_a_rejected_import_as_rejected_with_its_error_count(bran
     page = client_for(branch["bm"]).get("/jobs/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "table-warning" in page and "2 errors" in page
     assert str(JobRun.Status.SUCCEEDED.label) not in page
+
+
+def test_the_upload_page_refuses_a_staff_file_from_operations_on_the_form(branch, client_for):
+    """Finding 1 through the page itself: the staff file promoting its uploader is refused on the form, before
+    anything is stored or queued; the role stays."""
+    me = branch["xs_ops"]
+    data = csv_bytes(STAFF_HEADER, f"O001,{me.name},XS,branch_manager,,{me.username}")
+    response = client_for(me).post("/customers/import/", {
+        "dataset": "staff", "file": SimpleUploadedFile("staff.csv", data)})
+    assert response.status_code == 200
+    assert response.context["form"].errors["dataset"]
+    assert not ImportBatch.objects.exists()
+    assert Staff.objects.get(pk=me.pk).role == Role.OPERATIONS

@@ -156,16 +156,20 @@ def import_upload(request):
         raise PermissionDenied
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        batch = services.create_import_batch(
-            dataset=form.cleaned_data["dataset"], uploaded=form.cleaned_data["file"], user=request.user,
-            skip_invalid=form.cleaned_data["skip_invalid"],
-        )
         try:
-            tasks.enqueue_import_batch(batch.pk)
-        except tasks.QueueUnavailable:
-            messages.warning(request, _("The job queue is unreachable; the file is saved and will be checked "
-                                        "when it is back."))
-        return redirect("customers:import-batch", pk=batch.pk)
+            batch = services.create_import_batch(
+                dataset=form.cleaned_data["dataset"], uploaded=form.cleaned_data["file"], user=request.user,
+                skip_invalid=form.cleaned_data["skip_invalid"],
+            )
+        except ValidationError as exc:  # e.g. a staff file from anyone but a branch manager
+            form.add_error("dataset", exc)
+        else:
+            try:
+                tasks.enqueue_import_batch(batch.pk)
+            except tasks.QueueUnavailable:
+                messages.warning(request, _("The job queue is unreachable; the file is saved and will be checked "
+                                            "when it is back."))
+            return redirect("customers:import-batch", pk=batch.pk)
     recent = ImportBatch.objects.filter(uploaded_by=request.user).defer("content")[:10]
     return render(request, "customers/import_upload.html", {"form": form, "recent": recent})
 
