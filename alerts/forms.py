@@ -5,6 +5,7 @@ from dataclasses import fields
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from crm.textlimits import NOTE_MAX_LENGTH, POLICY_JSON_MAX_LENGTH
 from customers.models import Interaction
 
 from .models import Outcome, Status
@@ -18,7 +19,8 @@ class TransitionForm(forms.Form):
     summary = forms.CharField(label=_("Summary"), max_length=200, required=False)
     outcome = forms.ChoiceField(label=_("Outcome"), choices=[("", "—"), *Outcome.choices], required=False)
     amount = forms.DecimalField(label=_("Amount returned (CNY)"), max_digits=18, decimal_places=2, required=False)
-    note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False,
+                           max_length=NOTE_MAX_LENGTH)
 
 
 class PolicyForm(forms.Form):
@@ -37,6 +39,7 @@ class PolicyForm(forms.Form):
                 self.fields[f.name] = forms.FloatField(label=f.name, initial=value)
             else:
                 self.fields[f.name] = forms.CharField(label=f.name, initial=json.dumps(value, ensure_ascii=False),
+                                                      max_length=POLICY_JSON_MAX_LENGTH,
                                                       widget=forms.TextInput(attrs={"class": "font-monospace"}))
         self.fields["note"] = forms.CharField(label=_("Note"), max_length=200, required=False)
 
@@ -50,7 +53,7 @@ class PolicyForm(forms.Form):
             if isinstance(self.fields[f.name], forms.CharField):
                 try:
                     value = json.loads(value)
-                except (TypeError, ValueError):
+                except (TypeError, ValueError, RecursionError):
                     self.add_error(f.name, _("Not valid JSON."))
                     continue
             data[f.name] = value

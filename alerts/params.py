@@ -13,6 +13,7 @@ CHURN_RULES = ("large_outflow", "falling_trading", "pnl_threshold", "assets_else
 REMINDER_RULES = ("id_expiry", "ipo_payment", "rights_payment", "margin_ratio", "debt_maturity",
                   "assessment_expiry", "birthday", "contact_due")
 RULES = CHURN_RULES + REMINDER_RULES
+STARS = ("1", "2", "3", "4", "5", "platinum", "diamond", "prestige")  # keys of contact_months
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,9 @@ class AlertParams(JsonParams):
         """Errors as {field: message}; empty when usable."""
         from datetime import date
 
-        errors = {}
+        errors = self.shape_errors()
+        if errors:  # the checks below compare numbers
+            return errors
         for name in ("outflow_amount", "outflow_min_assets", "elsewhere_min_gap", "quota_value_sh",
                      "quota_value_sz", "red_sla_hours", "yellow_sla_working_days", "reminder_sla_working_days"):
             if getattr(self, name) < 0:
@@ -98,10 +101,10 @@ class AlertParams(JsonParams):
                 [date.fromisoformat(d) for d in getattr(self, name)]
             except (TypeError, ValueError):
                 errors[name] = _("ISO dates (YYYY-MM-DD)")
-        if not isinstance(self.contact_months, dict) or not all(
+        if set(self.contact_months) - set(STARS) or not all(
                 isinstance(v, int) and v >= 1 for v in self.contact_months.values()):
             errors["contact_months"] = _("star → whole months ≥ 1")
-        if not isinstance(self.cooldown_days, dict) or set(self.cooldown_days) - set(RULES) or not all(
+        if set(self.cooldown_days) - set(RULES) or not all(
                 isinstance(v, int) and v >= 0 for v in self.cooldown_days.values()):
             errors["cooldown_days"] = _("rule code → days ≥ 0")
         return errors

@@ -4,6 +4,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from crm.textlimits import NOTE_MAX_LENGTH, POLICY_JSON_MAX_LENGTH
+
 from .imports.datasets import IMPORT_ORDER
 from .models import Application, Interaction, Staff
 
@@ -38,7 +40,9 @@ class InteractionForm(forms.ModelForm):
     class Meta:
         model = Interaction
         fields = ["channel", "summary", "note"]
-        widgets = {"note": forms.Textarea(attrs={"rows": 2})}
+
+    note = forms.CharField(label=_("note"), required=False, max_length=NOTE_MAX_LENGTH,
+                           widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -72,7 +76,8 @@ class TieringPolicyForm(forms.Form):
         for f in dc_fields(TieringParams):
             value = getattr(params, f.name)
             if isinstance(value, (tuple, list, dict)):
-                field = forms.CharField(initial=json.dumps(list(value) if isinstance(value, tuple) else value))
+                field = forms.CharField(initial=json.dumps(list(value) if isinstance(value, tuple) else value),
+                                        max_length=POLICY_JSON_MAX_LENGTH)
             elif isinstance(value, int) and not isinstance(value, bool):
                 field = forms.IntegerField(initial=value)
             else:
@@ -92,19 +97,17 @@ class TieringPolicyForm(forms.Form):
         data = super().clean()
         values = {}
         for f in dc_fields(TieringParams):
-            raw = data.get(f.name)
+            if f.name not in data:  # the field's own error (blank, not a number) is already on the form
+                continue
+            raw = data[f.name]
             if isinstance(raw, str):
                 try:
                     raw = json.loads(raw)
-                except ValueError:
+                except (ValueError, RecursionError):
                     self.add_error(f.name, _("Not valid JSON."))
                     continue
             values[f.name] = raw
-        try:
-            params = TieringParams.from_json(values)  # fields that failed above keep their defaults here
-        except (TypeError, ValueError):
-            self.add_error(None, _("Some values have the wrong shape."))
-            return data
+        params = TieringParams.from_json(values)  # fields that failed above keep their defaults here
         for name, message in params.validate().items():
             if name not in self.errors:
                 self.add_error(name, message)

@@ -2,6 +2,7 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from crm.textlimits import NOTE_MAX_LENGTH
 from customers import permissions
 
 from .models import ProductVersion, SuitabilityOverride
@@ -16,12 +17,13 @@ class ProductForm(forms.ModelForm):
         label=_("required permissions"), required=False, widget=forms.CheckboxSelectMultiple,
         choices=[(c, permissions.PERMISSION_LABELS[c]) for c in permissions.PERMISSION_CODES])
     note = forms.CharField(label=_("what changed and why"), max_length=200)
+    description_en = forms.CharField(label=_("description"), required=False, max_length=NOTE_MAX_LENGTH,
+                                     widget=forms.Textarea(attrs={"rows": 2}))
 
     class Meta:
         model = ProductVersion
         fields = ["name_zh", "name_en", "category", "risk", "min_investment", "holding_class", "channel",
                   "schedule", "fee_model", "fits", "description_en"]
-        widgets = {"description_en": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, new=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -57,6 +59,9 @@ class OverrideForm(forms.ModelForm):
         self.helper.form_tag = False
 
 
+COLUMNS_MAX_LENGTH = 1_000  # all the matrix's tier columns, comma-separated, are a few hundred characters
+
+
 class ParametersForm(forms.Form):
     assessment_valid_months = forms.IntegerField(label=_("risk assessment valid for (months)"), min_value=1,
                                                  max_value=120)
@@ -64,8 +69,10 @@ class ParametersForm(forms.Form):
                                                  min_value=0.01, max_value=1, decimal_places=3)
     high_net_worth_assets = forms.DecimalField(label=_("high-net-worth assets from (CNY)"), min_value=0,
                                                decimal_places=0)
-    white_list_columns = forms.CharField(label=_("white-list tier columns (comma-separated)"), required=False)
-    financing_columns = forms.CharField(label=_("financing-service tier columns (comma-separated)"), required=False)
+    white_list_columns = forms.CharField(label=_("white-list tier columns (comma-separated)"), required=False,
+                                         max_length=COLUMNS_MAX_LENGTH)
+    financing_columns = forms.CharField(label=_("financing-service tier columns (comma-separated)"), required=False,
+                                        max_length=COLUMNS_MAX_LENGTH)
     note = forms.CharField(label=_("what changed and why"), max_length=200)
 
     def __init__(self, *args, holding_classes=(), **kwargs):

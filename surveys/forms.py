@@ -6,6 +6,8 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from crm.textlimits import NOTE_MAX_LENGTH
+
 from .models import Channel, Outcome, Question
 
 
@@ -17,10 +19,10 @@ class FilingForm(forms.Form):
     date = forms.DateField(label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     interviewer = forms.ChoiceField(label=_("Interviewer"), required=False)
     service_person = forms.ChoiceField(label=_("Evaluated service person"), required=False)
-    handling_minutes = forms.CharField(label=_("Handling time (min, counter)"), required=False)
+    handling_minutes = forms.CharField(label=_("Handling time (min, counter)"), required=False, max_length=20)
     materials_complete = forms.ChoiceField(label=_("Materials complete (counter)"), required=False,
                                            choices=[("", "—"), ("yes", _("Yes")), ("no", _("No"))])
-    review_minutes = forms.CharField(label=_("Review time (min, counter)"), required=False)
+    review_minutes = forms.CharField(label=_("Review time (min, counter)"), required=False, max_length=20)
 
     def __init__(self, *args, version, staff, **kwargs):
         super().__init__(*args, **kwargs)
@@ -39,12 +41,13 @@ class FilingForm(forms.Form):
                 field = forms.MultipleChoiceField(label=label, choices=choices, required=False,
                                                   widget=forms.CheckboxSelectMultiple)
             else:
-                field = forms.CharField(label=label, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+                field = forms.CharField(label=label, required=False, max_length=NOTE_MAX_LENGTH,
+                                        widget=forms.Textarea(attrs={"rows": 2}))
             self.fields[name] = field
             reason = None
             if any(o.allows_reason for o in question.options.all()):
                 reason = f"reason_{question.code}"
-                self.fields[reason] = forms.CharField(label=_("Reason"), required=False)
+                self.fields[reason] = forms.CharField(label=_("Reason"), required=False, max_length=NOTE_MAX_LENGTH)
             self.question_fields.append((question, name, reason))
         self.helper = FormHelper()
         self.helper.form_tag = False
@@ -98,7 +101,7 @@ class AddItemForm(forms.Form):
 
 
 class CloseTaskForm(forms.Form):
-    note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), max_length=NOTE_MAX_LENGTH)
 
 
 class ManagerCloseForm(forms.Form):

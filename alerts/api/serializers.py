@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from crm.textlimits import NOTE_MAX_LENGTH
 from customers.models import Interaction
 
 from ..models import Alert, Outcome, Status
@@ -31,7 +32,7 @@ class AlertSerializer(serializers.ModelSerializer):
 
 class TransitionSerializer(serializers.Serializer):
     to = serializers.CharField(max_length=16, help_text=f"the new status: {STATUSES}")
-    note = serializers.CharField(required=False, allow_blank=True, default="",
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX_LENGTH,
                                  help_text="free text; the reason, required when dismissing")
     outcome = serializers.CharField(required=False, allow_blank=True, default="", max_length=16,
                                     help_text=f"required when to = resolved: {OUTCOMES}")

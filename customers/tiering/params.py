@@ -79,7 +79,9 @@ class TieringParams(JsonParams):
 
     def validate(self):
         """Errors as {field: message}; an empty dict means the parameters are usable."""
-        errors = {}
+        errors = self.shape_errors()
+        if errors:  # the checks below compare numbers
+            return errors
         if not 1 <= self.experienced_from_level <= 5:
             errors["experienced_from_level"] = _("a level from 1 to 5 (questionnaire N, question 6)")
         if abs(sum(self.star_shares) - 1) > 1e-9 or len(self.star_shares) != 5 or min(self.star_shares) < 0:
