@@ -633,6 +633,14 @@ def _plan_in_scope(actor, plan_id, lock=True):
         raise PermissionDenied from None
 
 
+def _item_number(item_id):
+    """A plan item's id as posted; anything but a number is refused (the form posts the id)."""
+    if not str(item_id or "").strip().isdigit():
+        raise SurveyInvalid([{"row": None, "field": "item", "value": str(item_id or ""),
+                              "message": _("Unknown worklist item, or not one you may call.")}])
+    return int(item_id)
+
+
 def _draft(plan):
     if plan.status != SamplingPlan.State.DRAFT:
         raise SurveyInvalid([{"row": None, "field": "", "value": "",
@@ -643,7 +651,7 @@ def _draft(plan):
 def remove_plan_item(*, actor, plan_id, item_id):
     plan = _plan_in_scope(actor, plan_id)
     _draft(plan)
-    deleted, _n = selectors.plan_items(plan, actor).filter(pk=item_id).delete()
+    deleted, _n = selectors.plan_items(plan, actor).filter(pk=_item_number(item_id)).delete()
     audit(actor, "survey.plan.remove", plan, item=item_id)
     return deleted
 
@@ -679,7 +687,7 @@ def change_item_questionnaire(*, actor, plan_id, item_id, questionnaire_code):
     if questionnaire is None:
         raise SurveyInvalid([{"row": None, "field": "questionnaire", "value": questionnaire_code,
                               "message": _("Unknown questionnaire.")}])
-    n = selectors.plan_items(plan, actor).filter(pk=item_id).update(questionnaire=questionnaire)
+    n = selectors.plan_items(plan, actor).filter(pk=_item_number(item_id)).update(questionnaire=questionnaire)
     audit(actor, "survey.plan.questionnaire", plan, item=item_id, questionnaire=questionnaire_code)
     return n
 

@@ -266,3 +266,13 @@ def test_twenty_filings_of_one_survey_at_once_file_it_once(monkeypatch):
     assert sum(isinstance(r, SurveyResponse) for r in results) == 1, results
     assert sum(isinstance(r, services.AlreadyFiled) for r in results) == 19, results
     assert SurveyResponse.objects.count() == 1
+
+
+def test_a_plan_action_posting_no_item_number_is_an_error_not_a_500(ops, customer, client_for):
+    """Found by crm/tests/test_form_fuzz.py: an empty item id reached filter(pk="")."""
+    plan = SamplingPlan.objects.create(month=date(2026, 12, 1), office=customer.office)
+    for action in ("remove", "questionnaire"):
+        page = client_for(ops).post(f"/surveys/plans/{plan.pk}/", {"action": action, "item": "", "questionnaire": "E"})
+        assert page.status_code in (200, 302)
+    with pytest.raises(services.SurveyInvalid):
+        services.remove_plan_item(actor=ops.user, plan_id=plan.pk, item_id="x")
