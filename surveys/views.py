@@ -85,9 +85,13 @@ def file_response(request, code):
     except QuestionnaireVersion.DoesNotExist:
         raise Http404 from None
     item = None
-    if request.GET.get("item") or request.POST.get("item"):
+    item_id = request.GET.get("item") or request.POST.get("item")
+    if item_id:
+        # an item out of scope (or unknown) is a 404, never a filing quietly made without it
         item = (selectors.callable_items(request.user).select_related("customer", "questionnaire")
-                .filter(pk=request.GET.get("item") or request.POST.get("item")).first())
+                .filter(pk=item_id).first() if item_id.isdigit() else None)
+        if item is None:
+            raise Http404
     staff = scope.staff_queryset().filter(is_active=True).order_by("staff_code")
     initial = {"customer_code": request.GET.get("customer", item.customer.customer_code if item else ""),
                "interviewer": scope.staff.staff_code if scope.staff else "", "date": timezone.localdate()}
@@ -119,7 +123,8 @@ def upload(request):
         except services.SurveyInvalid as exc:
             errors = exc.errors
         else:
-            messages.success(request, _("%(n)d responses filed.") % {"n": len(filed)})
+            messages.success(request, _("%(n)d responses filed; %(already)d rows were filed before and not "
+                                        "filed again.") % {"n": len(filed), "already": filed.already_filed})
             return redirect("surveys:upload")
     return render(request, "surveys/upload.html", {"form": form, "errors": errors,
                                                    "columns": services.CSV_BASE_COLUMNS})

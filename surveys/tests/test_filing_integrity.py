@@ -93,6 +93,9 @@ def test_an_item_of_another_questionnaire_or_out_of_scope_is_refused(ops, custom
                                   content_type="application/json")
     assert bad.status_code == 400 and [e["field"] for e in bad.json()["errors"]] == ["plan_item"]
 
+    page = client_for(xs_ops).post(f"/surveys/file/S2020/?item={item.pk}", _form(stranger, item=item.pk))
+    assert page.status_code == 404 and not SurveyResponse.objects.exists()  # not filed quietly without the item
+
 
 # --- a completed item is filed once ------------------------------------------------------------------------
 
@@ -162,8 +165,9 @@ def test_the_same_csv_twice_files_once(ops, customer, other, client_for):
     assert SurveyResponse.objects.count() == 3
     assert Answer.objects.count() == 7
     assert FollowUpTask.objects.count() == 1  # Q6 C: one dissatisfaction task, not two
-    page = client_for(ops).post("/surveys/upload/", {"file": SimpleUploadedFile("cc.csv", raw)})
-    assert page.status_code == 302 and SurveyResponse.objects.count() == 3
+    page = client_for(ops).post("/surveys/upload/", {"file": SimpleUploadedFile("cc.csv", raw)}, follow=True)
+    assert SurveyResponse.objects.count() == 3
+    assert "0 responses filed; 3 rows were filed before and not filed again." in page.content.decode()
 
 
 def test_a_survey_repeated_in_another_file_is_filed_once(ops, customer, other):
