@@ -45,13 +45,28 @@ def browser(request):
     return _running["browser"]
 
 
+# Every page reports what the Content-Security-Policy refused (an inline script or handler, a style attribute,
+# an outside resource): the `page` fixture fails the test on any of them.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) =>
+  window.reportCspViolation(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} on ${e.documentURI}`));
+"""
+
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
+    violations = []
+    context.expose_function("reportCspViolation", lambda text: violations.append(text))
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
     page = context.new_page()
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
     page.set_default_timeout(15_000)
+    page.csp_violations = violations
     yield page
     context.close()
+    assert violations == [], "the Content-Security-Policy refused: " + "; ".join(violations)
 
 
 def log_in(page, live_server, username, password="pw"):

@@ -324,3 +324,24 @@ def test_language_switch_to_english_sticks_on_the_next_page(page, live_server, a
     click_and_wait(page, nav.get_by_role("button", name="中文"))
     assert page.locator("html").get_attribute("lang") == "zh-hans"
     assert "客户" in page.locator("h1").inner_text()
+
+
+# --- the Content-Security-Policy in a real browser (the `page` fixture fails on any violation) --------------
+
+def test_api_docs_render_under_their_policy_and_a_violation_is_caught(page, live_server):
+    StaffFactory(role=Role.BRANCH_MANAGER, office=office("CS"), with_user=True, username="bm_csp")
+    log_in(page, live_server, "bm_csp")
+    page.goto(f"{live_server.url}/api/docs/")
+    page.wait_for_selector(".opblock", timeout=15_000)  # Swagger UI built the operations from the schema
+    page.goto(f"{live_server.url}/api/redoc/")
+    page.wait_for_selector("[data-section-id]", timeout=15_000)  # Redoc rendered the schema
+    # Redoc's web fonts and "powered by" logo come from other hosts: refused on purpose (no third-party
+    # requests from the branch's PCs); the text falls back to local fonts
+    outside = ("fonts.googleapis.com", "cdn.redoc.ly")
+    page.csp_violations[:] = [v for v in page.csp_violations if not any(host in v for host in outside)]
+    assert page.csp_violations == []
+    page.goto(f"{live_server.url}/workspace/manager/")
+    page.evaluate("document.body.insertAdjacentHTML('beforeend', '<img src=\"https://example.invalid/x.png\">')")
+    page.wait_for_timeout(300)
+    assert any("img-src" in v for v in page.csp_violations), page.csp_violations  # the listener works
+    page.csp_violations.clear()
