@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from crm.bulk import refresh_statistics
 from crm.services import audit, job_run
+from crm.textlimits import NOTE_MAX_LENGTH, SHORT_TEXT_MAX_LENGTH, refuse_longer
 from customers.models import Interaction, Role, Staff
 from customers.rights import Write
 from customers.scope import scope_for
@@ -59,6 +60,7 @@ def transition(*, alert_id, actor, to, note="", outcome="", amount=None, channel
     if not can_transition(actor):
         raise PermissionDenied(_("Your role may read alerts but not change them."))
     note = (note or "").strip()
+    refuse_longer(note=(note, NOTE_MAX_LENGTH), summary=(summary, SHORT_TEXT_MAX_LENGTH))
     with transaction.atomic():
         locked = selectors.visible_alerts(actor).select_for_update().filter(pk=alert_id).first()
         if locked is None:
@@ -91,7 +93,7 @@ def transition(*, alert_id, actor, to, note="", outcome="", amount=None, channel
             alert.funds_returned = _amount(amount) if outcome == Outcome.FUNDS_RETURNED else None
             fields += ["outcome", "funds_returned"]
         if to == Status.DISMISSED:
-            alert.reason = note[:200]
+            alert.reason = note[:SHORT_TEXT_MAX_LENGTH]  # the list's short reason; the whole note is kept below
             fields.append("reason")
         alert.save(update_fields=fields)
         AlertTransition.objects.create(

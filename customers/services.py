@@ -6,10 +6,12 @@ from django.utils.translation import gettext as _
 
 from crm.models import JobRun
 from crm.services import audit, finish_job, job_run, start_job
+from crm.textlimits import NOTE_MAX_LENGTH, SHORT_TEXT_MAX_LENGTH, refuse_longer
 
 from .imports.engine import import_file
 from .imports.uploader import file_refusal, uploader_for
 from .models import Customer, ImportBatch, Interaction, Role, Staff
+from .rights import Write
 from .scope import scope_for
 from .selectors import active_capacity_policy
 
@@ -76,9 +78,11 @@ def _move_marks(staff):
 
 @transaction.atomic
 def log_interaction(*, customer, actor, channel, summary, note="", at=None):
+    """Log a contact with a customer in the actor's scope, if their role logs contacts (customers.rights)."""
     scope = scope_for(actor)
-    if not scope.customers().filter(pk=customer.pk).exists():
+    if not scope.may(Write.LOG_CONTACT) or not scope.customers().filter(pk=customer.pk).exists():
         raise PermissionDenied
+    refuse_longer(summary=(summary, SHORT_TEXT_MAX_LENGTH), note=(note, NOTE_MAX_LENGTH))
     interaction = Interaction.objects.create(
         customer=customer, staff=scope.staff, channel=channel, summary=summary, note=note, at=at or timezone.now()
     )

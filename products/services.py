@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.services import audit
+from crm.textlimits import SHORT_TEXT_MAX_LENGTH, refuse_longer
 from customers.rights import Write
 from customers.scope import scope_for
 
@@ -98,6 +99,7 @@ def _changed(old, new):
 def set_retired(*, user, product, retired, note=""):
     """Retire (or bring back) a product: a new version; retired products are never matched, history stays."""
     _require(can_edit_catalogue(user), "Only branch managers edit the catalogue.")
+    refuse_longer(note=(note, SHORT_TEXT_MAX_LENGTH))  # a version's note column
     current = ProductVersion.objects.select_for_update().get(product=product, is_current=True)
     if current.retired == retired:
         return current
@@ -170,6 +172,7 @@ def _validate_parameters(p):
 def save_policy(*, user, kind, data, note=""):
     """A new active version of the matrix / grades / parameters; the previous one is kept, retired."""
     _require(can_edit_catalogue(user), "Only branch managers edit product policy.")
+    refuse_longer(note=(note, SHORT_TEXT_MAX_LENGTH))  # a version's note column
     errors = validate_policy(kind, data)
     if errors:
         raise ValidationError(errors)

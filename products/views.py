@@ -112,8 +112,13 @@ def product_retire(request, code):
     _editor(request)
     product = get_object_or_404(Product, code=code)
     retire = request.POST.get("retired") == "1"
-    services.set_retired(user=request.user, product=product, retired=retire, note=request.POST.get("note", ""))
-    messages.success(request, _("Product retired; it stays in the history.") if retire else _("Product reinstated."))
+    try:
+        services.set_retired(user=request.user, product=product, retired=retire, note=request.POST.get("note", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Product retired; it stays in the history.") if retire else
+                         _("Product reinstated."))
     return redirect("products:detail", code=code)
 
 

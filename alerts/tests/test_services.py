@@ -264,3 +264,27 @@ def test_two_connections_acknowledging_at_once_one_wins(reference_data):
         t.join(30)
     assert sorted(results, key=str) == sorted(["ok", ["to"]], key=str)  # exactly one wins, the other is told why
     assert AlertTransition.objects.filter(alert=alert).count() == 1
+
+
+def test_a_transition_refuses_an_overlong_note_without_cutting_it(db, make_staff):
+    """Issue 17: notes accepted 9 MB. The service (every path: page, API, script) refuses more than 4,000
+    characters and changes nothing."""
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    from alerts import services
+    from alerts.models import Alert, AlertTransition
+    from customers.tests.factories import CustomerFactory
+
+    wa = make_staff("wealth_advisor")
+    now, today = timezone.now(), timezone.localdate()
+    alert = Alert.objects.create(customer=CustomerFactory(advisor=wa, office=wa.office), rule="large_outflow",
+                                 level="red", owner=wa, opened_at=now, due_at=now, first_fired_on=today,
+                                 last_fired_on=today)
+    with pytest.raises(ValidationError) as exc:
+        services.transition(alert_id=alert.pk, actor=wa.user, to="acknowledged", note="n" * 4001)
+    assert list(exc.value.message_dict) == ["note"]
+    alert.refresh_from_db()
+    assert alert.status == "open" and not AlertTransition.objects.filter(alert=alert, action="transition").exists()
+    services.transition(alert_id=alert.pk, actor=wa.user, to="acknowledged", note="n" * 4000)
+    assert len(AlertTransition.objects.get(alert=alert, to_status="acknowledged").note) == 4000

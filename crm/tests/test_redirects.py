@@ -15,6 +15,8 @@ from products.models import Product, SuitabilityOverride
     ("//evil.example/", "/products/overrides/"),
     ("javascript:alert(1)", "/products/overrides/"),
     ("", "/products/overrides/"),
+    ("0", "/products/overrides/"),  # not a URL name either (found by the form fuzz: NoReverseMatch, a 500)
+    ("/\\evil.example/", "/products/overrides/"),
 ])
 def test_safe_next_keeps_only_paths_of_this_site(target, expected):
     request = RequestFactory().post("/x/", {"next": target})

@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from crm.models import AuditEvent
 from customers import services
-from customers.models import AdvisorCapacityPolicy, Role
+from customers.models import AdvisorCapacityPolicy, Interaction, Role
 from customers.tests.factories import CustomerFactory, StaffFactory, office
 
 
@@ -53,6 +53,24 @@ def test_log_interaction_within_scope(db):
     assert interaction.staff == wa
     with pytest.raises(PermissionDenied):
         services.log_interaction(customer=other, actor=wa.user, channel="phone", summary="x")
+
+
+def test_log_interaction_refuses_a_read_only_role_and_overlong_text(db):
+    """The service asks the rights table too (a script or a later API cannot go round the view), and refuses a
+    9 MB note (issue 17: notes accepted 9 MB) instead of storing or cutting it."""
+    wa = StaffFactory(role=Role.WEALTH_ADVISOR, with_user=True)
+    mine = CustomerFactory(advisor=wa)
+    compliance = StaffFactory(role=Role.COMPLIANCE, with_user=True)
+    with pytest.raises(PermissionDenied):
+        services.log_interaction(customer=mine, actor=compliance.user, channel="phone", summary="x")
+    with pytest.raises(ValidationError) as exc:
+        services.log_interaction(customer=mine, actor=wa.user, channel="phone", summary="x" * 201,
+                                 note="n" * 9_000_000)
+    assert set(exc.value.message_dict) == {"summary", "note"}
+    assert not Interaction.objects.exists()
+    kept = services.log_interaction(customer=mine, actor=wa.user, channel="phone", summary="s" * 200,
+                                    note="n" * 4000)
+    assert len(kept.note) == 4000 and len(kept.summary) == 200
 
 
 def test_advisor_load_counts_open_customers_in_both_advisor_columns(db):

@@ -59,6 +59,11 @@ def test_branch_manager_edits_product_with_history(staff, client_for):
         (1, False, 1_000_000), (2, True, 3_000_000)]
     page = bm.get(reverse("products:detail", args=["PRIVATE_FUND"])).content.decode()
     assert "raise the minimum" in page and "v1" in page and "v2" in page
+    # a note longer than its column is a message, not a database error (a 500 on PostgreSQL), and no version
+    refused = bm.post(reverse("products:retire", args=["PRIVATE_FUND"]), {"retired": "1", "note": "x" * 201},
+                      follow=True)
+    assert "At most 200 characters." in refused.content.decode()
+    assert not ProductVersion.objects.get(product__code="PRIVATE_FUND", is_current=True).retired
     bm.post(reverse("products:retire", args=["PRIVATE_FUND"]), {"retired": "1", "note": "closed"})
     current = ProductVersion.objects.get(product__code="PRIVATE_FUND", is_current=True)
     assert current.version == 3 and current.retired
