@@ -14,6 +14,7 @@ from crm.models import AuditEvent
 from crm.services import audit
 from crm.textlimits import NOTE_MAX_LENGTH
 from customers.models import Role, Staff
+from customers.rights import Write
 from customers.scope import scope_for
 from customers.services import touch_books
 
@@ -556,7 +557,8 @@ def close_task(*, actor, task_id, note):
     _refuse_long("note", note.strip(), NOTE_MAX_LENGTH)
     if not task.is_open:
         raise SurveyInvalid([{"row": None, "field": "", "value": "", "message": _("The task is already closed.")}])
-    if not (selectors.is_manager(scope) or (task.owner_id and scope.staff and task.owner_id == scope.staff.pk)):
+    owner = bool(task.owner_id and scope.staff and task.owner_id == scope.staff.pk)
+    if not scope.may(Write.CLOSE_SURVEY_TASK) or not (selectors.is_manager(scope) or owner):
         raise PermissionDenied(_("Only the task's owner or a manager closes it."))
     before = task.status
     task.note = (task.note + "\n" if task.note else "") + note.strip()
@@ -575,7 +577,7 @@ def close_task(*, actor, task_id, note):
 @transaction.atomic
 def manager_close_task(*, actor, task_id, reason):
     scope = scope_for(actor)
-    if not selectors.is_manager(scope):
+    if not scope.may(Write.MANAGER_CLOSE_SURVEY_TASK):
         raise PermissionDenied(_("Only a manager closes a task with a reason."))
     task = _task_in_scope(actor, task_id)
     if not reason or not reason.strip():
@@ -765,7 +767,7 @@ class _SeedScope:
 # --- versioned data: questionnaires and the survey policy --------------------------------------------------
 
 def _require_manager(actor):
-    if not selectors.is_manager(scope_for(actor)):
+    if not scope_for(actor).may(Write.EDIT_SURVEY_POLICY):
         raise PermissionDenied(_("Only managers change questionnaires and the survey policy."))
 
 

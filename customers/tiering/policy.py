@@ -8,6 +8,7 @@ from django.utils import timezone
 from crm.services import audit
 
 from ..models import TieringPolicy
+from ..rights import Write
 from ..scope import scope_for
 from .batch import active_overrides, chunk_ranges, default_run_date, previous_run_rows
 from .compute import assign_tiers, customer_values
@@ -16,8 +17,7 @@ from .params import TieringParams
 
 
 def _require_branch_manager(user):
-    scope = scope_for(user)
-    if not (scope.everything or scope.role == "branch_manager"):
+    if not scope_for(user).may(Write.EDIT_TIERING_POLICY):
         raise PermissionDenied("Only branch managers change tiering policy.")
 
 

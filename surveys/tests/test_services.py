@@ -71,6 +71,22 @@ def test_follow_up_due_dates_across_a_weekend(ops, make_staff, s2020_data):
     assert tasks["Q7"].priority == 3
 
 
+def test_compliance_reads_its_follow_ups_but_a_manager_closes_them(ops, make_staff, s2020_data):
+    """Compliance is read-only (spec README; issue 17): a compliance breach's task is owned by compliance, who
+    sees it, but closing it is a write — an office or branch manager closes it with a reason."""
+    compliance = make_staff(Role.COMPLIANCE, "ZS")
+    response = services.file_response(actor=ops.user, data=s2020_data(Q3="A"))
+    task = FollowUpTask.objects.get(response=response, question__code="Q3")
+    assert task.owner == compliance
+    with pytest.raises(PermissionDenied):
+        services.close_task(actor=compliance.user, task_id=task.pk, note="investigated")
+    with pytest.raises(PermissionDenied):
+        services.manager_close_task(actor=compliance.user, task_id=task.pk, reason="investigated")
+    manager = make_staff(Role.OFFICE_MANAGER, "CS")
+    closed = services.manager_close_task(actor=manager.user, task_id=task.pk, reason="compliance: no breach")
+    assert closed.status == FollowUpTask.State.CLOSED_BY_MANAGER
+
+
 def test_holidays_from_the_policy_are_skipped():
     # Thursday 1 Oct 2026 + 1 working day with Fri 2 Oct a holiday → Monday 5 Oct
     assert services.add_working_days(date(2026, 10, 1), 1, ["2026-10-02"]) == date(2026, 10, 5)
