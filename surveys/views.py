@@ -283,7 +283,7 @@ def task_detail(request, pk):
     return render(request, "surveys/task.html", {
         "task": task, "close_form": close_form, "manager_form": manager_form,
         "is_manager": selectors.is_manager(scope), "can_file": selectors.can_file(scope),
-        "today": timezone.localdate()})
+        "can_close": scope.may(Write.CLOSE_SURVEY_TASK), "today": timezone.localdate()})
 
 
 # --- reports ----------------------------------------------------------------------------------------
