@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.db import connection, transaction
 
 from customers import services
-from customers.models import Customer, TierSnapshot, TieringPolicy
+from customers.models import Customer, TieringPolicy, TierSnapshot
 from customers.tiering.batch import _delete_day, default_run_date
 from customers.tiering.compute import customer_values
 from customers.tiering.inputs import activity_data_start
