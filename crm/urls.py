@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from . import views
 from .api.views import ObtainTokenView, RevokeTokenView
-from .auth.views import ThrottledLoginView
+from .auth.views import ThrottledAdminLoginView, ThrottledLoginView
 
 
 def health(request):
@@ -23,6 +23,7 @@ urlpatterns = [
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/login/", ThrottledAdminLoginView.as_view(), name="admin-login"),  # before the admin's own
     path("admin/", admin.site.urls),
     path("jobs/", views.job_runs, name="job-runs"),
     path("audit/", views.audit_log, name="audit-log"),

@@ -1,3 +1,5 @@
+from collections.abc import Mapping
+
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -19,11 +21,12 @@ class ObtainTokenView(ObtainAuthToken):
     @extend_schema(responses=inline_serializer("IssuedToken", {"token": serializers.CharField(),
                                                                "expires": serializers.DateTimeField()}))
     def post(self, request, *args, **kwargs):
+        data = request.data if isinstance(request.data, Mapping) else {}  # a JSON list or string: a 400 below
         try:
-            attempt = throttle.begin_attempt(str(request.data.get("username") or ""), client_address(request))
+            attempt = throttle.begin_attempt(str(data.get("username") or ""), client_address(request))
         except throttle.Refused as refused:
             raise Throttled(wait=refused.seconds)
-        serializer = self.get_serializer(data=request.data)
+        serializer = self.get_serializer(data=data)
         serializer.is_valid(raise_exception=True)
         throttle.attempt_succeeded(attempt)
         token = tokens.issue(serializer.validated_data["user"])

@@ -19,6 +19,7 @@ Each attempt reserves its count before the password is checked, with atomic incr
 import hashlib
 import math
 import time
+import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -46,7 +47,9 @@ def _keys(username, address):
     def digest(text):
         return hashlib.sha256(text.encode()).hexdigest()[:40]
 
-    user = "login:user:" + digest(username.strip().lower()[:150])
+    # the username as Django's login form reads it (NFKC, as AbstractBaseUser.normalize_username), folded: "ａlice"
+    # and "ALICE" are the same person's count, not fresh ones
+    user = "login:user:" + digest(unicodedata.normalize("NFKC", username).strip().casefold()[:150])
     return Attempt("login:addr:" + digest(address), user, user + ":lock")
 
 

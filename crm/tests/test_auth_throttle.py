@@ -132,3 +132,38 @@ def test_the_shared_counter_keeps_its_expiry_and_the_table_exists():
     assert shared.get("k") is None  # Django's own incr would have reset the expiry to 300 s
     with pytest.raises(ValueError):
         shared.incr("k")
+
+
+def test_a_look_alike_spelling_of_the_username_shares_its_lock(advisor):
+    """Review of issue 17: after "wa1" was locked, "ｗａ1" (fullwidth, which Django's login form reads as
+    "wa1") or "WA1" with the right password got in — each spelling had 10 fresh tries."""
+    for _ in range(10):
+        assert login("wa1", "wrong").status_code == 200
+    for spelling in ("ｗａ1", "WA1", " wa1 "):
+        assert login(spelling, "pw", address="10.0.0.9").status_code == 429, spelling
+
+
+def test_the_admin_login_is_throttled_with_the_same_counts(make_staff):
+    """Review of issue 17: /admin/login/ (Django's own view) never asked the limiter — a password oracle for
+    the superuser open to anyone logged in. It now shares the login page's counts."""
+    from customers.tests.factories import UserFactory
+
+    UserFactory(username="root", is_superuser=True, is_staff=True)
+    nosy = Client(REMOTE_ADDR="10.0.0.1")
+    nosy.force_login(make_staff(Role.WEALTH_ADVISOR).user)
+    for _ in range(10):
+        assert nosy.post("/admin/login/", {"username": "root", "password": "wrong"}).status_code == 200
+    refused = nosy.post("/admin/login/", {"username": "root", "password": "pw"})
+    assert refused.status_code == 429 and refused.context["user"].username != "root"
+    assert login("root", "pw", address="10.0.0.7").status_code == 429  # the same lock on the login page
+    caches["shared"].clear()
+    assert nosy.post("/admin/login/", {"username": "root", "password": "pw", "next": "/admin/"})["Location"] \
+        == "/admin/"  # the lock over, the right password still works there
+    anonymous = Client(REMOTE_ADDR="10.0.0.2").get("/admin/login/")
+    assert anonymous["Location"].startswith("/accounts/login/")  # strangers meet the login page first
+
+
+@pytest.mark.parametrize("body", ["[1, 2]", '"x"', "null", "7"])
+def test_the_token_endpoint_answers_400_to_a_body_that_is_not_an_object(db, body):
+    response = Client().post(TOKEN, body, content_type="application/json")
+    assert response.status_code == 400
