@@ -94,3 +94,31 @@ def test_a_detail_with_keys_named_like_dict_methods_renders(db, make_staff, clie
     text = response.content.decode()
     for shown in ("items=249", "keys=a", "values=[1, 2]", 'get={&quot;nested&quot;: true}'):
         assert shown in text
+
+
+def test_job_runs_render_counts_whose_keys_shadow_dict_methods(db, make_staff, client_for):
+    """The audit log's finding on the Jobs page: the monthly plan job stores {"items": {office: n}}; looking
+    `counts.items` up as a key printed "C S" for a two-letter office and a 500 once a value was no pair."""
+    from crm.models import JobRun
+
+    JobRun.objects.create(job="survey_plans", params={"items": "x", "month": "2026-12-01"},
+                          counts={"items": {"CSX": 20}, "values": 249, "month": "2026-12-01"})
+    JobRun.objects.create(job="survey_plans", counts={"items": 249})
+    response = client_for(make_staff(Role.BRANCH_MANAGER, "ZS")).get("/jobs/")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert 'items {&quot;CSX&quot;: 20}' in text and "values 249" in text and "items 249" in text
+
+
+def test_no_template_iterates_a_json_field_by_attribute():
+    """`{% for k, v in x.params.items %}` looks a key named "items" up first: JSON fields go through
+    |detail_pairs. A scan of every template, so the next page cannot bring the bug back."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    pattern = re.compile(r"\.(params|counts|data|detail|evidence)\.(items|keys|values)\b")
+    offenders = [f"{path.relative_to(root)}:{n}" for path in root.glob("**/templates/**/*.html")
+                 if ".venv" not in path.parts
+                 for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]
+    assert not offenders
