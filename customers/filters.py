@@ -57,8 +57,10 @@ class CustomerFilter(FixedFilterSet):
 
     def search(self, queryset, name, value):
         """Code prefix or part of the name. A phone number matches by exactly its last four digits (what staff
-        read off the masked 138****5678) or as the whole number, an ID number only whole: any other length of
-        digits would let a user rebuild a masked number digit by digit without an audited reveal."""
+        read off the masked 138****5678) or as the whole number, an ID number only whole and only for a role
+        that may reveal it (an advisor may not: a whole-number match would be an oracle for the few hidden
+        digits); any other length of digits would let a user rebuild a masked number without an audited
+        reveal."""
         value = value.strip()[:100]
         if not value:
             return queryset
@@ -66,8 +68,16 @@ class CustomerFilter(FixedFilterSet):
         if value.isdigit() and len(value) == PHONE_TAIL_DIGITS:
             match |= Q(phone__endswith=value)
         elif len(value) > PHONE_TAIL_DIGITS:
-            match |= Q(phone=value) | Q(id_number__iexact=value)
+            match |= Q(phone=value)
+            if self._may_reveal_id():
+                match |= Q(id_number__iexact=value)
         return queryset.filter(match)
+
+    def _may_reveal_id(self):
+        from .rights import Write
+        from .scope import scope_for
+
+        return self.request is not None and scope_for(self.request.user).may(Write.REVEAL_ID)
 
     def by_alert(self, queryset, name, value):
         from alerts.selectors import active_alert_exists  # alerts builds on customers, not the other way

@@ -29,7 +29,8 @@ EXPORT_LIMIT = 50_000
 
 def customer_list(request):
     scope = member_scope(request)
-    filterset = CustomerFilter(request.GET, queryset=selectors.visible_customers_by_code(request.user))
+    filterset = CustomerFilter(request.GET, queryset=selectors.visible_customers_by_code(request.user),
+                               request=request)
     key = _book_page_key(request, scope)
     cached = cache.get(key) if key else None
     if cached is not None:
@@ -60,7 +61,7 @@ def customer_export(request, fmt):
     member_scope(request)
     if fmt not in ("csv", "xlsx"):
         raise Http404
-    filterset = CustomerFilter(request.GET, queryset=selectors.customer_list(request.user))
+    filterset = CustomerFilter(request.GET, queryset=selectors.customer_list(request.user), request=request)
     rows = filterset.qs.values_list(
         "customer_code", "name", "kind", "office__code", "advisor__staff_code", "investment_advisor__staff_code",
         "risk_level", "tier__total_assets", "tier__star", "tier__lifecycle_stage", "tier__quadrant", "tier__clv",
