@@ -31,16 +31,20 @@ def before_write(dataset_name, frame):
 def _staff_changes(frame):
     from django.contrib.auth import get_user_model
 
-    now = {code: (role, user) for code, role, user in Staff.objects.values_list("staff_code", "role", "user_id")}
+    now = {code: (role, user, office) for code, role, user, office
+           in Staff.objects.values_list("staff_code", "role", "user_id", "office_id")}
     logins = dict(get_user_model().objects.filter(staff__isnull=False).values_list("id", "username"))
     logins.update((uid, name) for name, uid in zip(frame["username"], frame["user_id"]) if not pd.isna(uid))
+    offices = dict(Office.objects.values_list("id", "code"))
     changes = []
-    for code, role, user in zip(frame["staff_code"], frame["role"], frame["user_id"]):
-        old_role, old_user = now.get(code, (None, None))
+    for code, role, user, office in zip(frame["staff_code"], frame["role"], frame["user_id"], frame["office_id"]):
+        old_role, old_user, old_office = now.get(code, (None, None, None))
         if role != old_role:
             changes.append(("staff", code, "role", old_role, role))
         if code in now and not _same(old_user, user):
             changes.append(("staff", code, "login", _code(logins, old_user), _code(logins, user)))
+        if code in now and not _same(old_office, office):  # an office is a data scope: as much a right as a role
+            changes.append(("staff", code, "office", _code(offices, old_office), _code(offices, office)))
     return changes
 
 
@@ -74,7 +78,7 @@ def audit_written(changes, *, actor, filename):
     events = []
     for kind, key, field_name, before, after in changes:
         if kind == "staff":
-            events.append(("staff.role" if field_name == "role" else "staff.login", "customers.staff",
+            events.append((f"staff.{field_name}", "customers.staff",
                            staff_ids.get(key, key), {"staff_code": key, "before": before, "after": after}))
         else:
             events.append(("customer.assign", "customers.customer", customer_ids.get(key, key),

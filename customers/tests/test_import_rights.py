@@ -108,6 +108,18 @@ def test_branch_manager_changes_another_role_applied_and_audited(branch):
         "wealth_advisor", "office_manager", "staff.csv")
 
 
+def test_a_staff_members_office_moved_by_import_is_audited(branch):
+    """An office is a data scope: moving an advisor from XS to CS gives them CS's customers to see. The review
+    of issue 17 found role and login audited but not the office."""
+    bm = branch["bm"]
+    data = csv_bytes(STAFF_HEADER, f"B001,{bm.name},CS,branch_manager,,{bm.user.username}", "W002,x,CS,wealth_advisor,,")
+    batch = upload(bm.user, "staff", data)
+    assert batch.status == ImportBatch.Status.IMPORTED, batch.errors
+    [event] = AuditEvent.objects.filter(action="staff.office")
+    assert event.object_id == str(branch["xs_wa"].pk)
+    assert (event.detail["before"], event.detail["after"], event.detail["source"]) == ("XS", "CS", "import")
+
+
 # --- finding 2: rows outside the uploader's office -----------------------------------------------------------
 def test_operations_of_xs_changing_a_cs_customers_risk_level_rejects_the_whole_file(branch):
     data = csv_bytes(CUST_HEADER, customer_row("XS1", advisor="W002", office_code="XS", risk="C2"),
