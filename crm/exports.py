@@ -9,8 +9,9 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(value):
-    """Prefix a quote to text a spreadsheet would run as a formula; numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    """Prefix a quote to text a spreadsheet would run as a formula (spreadsheets skip leading blanks before an
+    "=", so " =HYPERLINK(…)" is one too); numbers stay numbers."""
+    if isinstance(value, str) and (value.startswith(FORMULA_STARTS) or value.lstrip().startswith(FORMULA_STARTS)):
         return "'" + value
     return value
 

@@ -158,3 +158,10 @@ def test_search_cannot_rebuild_a_masked_phone_or_id_number(db, client_for):
     for tail in range(5, 11):
         assert codes("13812349475"[-tail:]) == [], tail
     assert codes("101123X") == [] and codes("4301021980") == []
+
+
+def test_a_formula_behind_blanks_is_neutralised_too():
+    from crm.exports import neutralise
+
+    assert neutralise(' =HYPERLINK("http://x")') == '\' =HYPERLINK("http://x")'
+    assert neutralise("\t=1") == "'\t=1" and neutralise("plain") == "plain" and neutralise(5) == 5
