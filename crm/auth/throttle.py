@@ -11,12 +11,16 @@ Policy (settings LOGIN_*):
   let the right password through would tell the attacker which guess was right).
 Why that is safe: an attacker with many addresses gets LOGIN_USERNAME_FAILURES guesses, then one per lock
 (1, 2, 4, 8, 15, 15 … minutes by default: about 100 a day) against passwords of 12+ characters that are not
-common ones; the real user waits at most one lock — a minute after the first burst, at most 15 minutes — and
-while an attacker keeps failing, the lock that blocks the user is never longer than LOGIN_LOCK_MAX_SECONDS.
+common ones.
+- per known browser: a browser where the user logged in before carries a signed cookie naming that username
+  (`device_for`). Its attempts are counted apart from the username's, with the same limits, so an attacker
+  who keeps the username locked (one failure per lock) never locks the real user out of their own browsers;
+  the cookie cannot be forged (SECRET_KEY) and holds no password. A new browser waits like anyone else.
 
 Each attempt reserves its count before the password is checked, with atomic increments and an atomic
 "add" for the lock, so concurrent requests in several processes cannot check more than the limit."""
 import hashlib
+import secrets
 import math
 import time
 import unicodedata
@@ -43,14 +47,32 @@ def _shared():
     return caches["shared"]
 
 
-def _keys(username, address):
-    def digest(text):
-        return hashlib.sha256(text.encode()).hexdigest()[:40]
+def _digest(text):
+    return hashlib.sha256(text.encode()).hexdigest()[:40]
 
-    # the username as Django's login form reads it (NFKC, as AbstractBaseUser.normalize_username), folded: "ａlice"
-    # and "ALICE" are the same person's count, not fresh ones
-    user = "login:user:" + digest(unicodedata.normalize("NFKC", username).strip().casefold()[:150])
-    return Attempt("login:addr:" + digest(address), user, user + ":lock")
+
+def _username(username):
+    """The username as Django's login form reads it (NFKC, as AbstractBaseUser.normalize_username), folded: "ａlice"
+    and "ALICE" are the same person's count, not fresh ones."""
+    return unicodedata.normalize("NFKC", username).strip().casefold()[:150]
+
+
+def new_device(username):
+    """The value a known-browser cookie carries after `username` logged in there: the username's digest and a
+    random id (a browser of its own, with its own counts)."""
+    return f"{_digest(_username(username))}:{secrets.token_hex(16)}"
+
+
+def device_for(username, cookie_value):
+    """The known browser `cookie_value` (already signature-checked) names for `username`, or None."""
+    if cookie_value and cookie_value.split(":", 1)[0] == _digest(_username(username)):
+        return cookie_value
+    return None
+
+
+def _keys(username, address, device=None):
+    user = "login:device:" + _digest(device) if device else "login:user:" + _digest(_username(username))
+    return Attempt("login:addr:" + _digest(address), user, user + ":lock")
 
 
 def _count(cache, key, seconds):
@@ -74,10 +96,11 @@ def lock_seconds(failures):
     return min(settings.LOGIN_LOCK_SECONDS * 2 ** min(beyond, 30), settings.LOGIN_LOCK_MAX_SECONDS)
 
 
-def begin_attempt(username, address):
+def begin_attempt(username, address, device=None):
     """Reserve one password check for `username` from `address` (counted as a failure unless
-    `attempt_succeeded` follows), or raise Refused(seconds to wait)."""
-    cache, attempt = _shared(), _keys(username, address)
+    `attempt_succeeded` follows), or raise Refused(seconds to wait). `device`: the user's known browser
+    (device_for), whose attempts are counted apart from the username's."""
+    cache, attempt = _shared(), _keys(username, address, device)
     if (cache.get(attempt.address_key) or 0) >= settings.LOGIN_ADDRESS_FAILURES:
         raise Refused(settings.LOGIN_ADDRESS_WINDOW)
     locked_until = cache.get(attempt.lock_key)

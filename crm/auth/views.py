@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import REDIRECT_FIELD_NAME
@@ -9,6 +10,9 @@ from django.utils.translation import gettext as _
 from . import throttle
 from .addresses import client_address
 
+DEVICE_COOKIE, DEVICE_SALT = "crm_known_browser", "crm.auth.known-browser"
+DEVICE_COOKIE_AGE = 180 * 24 * 3600  # a browser stays known for half a year of not logging in there
+
 
 class ThrottledLoginView(LoginView):
     """The login page, throttled per client address and per username (crm.auth.throttle)."""
@@ -17,8 +21,11 @@ class ThrottledLoginView(LoginView):
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):
+        username = request.POST.get("username") or ""
+        known = request.get_signed_cookie(DEVICE_COOKIE, default=None, salt=DEVICE_SALT)
+        self.device = throttle.device_for(username, known)
         try:
-            self.attempt = throttle.begin_attempt(request.POST.get("username") or "", client_address(request))
+            self.attempt = throttle.begin_attempt(username, client_address(request), device=self.device)
         except throttle.Refused as refused:
             form = self.get_form()
             form.add_error(None, _("Too many failed attempts. Try again in a few minutes."))
@@ -29,7 +36,12 @@ class ThrottledLoginView(LoginView):
 
     def form_valid(self, form):
         throttle.attempt_succeeded(self.attempt)
-        return super().form_valid(form)
+        response = super().form_valid(form)
+        # this browser is now known for this user: its attempts are counted apart from the username's lock
+        response.set_signed_cookie(DEVICE_COOKIE, self.device or throttle.new_device(form.get_user().get_username()),
+                                   salt=DEVICE_SALT, max_age=DEVICE_COOKIE_AGE, httponly=True, samesite="Lax",
+                                   secure=settings.SESSION_COOKIE_SECURE)
+        return response
 
 
 class ThrottledAdminLoginView(ThrottledLoginView):

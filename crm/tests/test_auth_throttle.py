@@ -167,3 +167,32 @@ def test_the_admin_login_is_throttled_with_the_same_counts(make_staff):
 def test_the_token_endpoint_answers_400_to_a_body_that_is_not_an_object(db, body):
     response = Client().post(TOKEN, body, content_type="application/json")
     assert response.status_code == 400
+
+
+def test_an_attacker_keeping_the_username_locked_does_not_lock_the_user_out_of_their_own_browser(advisor):
+    """Review of issue 17: one failure per lock from anywhere kept a user locked for good. A browser where the
+    user logged in before carries a signed cookie; its attempts are counted apart, so the lock stops the
+    attacker and new browsers, not the user at their desk."""
+    desk = Client(REMOTE_ADDR="10.0.0.5")
+    assert desk.post(LOGIN, {"username": "wa1", "password": "pw"}).status_code == 302  # known from now on
+    desk.post("/accounts/logout/")  # the site's logout: the browser keeps its cookies
+    for n in range(12):  # the attacker, from many addresses
+        login("wa1", "wrong", address=f"10.9.0.{n}")
+    assert login("wa1", "pw", address="10.0.0.6").status_code == 429  # a new browser waits
+    assert desk.post(LOGIN, {"username": "wa1", "password": "pw"}).status_code == 302  # the desk does not
+    desk.post("/accounts/logout/")  # the site's logout: the browser keeps its cookies
+    # the cookie is the user's own: forged, or another user's, it counts for nothing
+    intruder = Client(REMOTE_ADDR="10.0.0.8")
+    intruder.cookies["crm_known_browser"] = "forged:value"
+    assert intruder.post(LOGIN, {"username": "wa1", "password": "pw"}).status_code == 429
+    intruder.cookies["crm_known_browser"] = desk.cookies["crm_known_browser"].value
+    assert intruder.post(LOGIN, {"username": "someone_else", "password": "pw"}).status_code == 200  # no login
+
+
+def test_a_known_browser_is_still_limited_on_its_own(advisor):
+    desk = Client(REMOTE_ADDR="10.0.0.5")
+    assert desk.post(LOGIN, {"username": "wa1", "password": "pw"}).status_code == 302
+    desk.post("/accounts/logout/")  # the site's logout: the browser keeps its cookies
+    for _ in range(10):
+        assert desk.post(LOGIN, {"username": "wa1", "password": "wrong"}).status_code == 200
+    assert desk.post(LOGIN, {"username": "wa1", "password": "pw"}).status_code == 429
