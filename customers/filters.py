@@ -7,6 +7,8 @@ from django_filters.constants import EMPTY_VALUES
 from crm.filtersets import FixedFilterSet
 
 from .models import Application, Customer
+from .rights import Write
+from .scope import scope_for
 
 PHONE_TAIL_DIGITS = 4  # the digits a masked phone number shows at its end
 STAGES = [(s, s) for s in ("potential", "budding", "growth", "mature", "decline", "churned")]
@@ -69,15 +71,9 @@ class CustomerFilter(FixedFilterSet):
             match |= Q(phone__endswith=value)
         elif len(value) > PHONE_TAIL_DIGITS:
             match |= Q(phone=value)
-            if self._may_reveal_id():
+            if self.request is not None and scope_for(self.request.user).may(Write.REVEAL_ID):
                 match |= Q(id_number__iexact=value)
         return queryset.filter(match)
-
-    def _may_reveal_id(self):
-        from .rights import Write
-        from .scope import scope_for
-
-        return self.request is not None and scope_for(self.request.user).may(Write.REVEAL_ID)
 
     def by_alert(self, queryset, name, value):
         from alerts.selectors import active_alert_exists  # alerts builds on customers, not the other way
