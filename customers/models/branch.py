@@ -140,6 +140,10 @@ class Customer(models.Model):
     )
     permission_flags = models.PositiveIntegerField(_("permissions"), default=0)
     commission_rate = models.DecimalField(_("commission rate (‰)"), max_digits=6, decimal_places=4, default=0)
+    # The contact plan (alerts.schedule): the next scheduled service contact and the frequency (months between
+    # contacts, from the star) it was planned for; both empty when the star calls for no regular contact.
+    next_contact_on = models.DateField(_("next contact"), null=True, blank=True)
+    contact_cycle_months = models.PositiveSmallIntegerField(_("contact every (months)"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
