@@ -107,3 +107,21 @@ class CoverageCell(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["snap_day", "run_day", "band", "office_id"])]
+
+
+class TodayPolicy(PolicyVersion):
+    """One version of the values behind the advisor's today list (crm.workspaces.today.TodayParams): the daily
+    capacity per advisor role and the churn risk per alert rule. Exactly one is active; every edit is a new
+    version. Before any version is saved the defaults apply."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", pgettext_lazy("policy status", "active")
+        RETIRED = "retired", pgettext_lazy("policy status", "retired")
+
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.ACTIVE)
+
+    class Meta(PolicyVersion.Meta):
+        constraints = [models.UniqueConstraint(fields=["status"], condition=models.Q(status="active"),
+                                               name="one_active_today_policy")]
+        verbose_name = _("today list policy")
+        verbose_name_plural = _("today list policies")

@@ -41,4 +41,5 @@ urlpatterns = [
     path("api/products/", include("products.api.urls")),
     path("api/surveys/", include("surveys.api.urls")),
     path("api/alerts/", include("alerts.api.urls")),
+    path("api/workspace/", include("crm.workspaces.api_urls")),
 ]

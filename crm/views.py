@@ -16,7 +16,8 @@ from .services import audit
 
 
 def home(request):
-    """Each role lands on its workspace: advisors on their dashboard, managers and compliance on the manager
+    """Each role lands on its workspace: advisors on today's list (crm.workspaces.today; it links to their
+    dashboard), managers and compliance on the manager
     home, operations on the survey worklist, anyone else on the customer list."""
     from customers.models import Role
 
@@ -24,7 +25,7 @@ def home(request):
 
     scope = scope_for(request.user)
     if scope.is_advisor:
-        return redirect("workspaces:advisor")
+        return redirect("workspaces:today")
     if scope.role in MANAGER_HOME_ROLES:
         return redirect("workspaces:manager")
     if scope.role == Role.OPERATIONS:

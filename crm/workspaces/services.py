@@ -24,16 +24,20 @@ def save_targets(*, user, params, note=""):
     errors = values.validate()
     if errors:
         raise ValidationError(errors)
-    # Lock the policy rows first: two managers saving at once get versions n+1 and n+2, one active.
-    rows = list(KpiPolicy.objects.select_for_update().order_by("version"))
+    return _new_version(KpiPolicy, "kpi_policy.create", user=user, values=values, note=note)
+
+
+def _new_version(model, action, *, user, values, note):
+    """A new active version of a policy model (one active, the previous retired), audited as `action`.
+    The policy rows are locked first: two managers saving at once get versions n+1 and n+2, one active."""
+    rows = list(model.objects.select_for_update().order_by("version"))
     version = (max((r.version for r in rows), default=0)) + 1
-    previous = next((r for r in rows if r.status == KpiPolicy.Status.ACTIVE), None)
+    previous = next((r for r in rows if r.status == model.Status.ACTIVE), None)
     if previous:
-        previous.status = KpiPolicy.Status.RETIRED
+        previous.status = model.Status.RETIRED
         previous.save(update_fields=["status"])
-    policy = KpiPolicy.objects.create(version=version, params=values.to_json(), note=note, created_by=user)
-    audit(user, "kpi_policy.create", policy, version=version, note=note,
-          replaced=previous.version if previous else None)
+    policy = model.objects.create(version=version, params=values.to_json(), note=note, created_by=user)
+    audit(user, action, policy, version=version, note=note, replaced=previous.version if previous else None)
     return policy
 
 
@@ -68,3 +72,20 @@ def store_product_coverage(day=None):
         stored += len(groups)
     CoverageCell.objects.filter(snap_day__lt=dates[-1][0]).delete()  # older than last quarter: not shown
     return stored
+
+
+@transaction.atomic
+def save_today_policy(*, user, params, note=""):
+    """A new active version of the today list's values (capacity per role, churn risk per rule); the previous
+    one is retired (audited). Branch managers only, like the KPI targets (the same write action)."""
+    from crm.models import TodayPolicy
+
+    from .today import TodayParams
+
+    if not can_edit_targets(user):
+        raise PermissionDenied(_("Only branch managers change the today list's policy."))
+    values = params if isinstance(params, TodayParams) else TodayParams.from_json(params)
+    errors = values.validate()
+    if errors:
+        raise ValidationError(errors)
+    return _new_version(TodayPolicy, "today_policy.create", user=user, values=values, note=note)

@@ -14,11 +14,11 @@ from crm.models import KpiPolicy
 from crm.services import audit
 from customers import selectors as customer_selectors
 from customers.filters import CustomerFilter
-from customers.models import Customer, Role
+from customers.models import ADVISOR_ROLES, Customer, Interaction, Role
 from customers.rights import Write, writes
 from customers.scope import MANAGER_ROLES, scope_for
 
-from . import selectors, services, tables
+from . import selectors, services, tables, today
 from .forms import KpiTargetsForm
 
 MANAGER_HOME_ROLES = (*MANAGER_ROLES, Role.COMPLIANCE)
@@ -124,3 +124,38 @@ def kpi_targets(request):
     versions = KpiPolicy.objects.select_related("created_by").order_by("-version")[:50]
     return render(request, "crm/workspace_targets.html", {"form": form, "can_edit": can_edit,
                                                           "versions": versions})
+
+
+class AdvisorRequired(Exception):
+    """A manager asked for a today list without naming an advisor."""
+
+
+def today_target(request):
+    """(scope, advisor) of a today-list request. Advisors see their own list (any `advisor=` is ignored);
+    office and branch managers, compliance and superusers name an advisor within their scope (`?advisor=` staff
+    code; out of scope: 404); anyone else: 403. Without `advisor=` a manager gets AdvisorRequired."""
+    scope = scope_for(request.user)
+    if scope.is_advisor:
+        return scope, scope.staff
+    if not (scope.everything or scope.role in MANAGER_HOME_ROLES):
+        raise PermissionDenied
+    code = request.GET.get("advisor")
+    if not code:
+        raise AdvisorRequired
+    advisor = scope.staff_queryset().filter(role__in=ADVISOR_ROLES, staff_code=code).first()
+    if advisor is None:
+        raise Http404
+    return scope, advisor
+
+
+def today_page(request):
+    """Today's list: one card per customer, ranked, sized to the advisor's daily capacity (crm.workspaces.today)."""
+    try:
+        scope, advisor = today_target(request)
+    except AdvisorRequired:
+        advisors = (scope_for(request.user).staff_queryset().filter(role__in=ADVISOR_ROLES, is_active=True)
+                    .order_by("office__code", "name"))
+        return render(request, "crm/workspace_today.html", {"advisors": advisors, "result": None})
+    result = today.today_list(request.user, advisor)
+    return render(request, "crm/workspace_today.html", {
+        "result": result, "own": scope.is_advisor, "channels": Interaction.Channel.choices})

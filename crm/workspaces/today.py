@@ -1,0 +1,292 @@
+"""The advisor's today list (issue 18): one card per customer with open work, ranked, cut to the daily capacity.
+
+A customer is on the list when they have at least one alert that still asks for work: status open or
+acknowledged (an alert moved to *contacted* has had its contact). Every such alert is one reason on the
+customer's card; the card is never one per alert.
+
+**Priority** is one integer that sorts value at risk first, then deadlines, then time since the last contact:
+
+    priority = band × 100_000 + deadline_points × 1_000 + min(days_since_contact, 999)
+
+- value_at_risk = base × churn_risk. base: the current tier's CLV, or its total assets where the CLV is missing
+  (null or 0), else 0. churn_risk = 1 − Π(1 − w_rule) over the distinct rules of the customer's reasons, with
+  w_rule from TodayParams.churn_risk (the chance that the reason ends with the customer gone within a quarter;
+  independent reasons compound, two reasons of 0.2 and 0.05 give 0.24).
+- band = floor(4 × log10(1 + value_at_risk)): value at risk to a quarter of an order of magnitude (steps of
+  ×1.78). Within a band the stakes count as equal and the deadlines decide; a higher band always comes first.
+- deadline_points (0–7): 4 for a red alert due by the end of today (or overdue), 2 for a payment (IPO win,
+  rights issue, margin debt) due by tomorrow, 1 for an ID card expiring within 7 days.
+- days_since_contact: since the last logged interaction; never contacted counts as 999.
+
+Example: CLV 200,000 with a closing application (0.9) → value at risk 180,000 → band floor(4 × 5.255) = 21;
+the red alert is due today → 4 points; contacted 10 days ago → priority 2_104_010.
+
+Set-based: the alerts of the advisor with their customers' tiers (1 query), the contact history of those
+customers (1 grouped query), the policy (1), suitability facts of the cards (1): a constant number of queries
+whatever the size of the book.
+"""
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db.models import Count, F, Max
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from alerts.params import CHURN_RULES
+from alerts.selectors import visible_alerts
+from crm.params import JsonParams
+from customers.models import Interaction, Role
+
+WORK_STATUSES = ("open", "acknowledged")  # active alerts still waiting for their contact
+BAND_STEPS_PER_DECADE = 4
+NEVER_CONTACTED_DAYS = 999
+PAYMENT_RULES = ("ipo_payment", "rights_payment", "debt_maturity")
+LEVEL_ORDER = {"red": 0, "yellow": 1, "reminder": 2}
+HIGH_STARS = ("5", "platinum", "diamond", "prestige")
+RETENTION_RULES = tuple(r for r in CHURN_RULES if r != "closing_application")  # a product offer may help
+
+
+@dataclass(frozen=True)
+class TodayParams(JsonParams):
+    # customers on today's list per advisor role (the rest wait on the "later" list)
+    capacity: dict = field(default_factory=lambda: {
+        Role.WEALTH_ADVISOR.value: 20, Role.INVESTMENT_ADVISOR.value: 10, Role.INSTITUTIONAL_ADVISOR.value: 8})
+    # chance that the reason ends with the customer gone within a quarter (our estimates; policy data):
+    # a filed closing is nearly lost, money leaving and assets held elsewhere are strong signs, a stage or a
+    # trading pattern weaker; service reminders are small risks of their own (a missed payment, a lapsed ID)
+    churn_risk: dict = field(default_factory=lambda: {
+        "closing_application": 0.9, "large_outflow": 0.35, "assets_elsewhere": 0.3, "lifecycle_decline": 0.25,
+        "falling_trading": 0.2, "pnl_threshold": 0.15, "margin_ratio": 0.15, "assessment_expiry": 0.05,
+        "contact_due": 0.05, "id_expiry": 0.05, "debt_maturity": 0.05, "ipo_payment": 0.03,
+        "rights_payment": 0.03, "birthday": 0.02,
+    })
+    red_due_points: int = 4
+    payment_due_points: int = 2
+    payment_due_days: int = 1  # a payment due within this many days (1 = by tomorrow)
+    id_expiry_points: int = 1
+    id_expiry_days: int = 7
+
+    def validate(self):
+        errors = self.shape_errors()
+        if errors:
+            return errors
+        if set(self.capacity) - {r.value for r in (Role.WEALTH_ADVISOR, Role.INVESTMENT_ADVISOR,
+                                                   Role.INSTITUTIONAL_ADVISOR)} or not all(
+                isinstance(v, int) and v >= 1 for v in self.capacity.values()):
+            errors["capacity"] = _("advisor role → customers per day ≥ 1")
+        if not all(0 <= v <= 1 for v in self.churn_risk.values()):
+            errors["churn_risk"] = _("rule → a share between 0 and 1")
+        for name in ("red_due_points", "payment_due_points", "id_expiry_points"):
+            if not 0 <= getattr(self, name) <= 9:
+                errors[name] = _("points between 0 and 9")
+        return errors
+
+    def capacity_of(self, role):
+        return int(self.capacity.get(role, 0) or 0)
+
+
+def active_params():
+    """The active TodayPolicy's values, or the defaults before any version is saved (one query)."""
+    from crm.models import TodayPolicy
+
+    policy = TodayPolicy.objects.filter(status=TodayPolicy.Status.ACTIVE).values_list("params", flat=True).first()
+    return TodayParams.from_json(policy) if policy is not None else TodayParams()
+
+
+# -- scoring ---------------------------------------------------------------------------------------------------
+
+def churn_risk(rules, params):
+    """1 − Π(1 − w) over the distinct rules."""
+    keep = 1.0
+    for rule in set(rules):
+        keep *= 1.0 - float(params.churn_risk.get(rule, 0.0))
+    return 1.0 - keep
+
+
+def band(value_at_risk):
+    return math.floor(BAND_STEPS_PER_DECADE * math.log10(1.0 + max(value_at_risk, 0.0)) + 1e-9)
+
+
+def _evidence_date(evidence, key):
+    try:
+        return date.fromisoformat(str(evidence.get(key))[:10])
+    except (TypeError, ValueError):
+        return None
+
+
+def deadline_points(reasons, day, params):
+    """What the module docstring says, from the reasons (dicts with rule, level, due_at, evidence)."""
+    red = payment = id_card = False
+    for r in reasons:
+        if r["level"] == "red" and r["due_at"] is not None and timezone.localdate(r["due_at"]) <= day:
+            red = True
+        if r["rule"] in PAYMENT_RULES:
+            due = _evidence_date(r["evidence"], "due_on")
+            payment |= due is not None and due <= day + timedelta(days=params.payment_due_days)
+        if r["rule"] == "id_expiry":
+            expires = _evidence_date(r["evidence"], "expires_on")
+            id_card |= expires is not None and expires <= day + timedelta(days=params.id_expiry_days)
+    return (params.red_due_points * red + params.payment_due_points * payment
+            + params.id_expiry_points * id_card)
+
+
+def priority(value_at_risk, points, days_since_contact):
+    days = NEVER_CONTACTED_DAYS if days_since_contact is None else min(max(days_since_contact, 0), 999)
+    return band(value_at_risk) * 100_000 + points * 1_000 + days
+
+
+# -- reading ---------------------------------------------------------------------------------------------------
+
+ALERT_FIELDS = ("id", "customer_id", "rule", "level", "status", "due_at", "evidence", "customer__customer_code",
+                "customer__name", "tier_clv", "tier_assets", "tier_star")
+
+
+def _alert_rows(alerts):
+    return list(alerts.filter(status__in=WORK_STATUSES)
+                .annotate(tier_clv=F("customer__tier__clv"), tier_assets=F("customer__tier__total_assets"),
+                          tier_star=F("customer__tier__star"))
+                .order_by().values(*ALERT_FIELDS))
+
+
+def _contacts(customer_ids):
+    """{customer id: (last contact, [channels, most used first])} in one grouped query."""
+    rows = (Interaction.objects.filter(customer_id__in=customer_ids).order_by()
+            .values("customer_id", "channel").annotate(n=Count("id"), last=Max("at")))
+    by_customer = defaultdict(list)
+    for r in rows:
+        by_customer[r["customer_id"]].append(r)
+    out = {}
+    for customer_id, rs in by_customer.items():
+        rs.sort(key=lambda r: (-r["n"], -r["last"].timestamp()))
+        out[customer_id] = (max(r["last"] for r in rs), [r["channel"] for r in rs])
+    return out
+
+
+@dataclass
+class Card:
+    customer_id: int
+    customer_code: str
+    name: str
+    star: str
+    value_at_risk: float
+    priority: int
+    reasons: list
+    last_contact: object
+    channels: list
+    alert_ids: list
+    top_alert_id: int
+    action: str = ""
+    product: object = None
+
+    @property
+    def reason_text(self):
+        return " · ".join(r["text"] for r in self.reasons)
+
+
+def build_cards(rows, contacts, day, params):
+    """Cards (one per customer) from alert rows, ranked by priority, highest first (pure: no queries)."""
+    from . import today_texts
+
+    by_customer = defaultdict(list)
+    for row in rows:
+        by_customer[row["customer_id"]].append(row)
+    cards = []
+    for customer_id, alerts in by_customer.items():
+        alerts.sort(key=lambda a: (LEVEL_ORDER.get(a["level"], 3), a["due_at"] is None, a["due_at"] or 0, a["id"]))
+        first = alerts[0]
+        clv, assets = first["tier_clv"], first["tier_assets"]
+        base = float(clv) if clv else float(assets or 0)
+        value = round(base * churn_risk([a["rule"] for a in alerts], params), 2)
+        last, channels = contacts.get(customer_id, (None, []))
+        days = None if last is None else (day - timezone.localdate(last)).days
+        reasons = [{"rule": a["rule"], "level": a["level"], "due_at": a["due_at"], "evidence": a["evidence"] or {},
+                    "alert_id": a["id"], "status": a["status"]} for a in alerts]
+        cards.append(Card(
+            customer_id=customer_id, customer_code=first["customer__customer_code"], name=first["customer__name"],
+            star=first["tier_star"] or "", value_at_risk=value,
+            priority=priority(value, deadline_points(reasons, day, params), days),
+            reasons=reasons, last_contact=last, channels=channels, alert_ids=[a["id"] for a in alerts],
+            top_alert_id=first["id"]))
+    cards.sort(key=lambda c: (-c.priority, -c.value_at_risk, c.customer_code))
+    for card in cards:
+        for reason in card.reasons:
+            reason["text"] = today_texts.reason_text(reason["rule"], reason["evidence"], day)
+        card.action = suggested_channel(card)
+    return cards
+
+
+def suggested_channel(card):
+    """Visit a top-star customer with a red reason; otherwise the channel the customer answers most (their
+    contact history), or a call for 4★ and up and a WeChat message below when there is no history."""
+    if card.star in HIGH_STARS and any(r["level"] == "red" for r in card.reasons):
+        return "visit"
+    if card.channels:
+        return card.channels[0]
+    return "phone" if card.star in ("4", *HIGH_STARS) else "wechat"
+
+
+def _products(cards):
+    """The first suitable product (catalogue order, suitability rules 1–5, overrides not applied: they only
+    widen) for the cards with a reason a product offer may answer; one query for the facts."""
+    from customers.models import Customer
+    from products import batch
+    from products.selectors import current_match_context, facts_frame
+
+    wanted = [c for c in cards if any(r["rule"] in RETENTION_RULES for r in c.reasons)]
+    if not wanted:
+        return
+    ctx = current_match_context()
+    if not ctx.catalogue:
+        return
+    frame = facts_frame(Customer.objects.filter(pk__in=[c.customer_id for c in wanted], closed_on__isnull=True))
+    if frame.empty:
+        return
+    table = batch.reason_table(frame, ctx.catalogue, cutoff=ctx.cutoff)
+    for card in wanted:
+        if card.customer_id not in table.index:
+            continue
+        row = table.loc[card.customer_id]
+        matched = [code for code in table.columns if row[code] == ""]
+        if matched:
+            card.product = ctx.versions[matched[0]]
+
+
+def advisor_alerts(user, advisor):
+    """The alerts of `advisor`'s own book that `user` may see (scope first, then the alert's owner)."""
+    return visible_alerts(user).filter(owner_id=advisor.pk)
+
+
+def today_list(user, advisor, day=None, with_products=True):
+    """{"date", "capacity", "cards", "later"} for `advisor` as `user` sees them."""
+    from . import today_texts
+
+    day = day or timezone.localdate()
+    params = active_params()
+    rows = _alert_rows(advisor_alerts(user, advisor))
+    contacts = _contacts(sorted({r["customer_id"] for r in rows})) if rows else {}
+    cards = build_cards(rows, contacts, day, params)
+    capacity = params.capacity_of(advisor.role)
+    now_cards, later = cards[:capacity], cards[capacity:]
+    if with_products:
+        _products(now_cards)
+    for card in now_cards:
+        card.action_text = today_texts.action_text(card)
+    return {"date": day, "capacity": capacity, "cards": now_cards, "later": later, "advisor": advisor}
+
+
+def as_api(result):
+    """The API shape of issue 18."""
+    return {
+        "date": result["date"].isoformat(), "capacity": result["capacity"],
+        "items": [{
+            "customer_code": c.customer_code, "name": c.name, "priority": c.priority,
+            "value_at_risk": c.value_at_risk,
+            "reasons": [{"rule": r["rule"], "level": r["level"],
+                         "due_at": r["due_at"].isoformat() if r["due_at"] else None, "text": r["text"]}
+                        for r in c.reasons],
+            "suggested_action": c.action_text,
+        } for c in result["cards"]],
+        "later_count": len(result["later"]),
+    }
