@@ -1,6 +1,6 @@
 """Web pages under load (quality.md): gunicorn with 2 workers on the production settings, 20 concurrent
 clients, p95 latency of the customer list (filtered, sorted, paginated), the customer page, the advisor
-dashboard and the manager tier report, each as a ratio to the p95 of a trivial authenticated page (`/ping/`)
+dashboard, the advisor's today list (page and API) and the manager tier report, each as a ratio to the p95 of a trivial authenticated page (`/ping/`)
 measured in the same run under the same load (targets: ≤ 3 ×, tier report ≤ 5 ×).
 
 Design. Each page is measured in its own phase: all the clients request that page only, so its latency is
@@ -146,6 +146,8 @@ def build_pages(advisor_user, advisor_staff, manager_user, seed=1):
         Page("customer page (/customers/<code>/)", 3, "advisor",
              [(f"/customers/{code}/", [code.encode()]) for code in sample]),
         Page("advisor dashboard", 3, "advisor", [("/workspace/advisor/", [b'id="book-totals"'])]),
+        Page("today's list (advisor)", 3, "advisor", [("/workspace/today/", [b'id="today-cards"'])]),
+        Page("today's list API (advisor)", 3, "advisor", [("/api/workspace/today/", [b'"later_count"'])]),
         Page("tier report (branch manager)", 5, "manager",
              [("/customers/tiering/report/", [b'id="chart-stars"'])]),
     ]
