@@ -271,3 +271,12 @@ def test_closing_and_transfer_texts(advisor, customer_of):
     alert(c, "closing_application", "red", {"filed_on": "2026-12-02", "kind": "transfer_out"}, due=at(DAY, 9))
     [item] = items(advisor)["items"]
     assert item["reasons"][0]["text"] == "transfer-out application filed 2 Dec"
+
+
+def test_expired_and_coming_expiries_read_differently(advisor, customer_of):
+    c = customer_of(advisor)
+    tier(c, clv=1_000)
+    alert(c, "assessment_expiry", "reminder", {"assessed_on": "2024-09-03", "expires_on": "2026-09-03"})
+    alert(c, "id_expiry", "reminder", {"expires_on": "2026-12-20", "days_left": 16})
+    [item] = items(advisor)["items"]
+    assert {r["text"] for r in item["reasons"]} == {"risk assessment expired 3 Sep", "ID card expires 20 Dec"}

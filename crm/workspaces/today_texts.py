@@ -46,6 +46,13 @@ def day_text(value, today=None):
     return text if same_year else f"{text} {value.year}"
 
 
+def _past(value, today):
+    try:
+        return date.fromisoformat(str(value)[:10]) < today
+    except (TypeError, ValueError):
+        return False
+
+
 def reason_text(rule, e, today):
     """One alert's evidence (alerts.rules) in words."""
     def d(key):
@@ -73,6 +80,8 @@ def reason_text(rule, e, today):
     if rule == "lifecycle_decline":
         return _("in decline, assets %(amount)s") % {"amount": money(e.get("total_assets"))}
     if rule == "id_expiry":
+        if _past(e.get("expires_on"), today):
+            return _("ID card expired %(date)s") % {"date": d("expires_on")}
         return _("ID card expires %(date)s") % {"date": d("expires_on")}
     if rule == "ipo_payment":
         return _("IPO payment %(amount)s due %(date)s, short %(shortfall)s") % {
@@ -88,6 +97,8 @@ def reason_text(rule, e, today):
     if rule == "assessment_expiry":
         if not e.get("assessed_on"):
             return _("no risk assessment on file")
+        if _past(e.get("expires_on"), today):
+            return _("risk assessment expired %(date)s") % {"date": d("expires_on")}
         return _("risk assessment expires %(date)s") % {"date": d("expires_on")}
     if rule == "birthday":
         return _("birthday %(date)s") % {"date": d("birthday")}
