@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from crm.bulk import is_postgres
 
-from . import inputs, rules, sla
+from . import inputs, rules, schedule, sla
 from .models import ACTIVE, CLOSED
 
 TEMP = "_alert_firings"
@@ -142,6 +142,15 @@ def merge(fired, day, run_id, now):
             """INSERT INTO alerts_alerttransition (alert_id, at, action, from_status, to_status, note, outcome)
                SELECT id, opened_at, 'opened', '', 'open', '', '' FROM alerts_alert WHERE opened_run_id = %s""",
             [run_id])
+        # a contact-due reminder that no longer fires (contacted some other way, no frequency any more) is resolved
+        lapsed = (f"""alerts_alert.rule = 'contact_due' AND alerts_alert.status IN {ACTIVE_SQL} AND NOT EXISTS (
+                        SELECT 1 FROM {TEMP} f WHERE f.customer_id = alerts_alert.customer_id
+                        AND f.rule = 'contact_due')""")
+        cursor.execute(
+            f"""INSERT INTO alerts_alerttransition (alert_id, at, action, from_status, to_status, note, outcome)
+                SELECT id, %s, 'lapsed', status, 'resolved', '', '' FROM alerts_alert WHERE {lapsed}""", [now_db])
+        cursor.execute(f"UPDATE alerts_alert SET status = 'resolved', closed_at = %s WHERE {lapsed}", [now_db])
+        counts["lapsed"] = max(cursor.rowcount, 0)
         cursor.execute(f"DROP TABLE {TEMP}")
     return counts
 
@@ -149,9 +158,12 @@ def merge(fired, day, run_id, now):
 def scan(day, params, run_id, now=None):
     """The whole scan for `day` (evaluate, then merge in one transaction)."""
     now = now or timezone.now()
+    with transaction.atomic():
+        planned = schedule.plan(day, params)  # the contact plan the contact_due rule reads
     fired = firings(day, params, now)
     with transaction.atomic():
         counts = merge(fired, day, run_id, now)
+    counts["contact_plan_changed"] = planned
     by_rule = fired["rule"].value_counts().to_dict() if len(fired) else {}
     counts["by_rule"] = {str(k): int(v) for k, v in by_rule.items()}
     return counts

@@ -16,9 +16,9 @@ def customers(day):
     """Open accounts on `day` with the fields the reminders read and their owners."""
     frame = read_frame(
         "SELECT id AS customer_id, office_id, advisor_id, investment_advisor_id, id_expires_on, birth_date, "
-        "risk_assessed_on FROM customers_customer "
+        "risk_assessed_on, next_contact_on, contact_cycle_months FROM customers_customer "
         "WHERE opened_on IS NOT NULL AND opened_on <= %s AND (closed_on IS NULL OR closed_on > %s)",
-        (day, day), parse_dates=("id_expires_on", "birth_date", "risk_assessed_on"),
+        (day, day), parse_dates=("id_expires_on", "birth_date", "risk_assessed_on", "next_contact_on"),
     )
     return frame.set_index("customer_id")
 

@@ -233,20 +233,18 @@ def birthday(d, p):
 
 
 def contact_due(d, p):
+    """Past the scheduled next contact (Customer.next_contact_on, the contact plan of alerts.schedule)."""
     c = d.customers
-    df = c[[]].join(d.tiers[["star"]], how="inner").join(d.contacts.rename("last_contact"))
-    months = df["star"].map({str(k): int(v) for k, v in p.contact_months.items()})
-    df = df[months.notna()]
-    months = months[months.notna()].astype(int)
-    last = df["last_contact"].dt.tz_convert(settings.TIME_ZONE).dt.tz_localize(None).dt.normalize()
-    due = pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]")
-    for n in months.unique():
-        sel = months == n
-        due[sel] = last[sel] + pd.DateOffset(months=int(n))
+    due = c["next_contact_on"] if "next_contact_on" in c else pd.Series(pd.NaT, index=c.index)
     today = pd.Timestamp(d.day)
-    fired = due.isna() | (due <= today)
-    ev = pd.DataFrame({"star": df["star"], "every_months": months, "last_contact": last, "due_on": due})
-    return _firings("contact_due", fired, c, "reminder", ev, key=_iso(due).fillna("never"))
+    fired = (due < today).fillna(False)
+    df = c[[]].join(d.tiers[["star"]]).join(d.contacts.rename("last_contact"))
+    last = df["last_contact"]
+    if isinstance(last.dtype, pd.DatetimeTZDtype):
+        last = last.dt.tz_convert(settings.TIME_ZONE).dt.tz_localize(None).dt.normalize()
+    ev = pd.DataFrame({"star": df["star"], "every_months": c.get("contact_cycle_months"), "last_contact": last,
+                       "due_on": due, "days_overdue": (today - due).dt.days})
+    return _firings("contact_due", fired, c, "reminder", ev, key=_iso(due))
 
 
 RULE_FUNCTIONS = {

@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.db.models.functions import Coalesce
-from django.db.models import F, Value
+from django.db.models import F, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,8 +18,8 @@ from customers.scope import scope_for
 from customers.services import log_interaction, touch_books
 
 from . import batch, selectors
-from .models import Alert, AlertPolicy, AlertTransition, Outcome, Status
-from .params import AlertParams
+from .models import ACTIVE, Alert, AlertPolicy, AlertTransition, Outcome, Status
+from .params import CHURN_RULES, AlertParams
 
 # Which status may follow which. Contacting straight from "open" acknowledges implicitly.
 TRANSITIONS = {
@@ -71,12 +71,6 @@ def transition(*, alert_id, actor, to, note="", outcome="", amount=None, channel
             raise ValidationError(errors)
         now = timezone.now()
         before = alert.status
-        interaction = None
-        if to == Status.CONTACTED:
-            interaction = log_interaction(
-                customer=alert.customer, actor=actor, channel=channel,
-                summary=(summary or _("Alert follow-up: %(rule)s") % {"rule": alert.get_rule_display()})[:200],
-                note=note, at=now)
         alert.status = to
         fields = ["status"]
         if to in (Status.ACKNOWLEDGED, Status.CONTACTED) and alert.acknowledged_at is None:
@@ -96,15 +90,55 @@ def transition(*, alert_id, actor, to, note="", outcome="", amount=None, channel
             alert.reason = note[:SHORT_TEXT_MAX_LENGTH]  # the list's short reason; the whole note is kept below
             fields.append("reason")
         alert.save(update_fields=fields)
-        AlertTransition.objects.create(
+        step = AlertTransition.objects.create(
             alert=alert, at=now, actor=actor, action="transition", from_status=before, to_status=to, note=note,
             outcome=outcome if to == Status.RESOLVED else "",
-            amount=alert.funds_returned if to == Status.RESOLVED else None,
-            interaction_id=interaction.pk if interaction else None)
+            amount=alert.funds_returned if to == Status.RESOLVED else None)
+        if to == Status.CONTACTED:  # the contact is logged after this alert moved, so contact_made leaves it be
+            interaction = log_interaction(
+                customer=alert.customer, actor=actor, channel=channel,
+                summary=(summary or _("Alert follow-up: %(rule)s") % {"rule": alert.get_rule_display()})[:200],
+                note=note, at=now)
+            AlertTransition.objects.filter(pk=step.pk).update(interaction_id=interaction.pk)
+            alert.refresh_from_db(fields=["status", "closed_at"])  # a contact-due reminder is resolved by it
         audit(actor, "alert.transition", alert, before=before, after=to, outcome=alert.outcome,
               amount=str(alert.funds_returned) if alert.funds_returned is not None else None)
         touch_books(customer_ids=[alert.customer_id])
     return alert
+
+
+WARNING_MOVES = (Status.OPEN, Status.ACKNOWLEDGED)  # a warning already contacted stays as it is
+
+
+def contact_made(*, contacts, actor=None):
+    """The contact clears the work (registered with customers.services.on_contact, see alerts.apps): for every
+    customer contacted ({customer_id: (at, interaction_id or None)}) the active contact-due reminder is resolved and
+    the open or acknowledged churn warnings become contacted, each with a transition naming the interaction.
+    Set-based: one locking read, two updates and one bulk insert, whatever the number of customers."""
+    now = timezone.now()
+    reminders = Q(rule="contact_due", status__in=ACTIVE)
+    warnings = Q(rule__in=CHURN_RULES, status__in=WARNING_MOVES)
+    rows = list(Alert.objects.select_for_update().filter(customer_id__in=list(contacts)).filter(reminders | warnings)
+                .order_by("pk").values_list("pk", "customer_id", "rule", "status"))
+    if not rows:
+        return 0
+    resolved = [pk for pk, _c, rule, _s in rows if rule == "contact_due"]
+    contacted = [(pk, customer) for pk, customer, rule, _s in rows if rule != "contact_due"]
+    if resolved:
+        Alert.objects.filter(pk__in=resolved).update(status=Status.RESOLVED, closed_at=now)
+    by_time = {}
+    for pk, customer in contacted:
+        by_time.setdefault(contacts[customer][0], []).append(pk)
+    for at, ids in by_time.items():
+        Alert.objects.filter(pk__in=ids).update(status=Status.CONTACTED, contacted_at=at,
+                                                acknowledged_at=Coalesce(F("acknowledged_at"), Value(at)))
+    AlertTransition.objects.bulk_create([
+        AlertTransition(alert_id=pk, at=now, actor=actor if getattr(actor, "is_authenticated", False) else None,
+                        action="contact", from_status=status,
+                        to_status=Status.RESOLVED if rule == "contact_due" else Status.CONTACTED,
+                        interaction_id=contacts[customer][1])
+        for pk, customer, rule, status in rows])
+    return len(rows)
 
 
 def _amount(value):

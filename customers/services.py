@@ -1,6 +1,7 @@
 """Writes and domain rules for customers: assignment within capacity, contacts, imports, PII reveal."""
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import OperationalError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -78,7 +79,11 @@ def _move_marks(staff):
 
 @transaction.atomic
 def log_interaction(*, customer, actor, channel, summary, note="", at=None):
-    """Log a contact with a customer in the actor's scope, if their role logs contacts (customers.rights)."""
+    """Log a contact with a customer in the actor's scope, if their role logs contacts (customers.rights).
+
+    The contact clears the work (contacts_made): the customer's next scheduled contact moves to this contact plus
+    their cycle, and the registered contact hooks run in this transaction (alerts closes the contact-due reminder
+    and moves open warnings to contacted)."""
     scope = scope_for(actor)
     if not scope.may(Write.LOG_CONTACT) or not scope.customers().filter(pk=customer.pk).exists():
         raise PermissionDenied
@@ -86,8 +91,42 @@ def log_interaction(*, customer, actor, channel, summary, note="", at=None):
     interaction = Interaction.objects.create(
         customer=customer, staff=scope.staff, channel=channel, summary=summary, note=note, at=at or timezone.now()
     )
+    contacts_made(contacts={customer.pk: (interaction.at, interaction.pk)}, actor=actor)
     touch_books(customer_ids=[customer.pk])
     return interaction
+
+
+# Functions called with every contact made (contacts_made), in its transaction. Apps that build on customers
+# register here from their AppConfig.ready (alerts: alerts.services.contact_made), so customers never imports
+# them, and every way of recording a contact (quick log, alert transition, API, survey filing) reaches them.
+_contact_hooks = []
+
+
+def on_contact(hook):
+    """Register hook(contacts={customer_id: (at, interaction_id or None)}, actor=user or None)."""
+    if hook not in _contact_hooks:
+        _contact_hooks.append(hook)
+
+
+def contacts_made(*, contacts, actor=None):
+    """Contacts with customers happened: {customer_id: (at, interaction_id or None)}. Reset each customer's contact
+    clock (next_contact_on = the contact's local date + contact_cycle_months, never moved back), then run the contact
+    hooks. Set-based: one update per (date, cycle) pair, whatever the number of customers."""
+    from crm.dates import add_months
+
+    if not contacts:
+        return
+    cycles = dict(Customer.objects.filter(pk__in=list(contacts), contact_cycle_months__isnull=False)
+                  .values_list("pk", "contact_cycle_months"))
+    groups = {}
+    for pk, months in cycles.items():
+        day = timezone.localtime(contacts[pk][0]).date()
+        groups.setdefault(add_months(day, months), []).append(pk)
+    for next_on, ids in groups.items():
+        Customer.objects.filter(pk__in=ids).filter(
+            Q(next_contact_on__isnull=True) | Q(next_contact_on__lt=next_on)).update(next_contact_on=next_on)
+    for hook in _contact_hooks:
+        hook(contacts=contacts, actor=actor)
 
 
 def reveal_pii(*, customer, actor, field):

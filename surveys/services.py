@@ -16,7 +16,7 @@ from crm.textlimits import NOTE_MAX_LENGTH
 from customers.models import Role, Staff
 from customers.rights import Write
 from customers.scope import scope_for
-from customers.services import touch_books
+from customers.services import contacts_made, touch_books
 
 from . import filing_once, selectors
 from .models import (Answer, Channel, FollowUpTask, Option, Outcome, PlanItem, Question, Questionnaire,
@@ -445,8 +445,23 @@ def _write(cleans, actor, source, plan_items=None, follow_up=True):
                                 for r, c in zip(responses, cleans) for q, o, t in c["answers"]])
     _record_attempts(responses)
     tasks = _follow_up(responses, cleans) if follow_up else []
+    _contacts_made(responses, actor)
     touch_books(customer_ids={r.customer_id for r in responses}, staff_ids={t.owner_id for t in tasks})
     return responses
+
+
+def _contacts_made(responses, actor):
+    """A completed survey is a contact with the customer: it clears the work like any other (the contact plan,
+    the contact-due reminder, open warnings; customers.services.contacts_made). Its time is now when surveyed
+    today, else noon of the survey day."""
+    from datetime import datetime, time
+
+    today, now = timezone.localdate(), timezone.now()
+    contacts = {}
+    for r in sorted((r for r in responses if r.outcome == Outcome.COMPLETED), key=lambda r: r.surveyed_on):
+        at = now if r.surveyed_on >= today else timezone.make_aware(datetime.combine(r.surveyed_on, time(12)))
+        contacts[r.customer_id] = (at, None)  # the latest survey of a customer in the batch
+    contacts_made(contacts=contacts, actor=actor)
 
 
 def _record_attempts(responses):

@@ -24,6 +24,7 @@ LABELS = {
     "warning_ratio": _("Warning line %"), "liquidation_ratio": _("Liquidation line %"),
     "assessed_on": _("Assessed on"), "birthday": _("Birthday"), "days_until": _("Days until"), "age": _("Age"),
     "star": _("Star"), "every_months": _("Contact every (months)"), "last_contact": _("Last contact"),
+    "days_overdue": _("Days overdue"),
 }
 DIRECTIONS = {"gain": _("Gain"), "loss": _("Loss")}
 MONEY = {"transfer_out", "previous_assets", "pnl", "start_assets", "implied_value", "held_value",

@@ -220,22 +220,19 @@ def test_birthday_across_new_year():
     assert list(got["customer_id"]) == [7] and got.iloc[0]["fire_key"] == "2027-01-02"  # 3 days later
 
 
-def test_contact_due_by_star_frequency(make_customer, advisor):
-    from django.utils import timezone
-
-    def contacted(c, day):
-        Interaction.objects.create(customer=c, staff=advisor, channel="phone", summary="call",
-                                   at=timezone.make_aware(pd.Timestamp(day).to_pydatetime().replace(hour=10)))
-
-    three_due, three_not, four_due, five_never, two = (make_customer() for _ in range(5))
-    for c, star in ((three_due, "3"), (three_not, "3"), (four_due, "4"), (five_never, "5"), (two, "2")):
-        CurrentTier.objects.create(customer=c, star=star, as_of=DAY)
-    contacted(three_due, date(2026, 9, 26))  # 3★ every 2 months: due 2026-11-26 = today → fires
-    contacted(three_not, date(2026, 9, 27))  # due tomorrow
-    contacted(four_due, date(2026, 10, 25))  # 4★ monthly: due 2026-11-25 → fires
+def test_contact_due_fires_only_past_the_scheduled_date(make_customer):
+    """Overdue means past the scheduled next contact (the contact plan), not "never contacted"."""
+    past, today, future, unplanned = (make_customer() for _ in range(4))
+    for c, next_on in ((past, DAY - timedelta(days=1)), (today, DAY), (future, DAY + timedelta(days=1))):
+        c.next_contact_on, c.contact_cycle_months = next_on, 2
+        c.save(update_fields=["next_contact_on", "contact_cycle_months"])
+        CurrentTier.objects.create(customer=c, star="3", as_of=DAY)
+    CurrentTier.objects.create(customer=unplanned, star="4", as_of=DAY)  # no plan yet: nothing is due
     got = fired("contact_due")
-    assert set(got) == {three_due.pk, four_due.pk, five_never.pk}  # 2★ has no contact frequency
-    assert evidence(got[three_due.pk])["due_on"] == "2026-11-26" and got[five_never.pk].fire_key == "never"
+    assert set(got) == {past.pk}  # due today is not overdue yet
+    ev = evidence(got[past.pk])
+    assert ev["due_on"] == "2026-11-25" and ev["days_overdue"] == 1 and ev["every_months"] == 2
+    assert got[past.pk].fire_key == "2026-11-25" and ev["star"] == "3"
 
 
 def test_closed_accounts_are_not_scanned(make_customer):

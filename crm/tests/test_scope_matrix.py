@@ -61,6 +61,7 @@ ROUTE_OBJECTS = {
     "customers:tiering-policy-activate": None,
     "customer-detail": lambda o: {"customer_code": o.customer.customer_code},
     "customer-tier-history": lambda o: {"customer_code": o.customer.customer_code},
+    "customer-interactions": lambda o: {"customer_code": o.customer.customer_code},
     "application-detail": lambda o: {"pk": o.application.pk},
     "application-transition": lambda o: {"pk": o.application.pk},
     "audit-log-export": lambda o: {"fmt": "csv"},

@@ -142,39 +142,21 @@ def todays_alerts(user, limit=LIST_LIMIT):
 
 # --- contacts by service frequency ---------------------------------------------------------------------
 
-def _frequency_q(months, day, field="last_contact"):
-    """Customers whose contact falls due on or before `day`: never contacted, or last contact before
-    `day` minus the star's months."""
-    q = Q(pk__in=[])
-    for star, n in months.items():
-        before = _start_of(add_months(day, -n))
-        q |= Q(tier__star=star) & (Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lt": before}))
-    return q
-
-
 def contacts_due(scope, months=None, day=None, limit=LIST_LIMIT):
-    """Open customers in scope whose star calls for regular contact and whose contact is overdue (due before
-    today, or never contacted) or due within DUE_SOON_DAYS; from the last Interaction (one aggregate query)."""
-    months = months if months is not None else contact_months()
+    """Open customers in scope whose scheduled next contact (Customer.next_contact_on, the contact plan that
+    alerts.schedule keeps from the stars' frequencies and every contact) is past — overdue, as the contact_due
+    alert reads it — or falls within DUE_SOON_DAYS from today; a customer not yet planned is not listed.
+    `months` is not read (the plan holds each customer's frequency); two queries: the counts, and the list."""
     day = day or today()
     horizon = day + timedelta(days=DUE_SOON_DAYS)
-    qs = (open_customers(scope).filter(tier__star__in=list(months))
-          .annotate(last_contact=Max("interactions__at"))
-          .filter(_frequency_q(months, horizon))
-          .values("customer_code", "name", "tier__star", "last_contact")
-          .order_by(F("last_contact").asc(nulls_first=True), "customer_code"))
-    rows, overdue, due = [], 0, 0
-    for r in qs:
-        last = r["last_contact"]
-        due_on = add_months(timezone.localtime(last).date(), months[r["tier__star"]]) if last else None
-        is_overdue = due_on is None or due_on < day
-        overdue += is_overdue
-        due += not is_overdue
-        if len(rows) < limit:
-            rows.append({"code": r["customer_code"], "name": r["name"], "star": r["tier__star"],
-                         "last_contact": last, "due_on": due_on, "overdue": is_overdue})
-    rows.sort(key=lambda r: (not r["overdue"], r["due_on"] or day, r["code"]))
-    return {"rows": rows, "overdue": overdue, "due": due}
+    planned = open_customers(scope).filter(next_contact_on__isnull=False, next_contact_on__lte=horizon)
+    counts = planned.aggregate(overdue=Count("id", filter=Q(next_contact_on__lt=day)), listed=Count("id"))
+    qs = (planned.annotate(last_contact=Max("interactions__at"))
+          .values("customer_code", "name", "tier__star", "last_contact", "next_contact_on")
+          .order_by("next_contact_on", "customer_code")[:limit])
+    rows = [{"code": r["customer_code"], "name": r["name"], "star": r["tier__star"], "last_contact": r["last_contact"],
+             "due_on": r["next_contact_on"], "overdue": r["next_contact_on"] < day} for r in qs]
+    return {"rows": rows, "overdue": counts["overdue"], "due": counts["listed"] - counts["overdue"]}
 
 
 # --- survey follow-up tasks, birthdays --------------------------------------------------------------------

@@ -1,7 +1,9 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..models import Application, Customer
+from crm.textlimits import NOTE_MAX_LENGTH, SHORT_TEXT_MAX_LENGTH
+
+from ..models import Application, Customer, Interaction
 from ..models import TierSnapshot
 from ..scope import mask
 from ..tiering.explain import explain
@@ -138,3 +140,20 @@ class ApplicationInputSerializer(serializers.Serializer):
 class ApplicationTransitionSerializer(serializers.Serializer):
     to = serializers.CharField(max_length=16, help_text="accepted or withdrawn (only from filed)")
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+
+
+class InteractionInputSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=Interaction.Channel.choices)
+    summary = serializers.CharField(max_length=SHORT_TEXT_MAX_LENGTH)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX_LENGTH)
+
+
+class InteractionSerializer(serializers.ModelSerializer):
+    customer_code = serializers.CharField(source="customer.customer_code", read_only=True)
+    staff_code = serializers.CharField(source="staff.staff_code", read_only=True, default=None)
+    next_contact_on = serializers.DateField(source="customer.next_contact_on", read_only=True)
+
+    class Meta:
+        model = Interaction
+        fields = ["id", "customer_code", "staff_code", "at", "channel", "summary", "note", "next_contact_on"]
+        read_only_fields = fields

@@ -5,7 +5,7 @@ from rest_framework.response import Response
 
 from crm.api.errors import object_id, service_errors
 
-from .. import applications
+from .. import applications, services
 from ..filters import ApplicationFilter, CustomerFilter
 from ..rights import Write
 from ..selectors import customer_list
@@ -15,6 +15,8 @@ from .serializers import (
     ApplicationSerializer,
     ApplicationTransitionSerializer,
     CustomerSerializer,
+    InteractionInputSerializer,
+    InteractionSerializer,
     TierHistorySerializer,
 )
 
@@ -24,6 +26,7 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
+    write_actions = {"interactions": Write.LOG_CONTACT}
     lookup_field = "customer_code"
     lookup_value_regex = "[^/]+"
 
@@ -36,6 +39,24 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
         """One entry per run date, oldest first."""
         customer = self.get_object()
         return Response(TierHistorySerializer(tier_history(customer), many=True).data)
+
+    @extend_schema(request=InteractionInputSerializer, responses={
+        201: InteractionSerializer,
+        400: OpenApiResponse(description="{field: [messages]} — unknown channel, summary or note too long"),
+        403: OpenApiResponse(description="a role that does not log contacts"),
+        404: OpenApiResponse(description="not in scope")})
+    @action(detail=True, methods=["post"], pagination_class=None)
+    def interactions(self, request, customer_code=None):
+        """Log a contact: {"channel", "summary", "note"}. The contact clears the work: the next scheduled contact
+        moves to today + the customer's cycle, the contact-due reminder is resolved, open warnings become
+        contacted."""
+        customer = self.get_object()
+        payload = InteractionInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        with service_errors():
+            interaction = services.log_interaction(customer=customer, actor=request.user, **payload.validated_data)
+        interaction = type(interaction).objects.select_related("customer", "staff").get(pk=interaction.pk)
+        return Response(InteractionSerializer(interaction).data, status=status.HTTP_201_CREATED)
 
 
 class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
