@@ -45,8 +45,8 @@ def day_book():
     return {"advisor": wa, "customers": c, "red": red}
 
 
-def _cards(page):
-    return page.locator("#today-cards > li[data-customer]")
+def _cards(tab):
+    return tab.locator("#today-cards > li[data-customer]")
 
 
 def test_advisor_works_the_top_three_cards_of_the_day(page, live_server, day_book):
