@@ -44,6 +44,7 @@ class Write(StrEnum):
     MANAGER_CLOSE_SURVEY_TASK = "survey.task_manager_close"
     EDIT_SURVEY_POLICY = "survey.policy"
     EDIT_KPI_TARGETS = "kpi.targets"
+    EDIT_TODAY_POLICY = "today.policy"
     READ_OWN_NOTIFICATIONS = "self.notifications"
 
 
@@ -69,6 +70,7 @@ WRITE_RIGHTS = {
     Write.MANAGER_CLOSE_SURVEY_TASK: (OM, BM),
     Write.EDIT_SURVEY_POLICY: (OM, BM),
     Write.EDIT_KPI_TARGETS: (BM,),
+    Write.EDIT_TODAY_POLICY: (BM,),  # advisors' daily capacity and the churn risk per rule (today's list)
     Write.READ_OWN_NOTIFICATIONS: (*ADVISORS, OPS, OM, BM, COMP),  # one's own inbox, not customer data
 }
 assert set(WRITE_RIGHTS) == set(Write), "every write action needs its row"

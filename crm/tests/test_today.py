@@ -280,3 +280,29 @@ def test_expired_and_coming_expiries_read_differently(advisor, customer_of):
     alert(c, "id_expiry", "reminder", {"expires_on": "2026-12-20", "days_left": 16})
     [item] = items(advisor)["items"]
     assert {r["text"] for r in item["reasons"]} == {"risk assessment expired 3 Sep", "ID card expires 20 Dec"}
+
+
+# --- the policy page (branch managers edit; other managers read) ---------------------------------------------
+
+def test_branch_managers_save_a_new_policy_version_from_the_page(make_staff, client_for):
+    client = client_for(make_staff(Role.BRANCH_MANAGER, "CS"))
+    assert client.get("/workspace/today/policy/").status_code == 200
+    response = client.post("/workspace/today/policy/", {
+        "wealth_advisor": 15, "investment_advisor": 10, "institutional_advisor": 8,
+        "churn_risk": '{"closing_application": 0.8, "contact_due": 0.1}', "note": "fewer calls"})
+    assert response.status_code == 302
+    params = today.active_params()
+    assert params.capacity_of(Role.WEALTH_ADVISOR) == 15 and params.churn_risk == {
+        "closing_application": 0.8, "contact_due": 0.1}
+    refused = client.post("/workspace/today/policy/", {
+        "wealth_advisor": 15, "investment_advisor": 10, "institutional_advisor": 8,
+        "churn_risk": '{"closing_application": 1.5}'})
+    assert refused.status_code == 200 and TodayPolicy.objects.count() == 1
+
+
+@pytest.mark.parametrize("role,status", [(Role.OFFICE_MANAGER, 403), (Role.WEALTH_ADVISOR, 403)])
+def test_other_roles_do_not_change_the_policy(role, status, make_staff, client_for):
+    client = client_for(make_staff(role, "CS"))
+    response = client.post("/workspace/today/policy/", {
+        "wealth_advisor": 1, "investment_advisor": 1, "institutional_advisor": 1, "churn_risk": "{}"})
+    assert response.status_code == status and TodayPolicy.objects.count() == 0

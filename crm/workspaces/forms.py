@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from crm.textlimits import POLICY_JSON_MAX_LENGTH
+
 
 class KpiTargetsForm(forms.Form):
     """The coverage-KPI targets; shares are entered in percent (25 = 25 %)."""
@@ -29,3 +31,35 @@ class KpiTargetsForm(forms.Form):
         return {k: (float(d[k]) / 100 if k in self.PERCENT else float(d[k]))
                 for k in ("product_band", "product_small_target", "product_large_target", "high_end_assets",
                           "high_end_target")}
+
+
+class TodayPolicyForm(forms.Form):
+    """The today list's policy: customers per day for each advisor role, churn risk per rule (JSON)."""
+
+    wealth_advisor = forms.IntegerField(label=_("Wealth advisor: customers per day"), min_value=1, max_value=500)
+    investment_advisor = forms.IntegerField(label=_("Investment advisor: customers per day"), min_value=1,
+                                            max_value=500)
+    institutional_advisor = forms.IntegerField(label=_("Institutional advisor: customers per day"), min_value=1,
+                                               max_value=500)
+    churn_risk = forms.JSONField(label=_("Churn risk per rule (0–1)"), max_length=POLICY_JSON_MAX_LENGTH,
+                                 widget=forms.Textarea, help_text=_('e.g. {"closing_application": 0.9, "contact_due": 0.05}'))
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    ROLES = ("wealth_advisor", "investment_advisor", "institutional_advisor")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-control form-control-sm"
+        self.fields["churn_risk"].widget.attrs.update({"class": "form-control form-control-sm font-monospace",
+                                                       "rows": 4})
+
+    @classmethod
+    def initial_from(cls, params):
+        return {**{role: params.capacity_of(role) for role in cls.ROLES}, "churn_risk": params.churn_risk}
+
+    def params(self, current):
+        """The full set of values: the current version's, with what the form changes."""
+        d = self.cleaned_data
+        return {**current.to_json(), "capacity": {role: d[role] for role in self.ROLES},
+                "churn_risk": d["churn_risk"]}

@@ -74,15 +74,19 @@ def store_product_coverage(day=None):
     return stored
 
 
+def can_edit_today_policy(user):
+    return scope_for(user).may(Write.EDIT_TODAY_POLICY)
+
+
 @transaction.atomic
 def save_today_policy(*, user, params, note=""):
     """A new active version of the today list's values (capacity per role, churn risk per rule); the previous
-    one is retired (audited). Branch managers only, like the KPI targets (the same write action)."""
+    one is retired (audited). Branch managers only (Write.EDIT_TODAY_POLICY)."""
     from crm.models import TodayPolicy
 
     from .today import TodayParams
 
-    if not can_edit_targets(user):
+    if not can_edit_today_policy(user):
         raise PermissionDenied(_("Only branch managers change the today list's policy."))
     values = params if isinstance(params, TodayParams) else TodayParams.from_json(params)
     errors = values.validate()

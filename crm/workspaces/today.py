@@ -76,7 +76,9 @@ class TodayParams(JsonParams):
                                                    Role.INSTITUTIONAL_ADVISOR)} or not all(
                 isinstance(v, int) and v >= 1 for v in self.capacity.values()):
             errors["capacity"] = _("advisor role → customers per day ≥ 1")
-        if not all(0 <= v <= 1 for v in self.churn_risk.values()):
+        from alerts.params import RULES
+
+        if set(self.churn_risk) - set(RULES) or not all(0 <= v <= 1 for v in self.churn_risk.values()):
             errors["churn_risk"] = _("rule → a share between 0 and 1")
         for name in ("red_due_points", "payment_due_points", "id_expiry_points"):
             if not 0 <= getattr(self, name) <= 9:

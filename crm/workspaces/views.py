@@ -19,7 +19,7 @@ from customers.rights import Write, writes
 from customers.scope import MANAGER_ROLES, scope_for
 
 from . import selectors, services, tables, today
-from .forms import KpiTargetsForm
+from .forms import KpiTargetsForm, TodayPolicyForm
 
 MANAGER_HOME_ROLES = (*MANAGER_ROLES, Role.COMPLIANCE)
 
@@ -159,3 +159,29 @@ def today_page(request):
     result = today.today_list(request.user, advisor)
     return render(request, "crm/workspace_today.html", {
         "result": result, "own": scope.is_advisor, "channels": Interaction.Channel.choices})
+
+
+@writes(Write.EDIT_TODAY_POLICY)
+def today_policy(request):
+    """The today list's policy and its versions: managers read it, branch managers save a new version."""
+    from crm.models import TodayPolicy
+
+    _manager_scope(request)
+    can_edit = services.can_edit_today_policy(request.user)
+    current = today.active_params()
+    form = TodayPolicyForm(initial=TodayPolicyForm.initial_from(current))
+    if request.method == "POST":
+        form = TodayPolicyForm(request.POST)
+        if form.is_valid():
+            try:
+                policy = services.save_today_policy(user=request.user, params=form.params(current),
+                                                    note=form.cleaned_data["note"])
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error("churn_risk" if field == "churn_risk" else None, errors)
+            else:
+                messages.success(request, _("Today list policy v%(v)s is now active.") % {"v": policy.version})
+                return redirect("workspaces:today-policy")
+    versions = TodayPolicy.objects.select_related("created_by").order_by("-version")[:50]
+    return render(request, "crm/workspace_today_policy.html", {"form": form, "can_edit": can_edit,
+                                                                "versions": versions})
