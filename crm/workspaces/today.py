@@ -230,29 +230,25 @@ def suggested_channel(card):
 
 
 def _products(cards):
-    """The first suitable product (catalogue order, suitability rules 1–5, overrides not applied: they only
-    widen) for the cards with a reason a product offer may answer; one query for the facts."""
+    """The first suitable product (catalogue order, suitability rules 1–5 of products.rules.check; overrides
+    are not applied: they only widen) for the cards with a reason a product offer may answer. One query for
+    the facts of those customers (at most the capacity), then pure rule checks."""
     from customers.models import Customer
-    from products import batch
-    from products.selectors import current_match_context, facts_frame
+    from products import rules
+    from products.selectors import FACT_FIELDS, current_match_context, facts_of, with_facts
 
-    wanted = [c for c in cards if any(r["rule"] in RETENTION_RULES for r in c.reasons)]
+    wanted = {c.customer_id: c for c in cards if any(r["rule"] in RETENTION_RULES for r in c.reasons)}
     if not wanted:
         return
     ctx = current_match_context()
     if not ctx.catalogue:
         return
-    frame = facts_frame(Customer.objects.filter(pk__in=[c.customer_id for c in wanted], closed_on__isnull=True))
-    if frame.empty:
-        return
-    table = batch.reason_table(frame, ctx.catalogue, cutoff=ctx.cutoff)
-    for card in wanted:
-        if card.customer_id not in table.index:
-            continue
-        row = table.loc[card.customer_id]
-        matched = [code for code in table.columns if row[code] == ""]
-        if matched:
-            card.product = ctx.versions[matched[0]]
+    rows = with_facts(Customer.objects.filter(pk__in=list(wanted), closed_on__isnull=True)).values(*FACT_FIELDS)
+    for row in rows:
+        facts = facts_of(row)
+        match = next((t for t in ctx.catalogue if not rules.check(facts, t, cutoff=ctx.cutoff).reason), None)
+        if match is not None:
+            wanted[row["id"]].product = ctx.versions[match.code]
 
 
 def advisor_alerts(user, advisor):
