@@ -39,6 +39,7 @@ from alerts.selectors import visible_alerts
 from crm.params import JsonParams
 from customers.models import Interaction, Role
 
+LATER_SHOWN = 100  # the later list shows its first cards in words; it counts them all
 WORK_STATUSES = ("open", "acknowledged")  # active alerts still waiting for their contact
 BAND_STEPS_PER_DECADE = 4
 NEVER_CONTACTED_DAYS = 999
@@ -189,8 +190,6 @@ class Card:
 
 def build_cards(rows, contacts, day, params):
     """Cards (one per customer) from alert rows, ranked by priority, highest first (pure: no queries)."""
-    from . import today_texts
-
     by_customer = defaultdict(list)
     for row in rows:
         by_customer[row["customer_id"]].append(row)
@@ -212,11 +211,17 @@ def build_cards(rows, contacts, day, params):
             reasons=reasons, last_contact=last, channels=channels, alert_ids=[a["id"] for a in alerts],
             top_alert_id=first["id"]))
     cards.sort(key=lambda c: (-c.priority, -c.value_at_risk, c.customer_code))
+    return cards
+
+
+def put_in_words(cards, day):
+    """Each reason's text and the suggested channel, for the cards that are shown."""
+    from . import today_texts
+
     for card in cards:
         for reason in card.reasons:
             reason["text"] = today_texts.reason_text(reason["rule"], reason["evidence"], day)
         card.action = suggested_channel(card)
-    return cards
 
 
 def suggested_channel(card):
@@ -235,7 +240,12 @@ def _products(cards):
     the facts of those customers (at most the capacity), then pure rule checks."""
     from customers.models import Customer
     from products import rules
-    from products.selectors import FACT_FIELDS, current_match_context, facts_of, with_facts
+    from products.selectors import (
+        FACT_FIELDS,
+        current_match_context,
+        facts_of,
+        with_facts,
+    )
 
     wanted = {c.customer_id: c for c in cards if any(r["rule"] in RETENTION_RULES for r in c.reasons)}
     if not wanted:
@@ -267,6 +277,7 @@ def today_list(user, advisor, day=None, with_products=True):
     cards = build_cards(rows, contacts, day, params)
     capacity = params.capacity_of(advisor.role)
     now_cards, later = cards[:capacity], cards[capacity:]
+    put_in_words(now_cards + later[:LATER_SHOWN], day)
     if with_products:
         _products(now_cards)
     for card in now_cards:

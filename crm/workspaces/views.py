@@ -158,7 +158,8 @@ def today_page(request):
         return render(request, "crm/workspace_today.html", {"advisors": advisors, "result": None})
     result = today.today_list(request.user, advisor)
     return render(request, "crm/workspace_today.html", {
-        "result": result, "own": scope.is_advisor, "channels": Interaction.Channel.choices})
+        "result": result, "own": scope.is_advisor, "channels": Interaction.Channel.choices,
+        "later_shown": today.LATER_SHOWN})
 
 
 @writes(Write.EDIT_TODAY_POLICY)
