@@ -30,7 +30,7 @@ def load(day, params):
         day=day, customers=inputs.customers(day), activity=inputs.activity(day, params),
         snapshots=inputs.snapshots(day, params), quotas=inputs.ipo_quotas(day, params),
         applications=inputs.filed_applications(day), events=inputs.events(day, params),
-        tiers=inputs.current_tiers(), contacts=inputs.last_contacts(day),
+        tiers=inputs.current_tiers(), contacts=inputs.last_contacts(day), decline_entries=inputs.decline_entries(day),
     )
 
 

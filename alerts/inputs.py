@@ -103,6 +103,16 @@ def current_tiers():
     ).set_index("customer_id")
 
 
+def decline_entries(day, lookback_days=45):
+    """Moves into the decline stage recorded by the tiering runs of the last `lookback_days`: per customer the
+    latest, with the stage it came from (entered_on, from_stage)."""
+    rows = read_frame(
+        "SELECT customer_id, date AS entered_on, old AS from_stage FROM customers_tierchange "
+        "WHERE field = 'lifecycle_stage' AND new = 'decline' AND date > %s AND date <= %s ORDER BY customer_id, date",
+        (day - timedelta(days=lookback_days), day), parse_dates=("entered_on",), text=("from_stage",))
+    return rows.groupby("customer_id").last()
+
+
 def last_contacts(day):
     from .sla import local_midnight
 

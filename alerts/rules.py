@@ -24,6 +24,7 @@ class ScanData:
     events: pd.DataFrame
     tiers: pd.DataFrame
     contacts: pd.Series
+    decline_entries: pd.DataFrame = None  # inputs.decline_entries: entered_on, from_stage by customer
 
 
 def _iso(series):
@@ -139,12 +140,20 @@ def closing_application(d, p):
 
 
 def lifecycle_decline(d, p):
+    """Fires on entering decline: the customer is in decline and the run of their current tier moved them there
+    (a TierChange of that date), not every night for everyone in decline; keyed by the entry date, so one entry
+    opens one alert."""
     c = d.customers
-    df = c[[]].join(d.tiers[["lifecycle_stage", "as_of", "total_assets"]], how="inner")
-    fired = df["lifecycle_stage"] == "decline"
-    ev = pd.DataFrame({"stage": df["lifecycle_stage"], "as_of": df["as_of"],
+    entries = d.decline_entries if d.decline_entries is not None else pd.DataFrame(
+        columns=["entered_on", "from_stage"], index=pd.Index([], name="customer_id"))
+    df = (c[[]].join(d.tiers[["lifecycle_stage", "as_of", "total_assets"]], how="inner")
+          .join(entries[["entered_on", "from_stage"]]))
+    entered = pd.to_datetime(df["entered_on"])
+    fired = ((df["lifecycle_stage"] == "decline") & entered.notna()
+             & (entered == pd.to_datetime(df["as_of"]))).fillna(False)
+    ev = pd.DataFrame({"stage": df["lifecycle_stage"], "from_stage": df["from_stage"], "as_of": df["as_of"],
                        "total_assets": df["total_assets"].astype(float)})
-    return _firings("lifecycle_decline", fired, c, "yellow", ev)
+    return _firings("lifecycle_decline", fired, c, "yellow", ev, key=_iso(entered))
 
 
 # -- service reminders -----------------------------------------------------------------------
@@ -208,9 +217,12 @@ def assessment_expiry(d, p):
     expires = assessed + pd.DateOffset(months=p.assessment_valid_months)
     days_left = (expires - pd.Timestamp(d.day)).dt.days
     fired = (days_left <= p.assessment_expiry_days) | assessed.isna()
+    # two firings per expiry, each keyed apart: the notice (from `assessment_expiry_days` before) and the day
+    # itself (expired); a closed notice does not reopen until the day, a closed expiry never for that date
+    stage = pd.Series(np.where(days_left <= 0, "expired", "notice"), index=c.index)
     ev = pd.DataFrame({"assessed_on": assessed, "expires_on": expires, "days_left": days_left})
     return _firings("assessment_expiry", fired, c, "reminder", ev,
-                    key=_iso(expires).fillna("never"))
+                    key=(_iso(expires) + ":" + stage).fillna("never"))
 
 
 def birthday(d, p):

@@ -17,7 +17,7 @@ LABELS = {
     "quota_date": _("Quota date"), "sh_units": _("Shanghai units"), "sz_units": _("Shenzhen units"),
     "implied_value": _("Quota-implied market value"), "held_value": _("Market value held here"),
     "estimated_elsewhere": _("Estimated assets elsewhere"),
-    "filed_on": _("Filed on"), "kind": _("Kind"), "stage": _("Stage"), "as_of": _("As of"),
+    "filed_on": _("Filed on"), "kind": _("Kind"), "stage": _("Stage"), "from_stage": _("From stage"), "as_of": _("As of"),
     "total_assets": _("Total assets"), "expires_on": _("Expires on"), "days_left": _("Days left"),
     "event_date": _("Event date"), "due_on": _("Due on"), "amount": _("Amount"), "cash": _("Cash"),
     "shortfall": _("Shortfall"), "margin_debt": _("Margin debt"), "on": _("On"),
@@ -52,7 +52,7 @@ def _application_kind(code):
 
 # Evidence that stores a code (an application's kind, a P&L move's direction, a stage, a star): the reader's words
 CODED = {"kind": _application_kind, "direction": lambda code: DIRECTIONS.get(code, code),
-         "stage": stage_label, "star": star_label}
+         "stage": stage_label, "from_stage": stage_label, "star": star_label}
 
 
 @register.simple_tag

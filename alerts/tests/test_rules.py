@@ -136,11 +136,19 @@ def test_closing_application_is_red_with_the_office_manager(make_customer, make_
     assert row["manager_id"] == manager.pk and row["owner_id"] == filed.advisor_id
 
 
-def test_lifecycle_decline_reads_the_current_tier(make_customer):
-    declining, mature = make_customer(), make_customer()
-    CurrentTier.objects.create(customer=declining, lifecycle_stage="decline", as_of=DAY, star="2")
-    CurrentTier.objects.create(customer=mature, lifecycle_stage="mature", as_of=DAY, star="2")
-    assert set(fired("lifecycle_decline")) == {declining.pk}
+def test_lifecycle_decline_fires_on_entering_decline(make_customer):
+    """Only the customer the latest run moved into decline (a TierChange dated the current tier's as_of)."""
+    from customers.models import TierChange
+
+    entered, stayed, mature = make_customer(), make_customer(), make_customer()
+    for c, stage in ((entered, "decline"), (stayed, "decline"), (mature, "mature")):
+        CurrentTier.objects.create(customer=c, lifecycle_stage=stage, as_of=DAY, star="2")
+    TierChange.objects.create(customer=entered, date=DAY, field="lifecycle_stage", old="mature", new="decline")
+    TierChange.objects.create(customer=stayed, date=DAY - timedelta(days=10), field="lifecycle_stage",
+                              old="growth", new="decline")  # in decline for 10 nights: no new firing
+    got = fired("lifecycle_decline")
+    assert set(got) == {entered.pk}
+    assert got[entered.pk].fire_key == DAY.isoformat() and evidence(got[entered.pk])["from_stage"] == "mature"
 
 
 # -- reminders
