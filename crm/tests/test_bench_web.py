@@ -98,7 +98,7 @@ def test_the_benchmark_runs_end_to_end_on_a_tiny_branch(reference_data):
     text = out.getvalue()
     assert "gunicorn 2 workers" in text and "4 concurrent clients" in text, text
     pages = [row["page"] for row in result["isolated"]]
-    assert pages[0] == TRIVIAL and len(pages) == 6
+    assert pages[0] == TRIVIAL and len(pages) == 8
     assert any("tier report" in p for p in pages) and any("dashboard" in p for p in pages)
     for row in result["isolated"] + result["mixed"]:
         assert row["requests"] == 8 and row["p95_ms"] >= row["p50_ms"] > 0

@@ -55,8 +55,8 @@ def other_advisor(make_staff):
 # --- landing page per role -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("role,target", [
-    (Role.WEALTH_ADVISOR, "/workspace/advisor/"),
-    (Role.INVESTMENT_ADVISOR, "/workspace/advisor/"),
+    (Role.WEALTH_ADVISOR, "/workspace/today/"),  # today's list first; the dashboard is one click away
+    (Role.INVESTMENT_ADVISOR, "/workspace/today/"),
     (Role.OFFICE_MANAGER, "/workspace/manager/"),
     (Role.BRANCH_MANAGER, "/workspace/manager/"),
     (Role.COMPLIANCE, "/workspace/manager/"),

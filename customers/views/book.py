@@ -15,6 +15,7 @@ from crm.exports import export_response
 from crm.formerrors import report_form_errors
 from crm.paging import page_read_before, paged
 from crm.panels import customer_panels
+from crm.redirects import safe_next
 from crm.services import audit
 
 from .. import selectors, selectors_360, services, tasks
@@ -127,7 +128,7 @@ def log_interaction(request, code):
         messages.success(request, _("Contact logged."))
     else:
         report_form_errors(request, form)
-    return redirect("customers:detail", code=customer.customer_code)
+    return redirect(safe_next(request, "customers:detail", code=customer.customer_code))  # e.g. today's list
 
 
 @require_POST
