@@ -31,6 +31,11 @@ TRANSITIONS = {
 }
 
 
+# Amounts returned stay below 10^13 CNY: 15 significant digits with the cents, what every backend keeps exactly
+# (SQLite stores decimals as floating point; 9999999999999999.99 would read back as 1e16, wider than the column).
+MAX_AMOUNT = Decimal(10) ** 13
+
+
 class AlertNotFound(Exception):
     """Out of the user's scope or absent: the caller answers 404 either way."""
 
@@ -165,7 +170,7 @@ def _check(alert, to, note, outcome, amount, channel):
             errors["outcome"] = [_("Choose an outcome: retained, funds returned, lost or not a real risk.")]
         elif outcome == Outcome.FUNDS_RETURNED:
             value = _amount(amount) if amount not in (None, "") else None
-            if value is None or value <= 0:
+            if value is None or value <= 0 or value >= MAX_AMOUNT:
                 errors["amount"] = [_("Enter the amount returned (a positive number).")]
         elif amount not in (None, ""):
             errors["amount"] = [_("An amount is recorded only with the outcome “funds returned”.")]

@@ -90,6 +90,9 @@ def test_details_each_step_needs(alert, advisor):
     with pytest.raises(ValidationError) as exc:
         go(alert, user, "resolved", outcome="funds_returned", amount="-5")
     assert "amount" in exc.value.message_dict
+    with pytest.raises(ValidationError) as exc:  # 10^13 and more: beyond what every backend keeps exactly
+        go(alert, user, "resolved", outcome="funds_returned", amount="9999999999999999.99")
+    assert "amount" in exc.value.message_dict
     with pytest.raises(ValidationError) as exc:
         go(alert, user, "resolved", outcome="retained", amount="100")
     assert "amount" in exc.value.message_dict
