@@ -13,7 +13,7 @@ from crm import services as crm_services
 from crm.tests.test_workspaces import alert, tier
 from crm.workspaces import selectors
 from customers import services
-from customers.models import Role, Staff
+from customers.models import Customer, Role, Staff
 
 URL = "/workspace/advisor/"
 
@@ -36,7 +36,10 @@ def book(make_staff, customer_of):
     advisor = make_staff(Role.WEALTH_ADVISOR)
     customers = [customer_of(advisor) for _ in range(3)]
     for c in customers:
-        tier(c, "5", "mature", "A", 1_000_000, 10_000)  # 5★ monthly, never contacted: all three overdue
+        tier(c, "5", "mature", "A", 1_000_000, 10_000)  # 5★ monthly
+    # the contact plan (alerts.schedule) has all three past their next contact: overdue
+    Customer.objects.filter(pk__in=[c.pk for c in customers]).update(
+        next_contact_on=timezone.localdate() - timedelta(days=2), contact_cycle_months=1)
     return advisor, customers
 
 
