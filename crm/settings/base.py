@@ -209,6 +209,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # two choice sets share the field name "channel": a contact's channels and a survey's
+    "ENUM_NAME_OVERRIDES": {
+        "ContactChannelEnum": "customers.models.Interaction.Channel",
+        "SurveyChannelEnum": "surveys.models.Channel",
+    },
 }
 
 # Celery: Redis broker in production; tasks are enqueued on transaction commit.

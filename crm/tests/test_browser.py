@@ -30,7 +30,7 @@ def book():
 def test_advisor_logs_in_finds_a_customer_and_logs_a_contact(page, live_server, book):
     log_in(page, live_server, "wa1")
     assert page.locator("html").get_attribute("lang") == "zh-hans"
-    assert page.url.endswith("/workspace/advisor/")  # advisors land on their dashboard
+    assert page.url.endswith("/workspace/today/")  # advisors land on today's list
     page.goto(f"{live_server.url}/customers/")
     assert "客户" in page.locator("h1").inner_text()
     rows = page.locator("table tbody tr")

@@ -303,6 +303,7 @@ def test_branch_manager_exports_the_tier_report(page, live_server, branch_book):
 
 def test_language_switch_to_english_sticks_on_the_next_page(page, live_server, advisor_book):
     log_in(page, live_server, "wa_roles")
+    page.goto(f"{live_server.url}/workspace/advisor/")  # advisors land on today's list; the dashboard is here
     assert page.locator("html").get_attribute("lang") == "zh-hans"
     assert page.locator("h1").inner_text().strip() == "顾问工作台"
     nav = page.locator("nav")
