@@ -130,9 +130,10 @@ def merge(fired, day, run_id, now):
         counts["updated"] = max(cursor.rowcount, 0)
         cursor.execute(
             f"""INSERT INTO alerts_alert (customer_id, rule, level, status, evidence, fire_key, owner_id, manager_id,
-                  opened_at, due_at, first_fired_on, last_fired_on, fire_count, opened_run_id, outcome, reason)
+                  opened_at, due_at, first_fired_on, last_fired_on, fire_count, opened_run_id, outcome, reason,
+                  dismiss_reason)
                 SELECT f.customer_id, f.rule, f.level, 'open', f.evidence, f.fire_key, f.owner_id, f.manager_id,
-                  %s, f.due_at, %s, %s, 1, %s, '', ''
+                  %s, f.due_at, %s, %s, 1, %s, '', '', ''
                 FROM {TEMP} f WHERE NOT EXISTS (
                   SELECT 1 FROM alerts_alert a WHERE a.customer_id = f.customer_id AND a.rule = f.rule
                   AND a.status IN {ACTIVE_SQL})""",

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.textlimits import NOTE_MAX_LENGTH, POLICY_JSON_MAX_LENGTH
 from customers.models import Interaction
 
-from .models import Outcome, Status
+from .models import DismissReason, Outcome, Status
 from .params import AlertParams
 
 
@@ -19,8 +19,16 @@ class TransitionForm(forms.Form):
     summary = forms.CharField(label=_("Summary"), max_length=200, required=False)
     outcome = forms.ChoiceField(label=_("Outcome"), choices=[("", "—"), *Outcome.choices], required=False)
     amount = forms.DecimalField(label=_("Amount returned (CNY)"), max_digits=18, decimal_places=2, required=False)
+    dismiss_reason = forms.ChoiceField(label=_("Dismiss reason"), choices=[("", "—"), *DismissReason.choices],
+                                       required=False)
     note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False,
                            max_length=NOTE_MAX_LENGTH)
+
+
+class SnoozeForm(forms.Form):
+    until = forms.DateField(label=_("Snooze until"))
+    note = forms.CharField(label=_("Note"), required=False, max_length=NOTE_MAX_LENGTH)
+    whole_card = forms.BooleanField(required=False)
 
 
 class PolicyForm(forms.Form):

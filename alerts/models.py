@@ -66,6 +66,15 @@ class Outcome(models.TextChoices):
     NOT_A_RISK = "not_a_risk", _("Not a real risk")
 
 
+class DismissReason(models.TextChoices):
+    """Why an advisor dismissed an alert; "not a risk" is the rule's false positive in the precision measure."""
+    NOT_A_RISK = "not_a_risk", _("Not a risk")
+    DUPLICATE = "duplicate", _("Duplicate")
+    WRONG_DATA = "wrong_data", _("Wrong data")
+    ALREADY_HANDLED = "already_handled", _("Customer already handled")
+    OTHER = "other", _("Other (see note)")
+
+
 class Alert(models.Model):
     # FK lookups use the composite indexes below (customer, rule) and (owner, status): fewer indexes to
     # maintain when the nightly scan inserts 100k+ rows
@@ -93,6 +102,9 @@ class Alert(models.Model):
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
     funds_returned = models.DecimalField(_("funds returned"), null=True, blank=True, **MONEY)
     reason = models.CharField(_("reason"), max_length=200, blank=True)
+    dismiss_reason = models.CharField(_("dismiss reason"), max_length=16, choices=DismissReason.choices, blank=True)
+    # out of the inbox's active view, today's list and escalation before this date; active again on it
+    snoozed_until = models.DateField(_("snoozed until"), null=True, blank=True)
 
     class Meta:
         ordering = ["-opened_at", "-id"]
@@ -115,6 +127,9 @@ class Alert(models.Model):
     def is_active(self):
         return self.status in ACTIVE
 
+    def is_snoozed(self, day):
+        return self.snoozed_until is not None and self.snoozed_until > day
+
 
 class AlertTransition(models.Model):
     """Every change of an alert: who, when, from, to, note (append-only)."""
@@ -123,13 +138,14 @@ class AlertTransition(models.Model):
     at = models.DateTimeField(_("when"))
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="+", db_index=False)  # empty for the nightly scan and the escalation job
-    action = models.CharField(_("action"), max_length=12)  # opened, transition, escalated
+    action = models.CharField(_("action"), max_length=12)  # opened, transition, escalated, contact, snoozed
     from_status = models.CharField(_("from"), max_length=14, blank=True, choices=Status.choices)
     to_status = models.CharField(_("to"), max_length=14, choices=Status.choices)
     note = models.TextField(_("note"), blank=True)
     outcome = models.CharField(_("outcome"), max_length=16, blank=True, choices=Outcome.choices)
     amount = models.DecimalField(_("amount"), null=True, blank=True, **MONEY)
     interaction_id = models.BigIntegerField(null=True, blank=True)
+    until = models.DateField(_("snoozed until"), null=True, blank=True)  # a snooze's end
 
     class Meta:
         ordering = ["at", "id"]

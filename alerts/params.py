@@ -62,6 +62,7 @@ class AlertParams(JsonParams):
         "rights_payment": 0, "margin_ratio": 7, "debt_maturity": 0, "assessment_expiry": 0, "birthday": 0,
         "contact_due": 0,
     })
+    snooze_max_days: int = 30  # an advisor snoozes an alert for at most this many days
     precision_days: int = 90  # measures: a warned customer "churned" when it closed within this many days
 
     def validate(self):
@@ -79,7 +80,7 @@ class AlertParams(JsonParams):
             if not 0 < getattr(self, name) <= 1:
                 errors[name] = _("between 0 and 1")
         for name in ("trading_recent_days", "trading_baseline_days", "pnl_days", "quota_lookback_days",
-                     "assessment_valid_months", "precision_days"):
+                     "assessment_valid_months", "precision_days", "snooze_max_days"):
             if getattr(self, name) < 1:
                 errors[name] = _("at least 1")
         for name in ("id_expiry_days", "payment_lookahead_days", "debt_maturity_days", "assessment_expiry_days",

@@ -7,12 +7,12 @@ from django.db.models import Subquery
 
 from customers.models import Application, DailyActivity
 
-from .models import Alert, Level, Outcome, Rule
+from .models import Alert, DismissReason, Level, Outcome, Rule
 from .params import CHURN_RULES
 
 ALERT_FIELDS = ["id", "customer_id", "rule", "level", "status", "outcome", "funds_returned", "opened_at",
                 "acknowledged_at", "closed_at", "first_fired_on", "customer__office__code", "owner__staff_code",
-                "owner__name"]
+                "owner__name", "dismiss_reason"]
 OUTFLOW_BEFORE_DAYS = 30  # funds that left: transfer-out from this many days before a warning …
 
 
@@ -36,6 +36,36 @@ def churn_dates(customers):
         return pd.Series(dtype="datetime64[ns]")
     both["date"] = pd.to_datetime(both["date"])
     return both.groupby("customer_id")["date"].min()
+
+
+PRECISION_COLUMNS = ["rule", "warned", "churned", "not_a_risk", "pending", "precision"]
+
+
+def precision_by_rule(warnings, churned, date_to, precision_days):
+    """Per rule, over the customers it warned: churned = the customer churned within `precision_days` of a warning
+    (a true positive); a false positive is a warning an advisor judged not a risk (dismissed as "not a risk" or
+    resolved "not a real risk") or whose window closed by `date_to` without churn; the rest are pending and stay
+    out of precision = churned / (churned + false positives)."""
+    if not len(warnings):
+        return pd.DataFrame([], columns=PRECISION_COLUMNS).set_index("rule")
+    w = warnings[["customer_id", "rule_label", "first_fired_on", "status", "outcome", "dismiss_reason"]].copy()
+    w["first_fired_on"] = pd.to_datetime(w["first_fired_on"])
+    w["churn"] = pd.to_datetime(w["customer_id"].map(churned)) if len(churned) else pd.NaT
+    w["hit"] = (w["churn"] >= w["first_fired_on"]) & (w["churn"] <= w["first_fired_on"] + pd.Timedelta(
+        days=precision_days))
+    w["judged"] = (w["status"].eq("dismissed") & w["dismiss_reason"].eq(DismissReason.NOT_A_RISK)) | (
+        w["status"].eq("resolved") & w["outcome"].eq(Outcome.NOT_A_RISK))
+    w["closed"] = w["first_fired_on"] + pd.Timedelta(days=precision_days) < pd.Timestamp(date_to)
+    per = w.groupby(["rule_label", "customer_id"])[["hit", "judged", "closed"]].any()
+    per["not_a_risk"] = ~per["hit"] & per["judged"]
+    per["false"] = ~per["hit"] & (per["judged"] | per["closed"])
+    per["pending"] = ~per["hit"] & ~per["false"]
+    rows = []
+    for rule, r in per.groupby(level=0).agg(["size", "sum"]).iterrows():
+        hits, false = int(r[("hit", "sum")]), int(r[("false", "sum")])
+        rows.append((rule, int(r[("hit", "size")]), hits, int(r[("not_a_risk", "sum")]),
+                     int(r[("pending", "sum")]), round(hits / (hits + false), 4) if hits + false else None))
+    return pd.DataFrame(rows, columns=PRECISION_COLUMNS).set_index("rule")
 
 
 def measures(alerts, customers, date_from, date_to, precision_days=90):
@@ -84,17 +114,7 @@ def measures(alerts, customers, date_from, date_to, precision_days=90):
     out["recovery"] = {"returned": returned, "left": left, "rate": returned / left if left else None}
     # precision per rule and missed churn
     churned = churn_dates(customers)
-    rows = []
-    if len(warnings):
-        w = warnings[["customer_id", "rule_label", "first_fired_on"]].copy()
-        w["first_fired_on"] = pd.to_datetime(w["first_fired_on"])
-        w["churn"] = pd.to_datetime(w["customer_id"].map(churned)) if len(churned) else pd.NaT
-        w["hit"] = (w["churn"] >= w["first_fired_on"]) & (w["churn"] <= w["first_fired_on"] + pd.Timedelta(
-            days=precision_days))
-        per = w.groupby(["rule_label", "customer_id"])["hit"].any().groupby(level=0).agg(["size", "sum"])
-        for rule, r in per.iterrows():
-            rows.append((rule, int(r["size"]), int(r["sum"]), round(r["sum"] / r["size"], 4) if r["size"] else None))
-    tables["precision"] = pd.DataFrame(rows, columns=["rule", "warned", "churned", "precision"]).set_index("rule")
+    tables["precision"] = precision_by_rule(warnings, churned, date_to, precision_days)
     period_churn = churned[(churned >= pd.Timestamp(date_from)) & (churned <= pd.Timestamp(date_to))]
     all_warnings = _frame(alerts.filter(
         rule__in=CHURN_RULES, first_fired_on__gte=date_from - timedelta(days=precision_days),

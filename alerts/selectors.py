@@ -2,7 +2,7 @@
 from datetime import date
 
 import pandas as pd
-from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from crm.bulk import read_frame
@@ -42,6 +42,16 @@ def active_alert_exists(outer_ref="pk", level=None):
 
     alerts = Alert.objects.filter(customer_id=OuterRef(outer_ref), status__in=ACTIVE)
     return Exists(alerts.filter(level=level) if level else alerts)
+
+
+def snoozed(day=None):
+    """Alerts snoozed on `day` (default today): the snooze ends on its date, so the rule is read, not run."""
+    return Q(snoozed_until__gt=day or timezone.localdate())
+
+
+def awake(day=None):
+    """Alerts not snoozed on `day`: never snoozed, or the snooze has ended."""
+    return Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=day or timezone.localdate())
 
 
 def visible_alerts(user):

@@ -1,4 +1,5 @@
 """Writes and domain rules of the alert workflow: scans, transitions, escalation, policy versions."""
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,7 +19,7 @@ from customers.scope import scope_for
 from customers.services import log_interaction, touch_books
 
 from . import batch, selectors
-from .models import ACTIVE, Alert, AlertPolicy, AlertTransition, Outcome, Status
+from .models import ACTIVE, Alert, AlertPolicy, AlertTransition, DismissReason, Outcome, Status
 from .params import CHURN_RULES, AlertParams
 
 # Which status may follow which. Contacting straight from "open" acknowledges implicitly.
@@ -56,7 +57,7 @@ def can_transition(user):
     return scope_for(user).may(Write.TRANSITION_ALERT)
 
 
-def transition(*, alert_id, actor, to, note="", outcome="", amount=None, channel="", summary=""):
+def transition(*, alert_id, actor, to, note="", outcome="", amount=None, channel="", summary="", dismiss_reason=""):
     """Move one alert to `to`, under a row lock so concurrent changes are applied one after the other.
 
     Raises AlertNotFound (out of scope), PermissionDenied (read-only role) or ValidationError
@@ -71,7 +72,9 @@ def transition(*, alert_id, actor, to, note="", outcome="", amount=None, channel
         if locked is None:
             raise AlertNotFound(alert_id)
         alert = Alert.objects.select_related("customer").get(pk=locked.pk)
-        errors = _check(alert, to, note, outcome, amount, channel)
+        if to == Status.DISMISSED and not dismiss_reason and note:
+            dismiss_reason = DismissReason.OTHER  # a client that sends only a note (before the reasons existed)
+        errors = _check(alert, to, note, outcome, amount, channel, dismiss_reason)
         if errors:
             raise ValidationError(errors)
         now = timezone.now()
@@ -92,8 +95,13 @@ def transition(*, alert_id, actor, to, note="", outcome="", amount=None, channel
             alert.funds_returned = _amount(amount) if outcome == Outcome.FUNDS_RETURNED else None
             fields += ["outcome", "funds_returned"]
         if to == Status.DISMISSED:
-            alert.reason = note[:SHORT_TEXT_MAX_LENGTH]  # the list's short reason; the whole note is kept below
-            fields.append("reason")
+            alert.dismiss_reason = dismiss_reason
+            # the list's short reason (the note, else the reason's name); the whole note is kept below
+            alert.reason = (note or str(DismissReason(dismiss_reason).label))[:SHORT_TEXT_MAX_LENGTH]
+            fields += ["reason", "dismiss_reason"]
+        if to in (Status.RESOLVED, Status.DISMISSED) and alert.snoozed_until is not None:
+            alert.snoozed_until = None
+            fields.append("snoozed_until")
         alert.save(update_fields=fields)
         step = AlertTransition.objects.create(
             alert=alert, at=now, actor=actor, action="transition", from_status=before, to_status=to, note=note,
@@ -153,7 +161,7 @@ def _amount(value):
         return None
 
 
-def _check(alert, to, note, outcome, amount, channel):
+def _check(alert, to, note, outcome, amount, channel, dismiss_reason=""):
     errors = {}
     if to not in Status.values:
         return {"to": [_("Unknown status “%(to)s”.") % {"to": to}]}
@@ -176,17 +184,58 @@ def _check(alert, to, note, outcome, amount, channel):
             errors["amount"] = [_("An amount is recorded only with the outcome “funds returned”.")]
     elif outcome:
         errors["outcome"] = [_("An outcome is recorded only when resolving.")]
-    if to == Status.DISMISSED and not note:
-        errors["note"] = [_("Give the reason for dismissing the alert.")]
+    if to == Status.DISMISSED:
+        if dismiss_reason not in DismissReason.values:
+            errors["dismiss_reason"] = [_("Choose why the alert is dismissed.")]
+        elif dismiss_reason == DismissReason.OTHER and not note:
+            errors["note"] = [_("Give the reason for dismissing the alert.")]
+    elif dismiss_reason:
+        errors["dismiss_reason"] = [_("A dismiss reason is recorded only when dismissing.")]
     return errors
+
+
+def snooze(*, alert_id, actor, until, note="", whole_card=False):
+    """Snooze one active alert until `until` (a date after today, at most the policy's snooze_max_days ahead);
+    with `whole_card`, every active alert the same owner has on the same customer (today's list shows them as
+    one card). They leave the inbox's active view, today's list and escalation until that date, then are active
+    again (selectors.awake: a read-time rule, nothing to wake up). Each is recorded as a transition with who, when
+    and until. Returns how many alerts were snoozed; raises like transition()."""
+    if not can_transition(actor):
+        raise PermissionDenied(_("Your role may read alerts but not change them."))
+    note = (note or "").strip()
+    refuse_longer(note=(note, NOTE_MAX_LENGTH))
+    today = timezone.localdate()
+    limit = selectors.active_params().snooze_max_days
+    with transaction.atomic():
+        alert = selectors.visible_alerts(actor).select_for_update().filter(pk=alert_id).first()
+        if alert is None:
+            raise AlertNotFound(alert_id)
+        if alert.status not in ACTIVE:
+            raise ValidationError({"until": [_("A closed alert cannot be snoozed.")]})
+        if until is None or until <= today or until > today + timedelta(days=limit):
+            raise ValidationError({"until": [_("Snooze until a date after today and at most %(days)s days ahead.")
+                                             % {"days": limit}]})
+        alerts = selectors.visible_alerts(actor).filter(pk=alert.pk)
+        if whole_card:
+            alerts = selectors.visible_alerts(actor).filter(customer_id=alert.customer_id, owner_id=alert.owner_id,
+                                                            status__in=ACTIVE)
+        rows = list(alerts.select_for_update().order_by("pk").values_list("pk", "status"))
+        Alert.objects.filter(pk__in=[pk for pk, _s in rows]).update(snoozed_until=until)
+        now = timezone.now()
+        AlertTransition.objects.bulk_create([
+            AlertTransition(alert_id=pk, at=now, actor=actor, action="snoozed", from_status=status, to_status=status,
+                            note=note, until=until) for pk, status in rows])
+        audit(actor, "alert.snooze", alert, until=until.isoformat(), alerts=[pk for pk, _s in rows])
+        touch_books(customer_ids=[alert.customer_id])
+    return len(rows)
 
 
 def escalate_overdue(now=None):
     """Overdue open alerts (past their acknowledgement SLA) go to their office manager; set-based, idempotent."""
     now = now or timezone.now()
     with transaction.atomic():
-        overdue = Alert.objects.select_for_update().filter(status=Status.OPEN, due_at__lt=now,
-                                                           escalated_at__isnull=True)
+        overdue = Alert.objects.select_for_update().filter(
+            selectors.awake(timezone.localdate(now)), status=Status.OPEN, due_at__lt=now, escalated_at__isnull=True)
         rows = list(overdue.values_list("pk", "customer__office_id", "status"))
         if not rows:
             return 0

@@ -8,6 +8,7 @@ urlpatterns = [
     path("export.<str:fmt>", views.export, name="export"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/transition/", views.transition, name="transition"),
+    path("<int:pk>/snooze/", views.snooze, name="snooze"),
     path("measures/", views.measures, name="measures"),
     path("policy/", views.policy, name="policy"),
     path("run/", views.run_now, name="run"),

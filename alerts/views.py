@@ -20,8 +20,8 @@ from customers.scope import member_scope
 
 from . import reports, selectors, services
 from .filters import AlertFilter
-from .forms import PolicyForm, TransitionForm
-from .models import Alert, Outcome, Status
+from .forms import PolicyForm, SnoozeForm, TransitionForm
+from .models import Alert, DismissReason, Outcome, Status
 from .params import CHURN_RULES, AlertParams
 
 EXPORT_LIMIT = 50_000
@@ -47,7 +47,7 @@ def inbox(request):
     scope = member_scope(request)
     filterset = _filtered(request)
     return render(request, "alerts/inbox.html", {
-        "filter": filterset, **paged(request, filterset.qs), "now": timezone.now(),
+        "filter": filterset, **paged(request, filterset.qs), "now": timezone.now(), "today": timezone.localdate(),
         "can_transition": services.can_transition(request.user), "scope": scope,
     })
 
@@ -82,26 +82,25 @@ def detail(request, pk):
         "alert": alert, "history": selectors.history(alert), "form": TransitionForm(),
         "overdue": selectors.is_overdue(alert), "next_statuses": services.TRANSITIONS[alert.status],
         "can_transition": services.can_transition(request.user), "outcomes": Outcome.choices,
-        "channels": TransitionForm.base_fields["channel"].choices[1:],
+        "channels": TransitionForm.base_fields["channel"].choices[1:], "dismiss_reasons": DismissReason.choices,
+        "snoozed": alert.is_snoozed(timezone.localdate()), "snooze_max": selectors.active_params().snooze_max_days,
         # for churn warnings the operations staff can file questionnaire W (the surveys app's filing page)
         "survey_w": alert.rule in CHURN_RULES and (scope.everything or scope.role in SURVEY_ROLES),
     })
 
 
-@require_POST
-@writes(Write.TRANSITION_ALERT)
-def transition(request, pk):
+def _post_step(request, pk, form_class, step, done):
+    """A workflow POST: the form, then `step(cleaned data)` in services; its errors become messages by field
+    label, `done(cleaned data)` the success message; back to `next` or the alert."""
     _get(request, pk)  # out of scope: 404 before the form is even read
-    form = TransitionForm(request.POST)
+    form = form_class(request.POST)
     target = safe_next(request, "alerts:detail", pk)
     if not form.is_valid():
         report_form_errors(request, form)
         return redirect(target)
     data = form.cleaned_data
     try:
-        services.transition(alert_id=pk, actor=request.user, to=data["to"], note=data["note"],
-                            outcome=data["outcome"], amount=data["amount"], channel=data["channel"],
-                            summary=data["summary"])
+        step(data)
     except services.AlertNotFound:
         raise Http404 from None
     except ValidationError as exc:
@@ -109,8 +108,31 @@ def transition(request, pk):
             label = form.fields[field].label if field in form.fields else field
             messages.error(request, f"{label}: {' '.join(errors)}")
         return redirect(target)
-    messages.success(request, _("Alert #%(id)s is now %(status)s.") % {"id": pk, "status": Status(data["to"]).label})
+    messages.success(request, done(data))
     return redirect(target)
+
+
+@require_POST
+@writes(Write.TRANSITION_ALERT)
+def transition(request, pk):
+    return _post_step(
+        request, pk, TransitionForm,
+        lambda data: services.transition(
+            alert_id=pk, actor=request.user, to=data["to"], note=data["note"], outcome=data["outcome"],
+            amount=data["amount"], channel=data["channel"], summary=data["summary"],
+            dismiss_reason=data["dismiss_reason"]),
+        lambda data: _("Alert #%(id)s is now %(status)s.") % {"id": pk, "status": Status(data["to"]).label})
+
+
+@require_POST
+@writes(Write.TRANSITION_ALERT)
+def snooze(request, pk):
+    """Snooze the alert (or, from today's list, the whole card) until a date."""
+    return _post_step(
+        request, pk, SnoozeForm,
+        lambda data: services.snooze(alert_id=pk, actor=request.user, until=data["until"], note=data["note"],
+                                     whole_card=data["whole_card"]),
+        lambda data: _("Alert #%(id)s is snoozed until %(until)s.") % {"id": pk, "until": data["until"].isoformat()})
 
 
 EXPORTABLE = ("by_rule", "by_office", "by_advisor", "timing", "outcomes", "precision")

@@ -102,8 +102,12 @@ def test_details_each_step_needs(alert, advisor):
 def test_dismissing_needs_a_reason(alert, advisor):
     with pytest.raises(ValidationError) as exc:
         go(alert, advisor.user, "dismissed", note="  ")
+    assert "dismiss_reason" in exc.value.message_dict
+    with pytest.raises(ValidationError) as exc:  # "other" says what in the note
+        go(alert, advisor.user, "dismissed", dismiss_reason="other")
     assert "note" in exc.value.message_dict
-    assert go(alert, advisor.user, "dismissed", note="duplicate account").reason == "duplicate account"
+    dismissed = go(alert, advisor.user, "dismissed", note="duplicate account")  # a note alone: other
+    assert (dismissed.reason, dismissed.dismiss_reason) == ("duplicate account", "other")
 
 
 def test_scope_and_read_only_roles(alert, make_staff):

@@ -193,7 +193,8 @@ def test_advisors_cannot_open_manager_pages(advisor, client_for):
 def test_measures_hand_worked(make_staff, make_customer, make_alert, client_for, advisor):
     """Two large-outflow warnings: A churned 10 days after its warning, B did not. A third customer C churned
     with no warning. A's 100,000 left; B's alert resolved with 20,000 returned, its 100,000 left too.
-    Precision(large outflow) = 1 / 2 = 50 %; missed churn = 1 of 2 churned (C); recovery = 20k / 200k = 10 %."""
+    Precision(large outflow) = churned / (churned + false positives) = 1 / 1: B's 90-day window is still open on
+    the report's last day and no advisor judged it not a risk, so it is pending; missed churn = 1 of 2 churned (C); recovery = 20k / 200k = 10 %."""
     manager = make_staff("office_manager")
     a, b, c = make_customer(), make_customer(), make_customer()
     fired = DAY - timedelta(days=30)
@@ -212,7 +213,8 @@ def test_measures_hand_worked(make_staff, make_customer, make_alert, client_for,
                                                        "to": DAY.isoformat()})
     result = response.context["result"]
     precision = result["tables"]["precision"]
-    assert precision.loc["Large outflow"].to_dict() == {"warned": 2, "churned": 1, "precision": 0.5}
+    assert precision.loc["Large outflow"].to_dict() == {"warned": 2, "churned": 1, "not_a_risk": 0, "pending": 1,
+                                                        "precision": 1.0}
     assert result["missed"] == {"churned": 2, "missed": 1, "share": 0.5}
     assert result["recovery"] == {"returned": 20_000.0, "left": 200_000.0, "rate": 0.1}
     assert result["tables"]["outcomes"]["count"].to_dict() == {"Funds returned": 1}
@@ -221,7 +223,7 @@ def test_measures_hand_worked(make_staff, make_customer, make_alert, client_for,
     export = client.get(reverse("alerts:measures"), {"export": "precision", "format": "csv",
                                                      "from": (DAY - timedelta(days=60)).isoformat(),
                                                      "to": DAY.isoformat()})
-    assert "Large outflow,2,1,0.5" in export.content.decode("utf-8-sig")
+    assert "Large outflow,2,1,0,1,1.0" in export.content.decode("utf-8-sig")
     far = client_for(make_staff("office_manager", office_code="HY"))
     assert far.get(reverse("alerts:measures")).context["result"]["count"] == 0  # another office's alerts
 

@@ -82,8 +82,10 @@ ROUTE_OBJECTS = {
     "alerts:export": lambda o: {"fmt": "csv"},
     "alerts:detail": lambda o: {"pk": o.alert.pk},
     "alerts:transition": lambda o: {"pk": o.alert.pk},
+    "alerts:snooze": lambda o: {"pk": o.alert.pk},
     "alert-detail": lambda o: {"pk": o.alert.pk},
     "alert-transition": lambda o: {"pk": o.alert.pk},
+    "alert-snooze": lambda o: {"pk": o.alert.pk},
 }
 NOT_SHOWN = (403, 404, 405)
 

@@ -35,7 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from alerts.params import CHURN_RULES
-from alerts.selectors import visible_alerts
+from alerts.selectors import awake, visible_alerts
 from crm.params import JsonParams
 from customers.models import Interaction, Role
 
@@ -146,8 +146,8 @@ ALERT_FIELDS = ("id", "customer_id", "rule", "level", "status", "due_at", "evide
                 "customer__name", "tier_clv", "tier_assets", "tier_star")
 
 
-def _alert_rows(alerts):
-    return list(alerts.filter(status__in=WORK_STATUSES)
+def _alert_rows(alerts, day):
+    return list(alerts.filter(awake(day), status__in=WORK_STATUSES)  # a snoozed alert waits for its date
                 .annotate(tier_clv=F("customer__tier__clv"), tier_assets=F("customer__tier__total_assets"),
                           tier_star=F("customer__tier__star"))
                 .order_by().values(*ALERT_FIELDS))
@@ -272,7 +272,7 @@ def today_list(user, advisor, day=None, with_products=True):
 
     day = day or timezone.localdate()
     params = active_params()
-    rows = _alert_rows(advisor_alerts(user, advisor))
+    rows = _alert_rows(advisor_alerts(user, advisor), day)
     contacts = _contacts(sorted({r["customer_id"] for r in rows})) if rows else {}
     cards = build_cards(rows, contacts, day, params)
     capacity = params.capacity_of(advisor.role)
