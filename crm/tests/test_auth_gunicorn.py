@@ -68,11 +68,11 @@ def start(shared_cache_url):
         base = f"http://127.0.0.1:{port}"
         for _ in range(200):
             try:
-                urllib.request.urlopen(base + "/health/", timeout=5)
+                urllib.request.urlopen(base + "/health/", timeout=30)
                 # every worker loads the URLs and views before the timed attacks
-                together([lambda: urllib.request.urlopen(base + "/health/", timeout=30).read()] * 12)
+                together([lambda: urllib.request.urlopen(base + "/health/", timeout=60).read()] * 12)
                 return base
-            except (ConnectionError, urllib.error.URLError):
+            except OSError:  # not listening yet (URLError, ConnectionError), or a worker still booting (timeout)
                 time.sleep(0.1)
         raise AssertionError("gunicorn did not start")
 
