@@ -150,3 +150,20 @@ class AlertTransition(models.Model):
     class Meta:
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["alert", "at"])]
+
+
+class TodayListEntry(models.Model):
+    """One customer on one advisor's today list on one day, recorded once a day after the nightly scan (the list
+    itself is computed when read): the measures' "share of today's list done" counts these against the contacts
+    of the same day."""
+
+    day = models.DateField(_("day"))
+    advisor = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="+", db_index=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", db_index=False)
+    rank = models.PositiveSmallIntegerField(_("rank"))
+    value_at_risk = models.FloatField(_("value at risk"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "advisor", "customer"], name="one_today_entry")]
+        indexes = [models.Index(fields=["advisor", "day"])]
+        verbose_name = _("today list entry")

@@ -5,13 +5,14 @@ from celery import shared_task
 
 from customers.tasks import TASK_OPTIONS
 
-from . import services
+from . import advisor_work, services
 
 
 @shared_task(bind=True, **TASK_OPTIONS)
 def scan_alerts(self, day=None):
     """Idempotent for a date: a retry or a second run merges the same firings into the same alerts."""
     run = services.run_scan(day=date.fromisoformat(day) if day else None, task_id=self.request.id or "")
+    advisor_work.record_today_lists()  # the lists the advisors work today, for the measures
     return run.pk
 
 

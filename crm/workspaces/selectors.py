@@ -488,7 +488,16 @@ def manager_home(user, scope):
         "grade_fit": offices.reset_index().to_dict("records"),
         "contact_months": sorted(months.items()),
         "chart": chart_data(stars, quadrant_points(scope, summary["customers"])),
+        **advisor_work_tables(scope),
     }
+
+
+def advisor_work_tables(scope):
+    """Issue 18's measures of the advisors' day (alerts.advisor_work) for the advisors in the manager's scope."""
+    from alerts.advisor_work import work_measures
+
+    work = work_measures(scope.staff_queryset())
+    return {"work": work, "work_tables": [("advisor-work", work["advisors"]), ("office-work", work["offices"])]}
 
 
 def chart_data(stars, scatter):

@@ -49,6 +49,15 @@ def advisor_tables(context):
     }
 
 
+def _work(rows, by_advisor):
+    headers = [_("Office"), _("Items handled per day"), _("On today's list"), _("Contacted that day"),
+               _("Share done"), _("Value at risk with an SLA"), _("Contacted within the SLA"), _("Share")]
+    return ([_("Advisor"), *headers] if by_advisor else headers,
+            [((f"{r['code']} {r['name']}",) if by_advisor else ()) + (
+                r["office"], r["items_per_day"], r["listed"], r["listed_done"], _pct(r["done_share"]), r["var_due"],
+                r["var_in_sla"], _pct(r["var_share"])) for r in rows])
+
+
 def manager_tables(context):
     """{table id: (headers, rows)} of the manager home (the coverage KPIs have their own export)."""
     churn = context["churn"]
@@ -79,4 +88,6 @@ def manager_tables(context):
                        _("Without investment advisor"), _("Advisors over cap")],
                       [(r["office_code"], r["customers"], r["needs_grade"], r["below_grade"], r["without_ia"],
                         r["advisors_over_cap"]) for r in context["grade_fit"]]),
+        "advisor-work": _work(context["work"]["advisors"], True),
+        "office-work": _work(context["work"]["offices"], False),
     }
