@@ -98,7 +98,9 @@ def plan(day, params):
             import io
 
             buf = io.StringIO()
-            pd.DataFrame(values).to_csv(buf, index=False, header=False, na_rep="\\N")
+            # a column of months with a None in it would be floats ("2.0"), which COPY refuses for an integer
+            frame = pd.DataFrame(values).astype({0: "int64", 2: "Int64"})
+            frame.to_csv(buf, index=False, header=False, na_rep="\\N")
             buf.seek(0)
             cursor.cursor.copy_expert(f"COPY {TEMP} FROM STDIN WITH (FORMAT csv, NULL '\\N')", buf)
         else:
