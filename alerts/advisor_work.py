@@ -34,20 +34,15 @@ def record_today_lists(day=None):
     day = day or timezone.localdate()
     if TodayListEntry.objects.filter(day=day).exists():
         return 0
-    alerts = Alert.objects.filter(owner__role__in=ADVISOR_ROLES, owner__is_active=True)
-    rows = today._alert_rows(alerts, day)
-    owners = dict(alerts.filter(pk__in=[r["id"] for r in rows]).values_list("pk", "owner_id")) if rows else {}
-    roles = dict(Staff.objects.filter(pk__in=set(owners.values())).values_list("pk", "role"))
-    contacts = today._contacts(sorted({r["customer_id"] for r in rows})) if rows else {}
+    rows = today.work_rows(Alert.objects.filter(owner__role__in=ADVISOR_ROLES, owner__is_active=True), day,
+                           with_owner=True)
+    roles = dict(Staff.objects.filter(pk__in={r["owner_id"] for r in rows}).values_list("pk", "role"))
+    contacts = today.last_contacts(sorted({r["customer_id"] for r in rows})) if rows else {}
     params = today.active_params()
-    by_owner = defaultdict(list)
-    for row in rows:
-        by_owner[owners[row["id"]]].append(row)
-    entries = []
-    for owner, owner_rows in by_owner.items():
-        cards = today.build_cards(owner_rows, contacts, day, params)[:params.capacity_of(roles[owner])]
-        entries += [TodayListEntry(day=day, advisor_id=owner, customer_id=c.customer_id, rank=rank,
-                                   value_at_risk=c.value_at_risk) for rank, c in enumerate(cards, 1)]
+    lists = today.lists_by_advisor(rows, contacts, day, params, lambda owner: params.capacity_of(roles[owner]))
+    entries = [TodayListEntry(day=day, advisor_id=owner, customer_id=c.customer_id, rank=rank,
+                              value_at_risk=c.value_at_risk)
+               for owner, (cards, _all) in lists.items() for rank, c in enumerate(cards, 1)]
     TodayListEntry.objects.bulk_create(entries, batch_size=5000, ignore_conflicts=True)
     return len(entries)
 

@@ -1,19 +1,7 @@
 from django.contrib import admin
 
-from crm.services import audit
-
 from .models import AdvisorCapacityPolicy, Customer, Office, Staff
-
-
-def _saved_and_audited(admin_save, request, obj, change, action_of):
-    """Save through the admin and audit what changed among the fields `action_of` names ({field: action}), with
-    before and after: roles and assignments are on the record from every path, this one included."""
-    before = (type(obj).objects.filter(pk=obj.pk).values(*action_of).first() or {}) if change else {}
-    admin_save()
-    for field, action in action_of.items():
-        old, new = before.get(field), getattr(obj, field)
-        if old != new:
-            audit(request.user, action, obj, field=field.removesuffix("_id"), before=old, after=new, path="admin")
+from .services import saved_and_audited
 
 
 @admin.register(Office)
@@ -29,8 +17,9 @@ class StaffAdmin(admin.ModelAdmin):
     raw_id_fields = ("user",)
 
     def save_model(self, request, obj, form, change):
-        _saved_and_audited(lambda: super(StaffAdmin, self).save_model(request, obj, form, change), request, obj,
-                           change, {"role": "staff.role", "office_id": "staff.office", "user_id": "staff.login"})
+        saved_and_audited(lambda: super(StaffAdmin, self).save_model(request, obj, form, change), actor=request.user,
+                          obj=obj, existing=change,
+                          action_of={"role": "staff.role", "office_id": "staff.office", "user_id": "staff.login"})
 
 
 @admin.register(AdvisorCapacityPolicy)
@@ -61,6 +50,7 @@ class CustomerAdmin(admin.ModelAdmin):
     exclude = ("id_number", "phone")  # PII is shown masked on the customer page, with audited reveal
 
     def save_model(self, request, obj, form, change):
-        _saved_and_audited(lambda: super(CustomerAdmin, self).save_model(request, obj, form, change), request, obj,
-                           change, dict.fromkeys(("advisor_id", "investment_advisor_id", "office_id"),
-                                                 "customer.assign"))
+        saved_and_audited(lambda: super(CustomerAdmin, self).save_model(request, obj, form, change),
+                          actor=request.user, obj=obj, existing=change,
+                          action_of=dict.fromkeys(("advisor_id", "investment_advisor_id", "office_id"),
+                                                  "customer.assign"))

@@ -129,6 +129,16 @@ def contacts_made(*, contacts, actor=None):
         hook(contacts=contacts, actor=actor)
 
 
+def saved_and_audited(save, *, actor, obj, existing, action_of):
+    """Run `save()` (e.g. the Django admin's) and audit what changed among the fields `action_of` names
+    ({field: action}) with before and after: roles and assignments are on the record from every path."""
+    before = (type(obj).objects.filter(pk=obj.pk).values(*action_of).first() or {}) if existing else {}
+    save()
+    for field, action in action_of.items():
+        old, new = before.get(field), getattr(obj, field)
+        if old != new:
+            audit(actor, action, obj, field=field.removesuffix("_id"), before=old, after=new, path="admin")
+
 def reveal_pii(*, customer, actor, field):
     """Return the full phone or ID number for an allowed role, and log that it was seen."""
     if field not in ("phone", "id_number"):

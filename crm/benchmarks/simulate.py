@@ -33,7 +33,7 @@ from datetime import datetime, time, timedelta
 import numpy as np
 import pandas as pd
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import Max
 from django.utils import timezone
 
 CHURN_HORIZON_DAYS = 90
@@ -107,14 +107,12 @@ def advisors_with_capacity(params):
 
 
 def work_rows(day):
-    """All alerts still waiting for work, with their owner and the customer's tier (one query)."""
+    """All alerts still waiting for work on `day`, with their owner and the customer's tier (one query)."""
     from alerts.models import Alert
-    from crm.workspaces.today import ALERT_FIELDS, WORK_STATUSES
+    from crm.workspaces import today
 
-    return list(Alert.objects.filter(status__in=WORK_STATUSES, owner_id__isnull=False, first_fired_on__lte=day)
-                .annotate(tier_clv=F("customer__tier__clv"), tier_assets=F("customer__tier__total_assets"),
-                          tier_star=F("customer__tier__star"))
-                .order_by().values("owner_id", *ALERT_FIELDS))
+    return today.work_rows(Alert.objects.filter(owner_id__isnull=False, first_fired_on__lte=day), day,
+                           with_owner=True)
 
 
 def last_contacts(work_day):
@@ -132,14 +130,9 @@ def _at(day, hour):
 
 def todays_lists(rows, contacts, work_day, params, capacities):
     """{advisor id: (today's cards, all cards)} — crm.workspaces.today's ranking and cut, per advisor."""
-    from crm.workspaces.today import build_cards
+    from crm.workspaces.today import lists_by_advisor
 
-    by_owner = defaultdict(list)
-    for row in rows:
-        by_owner[row["owner_id"]].append(row)
-    return {owner: (cards[:capacities[owner]], cards)
-            for owner, owner_rows in by_owner.items() if owner in capacities
-            for cards in [build_cards(owner_rows, contacts, work_day, params)]}
+    return lists_by_advisor(rows, contacts, work_day, params, capacities.get)
 
 
 def by_assets(cards, size, assets):

@@ -6,7 +6,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import today
-from .views import AdvisorRequired, today_target
 
 
 class TodayReasonSerializer(serializers.Serializer):
@@ -43,7 +42,7 @@ class TodayView(APIView):
     @extend_schema(responses=TodayListSerializer, operation_id="workspace_today")
     def get(self, request):
         try:
-            _scope, advisor = today_target(request)
-        except AdvisorRequired:
+            _scope, advisor = today.list_target(request.user, request.GET.get("advisor"))
+        except today.AdvisorRequired:
             return Response({"detail": _("Name an advisor: ?advisor=<staff code>.")}, status=400)
         return Response(today.as_api(today.today_list(request.user, advisor)))

@@ -19,6 +19,7 @@ from crm.dates import add_months
 from crm.models import CoverageCell, KpiPolicy
 from customers import permissions
 from customers.models import ADVISOR_ROLES, CurrentTier, Interaction, Snapshot, TierSnapshot
+from customers.models import Role
 from customers.scope import MANAGER_ROLES
 from customers.selectors import active_capacity_policy, advisor_load
 from customers.tiering.explain import stage_label, star_label
@@ -28,6 +29,8 @@ from surveys import selectors as survey_selectors
 from surveys.models import FollowUpTask
 
 from .targets import KpiTargets
+
+MANAGER_HOME_ROLES = (*MANAGER_ROLES, Role.COMPLIANCE)  # the manager home, and any advisor's today list
 
 LIST_LIMIT = 50
 TODAY_ROWS = 20  # rows of each "today" list on the advisor dashboard; the counts cover all, the inbox lists all

@@ -31,13 +31,16 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db.models import Count, F, Max
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from alerts.params import CHURN_RULES
 from alerts.selectors import awake, visible_alerts
 from crm.params import JsonParams
-from customers.models import Interaction, Role
+from customers.models import ADVISOR_ROLES, Interaction, Role
+from customers.scope import scope_for
 
 LATER_SHOWN = 100  # the later list shows its first cards in words; it counts them all
 WORK_STATUSES = ("open", "acknowledged")  # active alerts still waiting for their contact
@@ -146,14 +149,31 @@ ALERT_FIELDS = ("id", "customer_id", "rule", "level", "status", "due_at", "evide
                 "customer__name", "tier_clv", "tier_assets", "tier_star")
 
 
-def _alert_rows(alerts, day):
+def work_rows(alerts, day, with_owner=False):
+    """The alerts of `alerts` still waiting for work on `day`, with their customer's tier (one query)."""
+    fields = ("owner_id", *ALERT_FIELDS) if with_owner else ALERT_FIELDS
     return list(alerts.filter(awake(day), status__in=WORK_STATUSES)  # a snoozed alert waits for its date
                 .annotate(tier_clv=F("customer__tier__clv"), tier_assets=F("customer__tier__total_assets"),
                           tier_star=F("customer__tier__star"))
-                .order_by().values(*ALERT_FIELDS))
+                .order_by().values(*fields))
 
 
-def _contacts(customer_ids):
+def lists_by_advisor(rows, contacts, day, params, capacity_of):
+    """{advisor id: (today's cards, all cards)} from work rows carrying `owner_id`: every advisor's list at once
+    (the nightly record, simulate_days). `capacity_of(advisor id)`; advisors it gives None are left out."""
+    by_owner = defaultdict(list)
+    for row in rows:
+        by_owner[row["owner_id"]].append(row)
+    lists = {}
+    for owner, owner_rows in by_owner.items():
+        capacity = capacity_of(owner)
+        if capacity is not None:
+            cards = build_cards(owner_rows, contacts, day, params)
+            lists[owner] = (cards[:capacity], cards)
+    return lists
+
+
+def last_contacts(customer_ids):
     """{customer id: (last contact, [channels, most used first])} in one grouped query."""
     rows = (Interaction.objects.filter(customer_id__in=customer_ids).order_by()
             .values("customer_id", "channel").annotate(n=Count("id"), last=Max("at")))
@@ -261,6 +281,29 @@ def _products(cards):
             wanted[row["id"]].product = ctx.versions[match.code]
 
 
+class AdvisorRequired(Exception):
+    """A manager asked for a today list without naming an advisor."""
+
+
+def list_target(user, advisor_code):
+    """(scope, advisor) of a today-list request. Advisors see their own list (any advisor code is ignored);
+    office and branch managers, compliance and superusers name an advisor within their scope (staff code; out of
+    scope: 404); anyone else: 403. Without a code a manager gets AdvisorRequired."""
+    from .selectors import MANAGER_HOME_ROLES
+
+    scope = scope_for(user)
+    if scope.is_advisor:
+        return scope, scope.staff
+    if not (scope.everything or scope.role in MANAGER_HOME_ROLES):
+        raise PermissionDenied
+    if not advisor_code:
+        raise AdvisorRequired
+    advisor = scope.staff_queryset().filter(role__in=ADVISOR_ROLES, staff_code=advisor_code).first()
+    if advisor is None:
+        raise Http404
+    return scope, advisor
+
+
 def advisor_alerts(user, advisor):
     """The alerts of `advisor`'s own book that `user` may see (scope first, then the alert's owner)."""
     return visible_alerts(user).filter(owner_id=advisor.pk)
@@ -272,8 +315,8 @@ def today_list(user, advisor, day=None, with_products=True):
 
     day = day or timezone.localdate()
     params = active_params()
-    rows = _alert_rows(advisor_alerts(user, advisor), day)
-    contacts = _contacts(sorted({r["customer_id"] for r in rows})) if rows else {}
+    rows = work_rows(advisor_alerts(user, advisor), day)
+    contacts = last_contacts(sorted({r["customer_id"] for r in rows})) if rows else {}
     cards = build_cards(rows, contacts, day, params)
     capacity = params.capacity_of(advisor.role)
     now_cards, later = cards[:capacity], cards[capacity:]

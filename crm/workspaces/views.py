@@ -14,14 +14,14 @@ from crm.models import KpiPolicy
 from crm.services import audit
 from customers import selectors as customer_selectors
 from customers.filters import CustomerFilter
-from customers.models import ADVISOR_ROLES, Customer, Interaction, Role
+from customers.models import ADVISOR_ROLES, Customer, Interaction
 from customers.rights import Write, writes
-from customers.scope import MANAGER_ROLES, scope_for
+from customers.scope import scope_for
 
 from . import selectors, services, tables, today
+from .selectors import MANAGER_HOME_ROLES  # noqa: F401 (crm.views.home reads it here)
 from .forms import KpiTargetsForm, TodayPolicyForm
 
-MANAGER_HOME_ROLES = (*MANAGER_ROLES, Role.COMPLIANCE)
 
 
 def _advisor_scope(request):
@@ -126,33 +126,11 @@ def kpi_targets(request):
                                                           "versions": versions})
 
 
-class AdvisorRequired(Exception):
-    """A manager asked for a today list without naming an advisor."""
-
-
-def today_target(request):
-    """(scope, advisor) of a today-list request. Advisors see their own list (any `advisor=` is ignored);
-    office and branch managers, compliance and superusers name an advisor within their scope (`?advisor=` staff
-    code; out of scope: 404); anyone else: 403. Without `advisor=` a manager gets AdvisorRequired."""
-    scope = scope_for(request.user)
-    if scope.is_advisor:
-        return scope, scope.staff
-    if not (scope.everything or scope.role in MANAGER_HOME_ROLES):
-        raise PermissionDenied
-    code = request.GET.get("advisor")
-    if not code:
-        raise AdvisorRequired
-    advisor = scope.staff_queryset().filter(role__in=ADVISOR_ROLES, staff_code=code).first()
-    if advisor is None:
-        raise Http404
-    return scope, advisor
-
-
 def today_page(request):
     """Today's list: one card per customer, ranked, sized to the advisor's daily capacity (crm.workspaces.today)."""
     try:
-        scope, advisor = today_target(request)
-    except AdvisorRequired:
+        scope, advisor = today.list_target(request.user, request.GET.get("advisor"))
+    except today.AdvisorRequired:
         advisors = (scope_for(request.user).staff_queryset().filter(role__in=ADVISOR_ROLES, is_active=True)
                     .order_by("office__code", "name"))
         return render(request, "crm/workspace_today.html", {"advisors": advisors, "result": None})
