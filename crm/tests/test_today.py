@@ -287,22 +287,27 @@ def test_expired_and_coming_expiries_read_differently(advisor, customer_of):
 def test_branch_managers_save_a_new_policy_version_from_the_page(make_staff, client_for):
     client = client_for(make_staff(Role.BRANCH_MANAGER, "CS"))
     assert client.get("/workspace/today/policy/").status_code == 200
-    response = client.post("/workspace/today/policy/", {
-        "wealth_advisor": 15, "investment_advisor": 10, "institutional_advisor": 8,
-        "churn_risk": '{"closing_application": 0.8, "contact_due": 0.1}', "note": "fewer calls"})
+    page = client.get("/workspace/today/policy/")
+    form = page.context["form"]
+    # one labelled number per rule, in the reader's words, not a JSON object of rule codes
+    html = page.content.decode()
+    assert "Closing / transfer application" in html and '"closing_application"' not in html
+    data = {k: v for k, v in form.initial.items()}
+    data.update(wealth_advisor=15, risk_closing_application="0.8", risk_contact_due="0.1", note="fewer calls")
+    response = client.post("/workspace/today/policy/", data)
     assert response.status_code == 302
     params = today.active_params()
-    assert params.capacity_of(Role.WEALTH_ADVISOR) == 15 and params.churn_risk == {
-        "closing_application": 0.8, "contact_due": 0.1}
-    refused = client.post("/workspace/today/policy/", {
-        "wealth_advisor": 15, "investment_advisor": 10, "institutional_advisor": 8,
-        "churn_risk": '{"closing_application": 1.5}'})
-    assert refused.status_code == 200 and TodayPolicy.objects.count() == 1
+    assert params.capacity_of(Role.WEALTH_ADVISOR) == 15
+    assert params.churn_risk["closing_application"] == 0.8 and params.churn_risk["contact_due"] == 0.1
+    assert params.churn_risk["large_outflow"] == 0.35  # the rest as they were
+    refused = client.post("/workspace/today/policy/", {**data, "risk_closing_application": "1.5"})
+    assert refused.status_code == 200 and refused.context["form"].errors["risk_closing_application"]
+    assert TodayPolicy.objects.count() == 1
 
 
 @pytest.mark.parametrize("role,status", [(Role.OFFICE_MANAGER, 403), (Role.WEALTH_ADVISOR, 403)])
 def test_other_roles_do_not_change_the_policy(role, status, make_staff, client_for):
     client = client_for(make_staff(role, "CS"))
     response = client.post("/workspace/today/policy/", {
-        "wealth_advisor": 1, "investment_advisor": 1, "institutional_advisor": 1, "churn_risk": "{}"})
+        "wealth_advisor": 1, "investment_advisor": 1, "institutional_advisor": 1, "risk_birthday": "0"})
     assert response.status_code == status and TodayPolicy.objects.count() == 0

@@ -157,7 +157,7 @@ def today_policy(request):
                                                     note=form.cleaned_data["note"])
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
-                    form.add_error("churn_risk" if field == "churn_risk" else None, errors)
+                    form.add_error(None, errors)
             else:
                 messages.success(request, _("Today list policy v%(v)s is now active.") % {"v": policy.version})
                 return redirect("workspaces:today-policy")
