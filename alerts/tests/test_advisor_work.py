@@ -120,3 +120,20 @@ def test_the_measures_read_a_constant_number_of_queries(book, advisor, make_staf
     TodayListEntry.objects.all().delete()
     advisor_work.record_today_lists(day - timedelta(days=1))
     assert count() == small
+
+
+def test_the_scan_command_records_todays_lists_like_the_nightly_task(make_staff, customer_of, day):
+    """`make demo` runs the command, not the task: both record the lists the measures read."""
+    import io
+
+    from django.core.management import call_command
+
+    advisor = make_staff("wealth_advisor")
+    customer = customer_of(advisor)
+    tier(customer, 100_000)
+    alert(customer, at(day - timedelta(days=1)))
+    out = io.StringIO()
+    call_command("scan_alerts", stdout=out)
+    assert list(TodayListEntry.objects.values_list("advisor_id", "customer_id", "rank")) == [
+        (advisor.pk, customer.pk, 1)]
+    assert "today's lists recorded: 1 cards" in out.getvalue()

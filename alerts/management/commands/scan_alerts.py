@@ -2,7 +2,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from alerts import services
+from alerts import advisor_work, services
 
 
 class Command(BaseCommand):
@@ -14,12 +14,14 @@ class Command(BaseCommand):
     def handle(self, date=None, **options):
         day = _parse(date)
         run = services.run_scan(day=day)
+        recorded = advisor_work.record_today_lists()  # as the nightly task does: the lists the measures read
         counts = run.counts
         self.stdout.write(f"scan {run.params['date']}: {counts.get('fired', 0)} firings, "
                           f"{counts.get('opened', 0)} opened, {counts.get('updated', 0)} updated, "
                           f"{counts.get('suppressed', 0)} suppressed (job run {run.pk})")
         for rule, n in sorted(counts.get("by_rule", {}).items()):
             self.stdout.write(f"  {rule:22s} {n:8d}")
+        self.stdout.write(f"today's lists recorded: {recorded} cards")
 
 
 def _parse(value):
