@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='customer',
             name='permission_dates',
-            field=models.JSONField(blank=True, default=dict, verbose_name='permissions opened on'),
+            field=models.JSONField(blank=True, db_default=models.Value({}, models.JSONField()), default=dict, verbose_name='permissions opened on'),
         ),
     ]

@@ -141,7 +141,9 @@ class Customer(models.Model):
     permission_flags = models.PositiveIntegerField(_("permissions"), default=0)
     # When each held permission was opened, {"margin": "2021-03-04", ...}; a code held without a known date
     # maps to null. products.md: the CRM records which permissions a customer has opened and when.
-    permission_dates = models.JSONField(_("permissions opened on"), default=dict, blank=True)
+    permission_dates = models.JSONField(
+        _("permissions opened on"), default=dict, db_default=models.Value({}, models.JSONField()), blank=True
+    )
     commission_rate = models.DecimalField(_("commission rate (‰)"), max_digits=6, decimal_places=4, default=0)
     # The contact plan (alerts.schedule): the next scheduled service contact and the frequency (months between
     # contacts, from the star) it was planned for; both empty when the star calls for no regular contact.
