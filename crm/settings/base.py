@@ -179,6 +179,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+# Chinese dates go into <input type="date"> as ISO (crm/formats/zh_Hans: Django writes 2026/12/04, which it refuses)
+FORMAT_MODULE_PATH = ["crm.formats"]
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
