@@ -73,12 +73,19 @@ def check_column(col, values, refs):
         unknown = present & parsed.isna()
         errors = errors.where(~unknown, _("unknown %(what)s") % {"what": _(col.ref)})
     elif col.kind == "permissions":
-        pairs = values.map(permissions.parse)
-        parsed = pairs.map(lambda p: p[0])
-        unknown = pairs.map(lambda p: ", ".join(p[1]))
-        bad = unknown != ""
-        message = _("unknown permission(s): %(codes)s")
-        errors = errors.where(~bad, unknown.map(lambda u: message % {"codes": u}))
+        # Parsed: (flags, {code: opening date or None}) per row; an unknown code or a bad date is an error.
+        parts = values.map(permissions.parse_with_dates)
+        parsed = parts.map(lambda p: (p[0], p[1]))
+        unknown = _("unknown permission(s): %(codes)s")
+        bad_date = _("the opening date of %(code)s (%(value)s) is not a plausible date in the form YYYY-MM-DD")
+
+        def problems(p):
+            found = [unknown % {"codes": ", ".join(p[2])}] if p[2] else []
+            found += [bad_date % {"code": code, "value": when} for code, when in p[3]]
+            return "; ".join(found) or None
+
+        messages = parts.map(problems)
+        errors = errors.where(messages.isna(), messages)
     else:  # pragma: no cover - a spec error, not a data error
         raise ValueError(f"unknown column kind {col.kind}")
     return parsed, errors

@@ -149,7 +149,9 @@ def _customer_build(df):
             "first_funded_on": _dates(df["first_funded_on"]),
             "closed_on": _dates(df["closed_on"]),
             "prior_experience": df["prior_experience"].where(df["prior_experience"] != "", "unknown"),
-            "permission_flags": _int(df["permissions"].fillna(0)),
+            "permission_flags": _int(df["permissions"].map(lambda p: p[0])),
+            # {code: date or None}; the engine fills a None from the date already recorded (references).
+            "permission_dates": df["permissions"].map(lambda p: p[1]),
             "commission_rate": df["commission_rate"].fillna(0).round(4),
             "updated_at": timezone.now().isoformat(),
         }

@@ -254,6 +254,8 @@ def import_file(dataset_name, raw, *, skip_invalid=False, uploader=SYSTEM, filen
         frame = dataset.build(parsed)
         if dataset.name == "staff":
             frame = references.attach_users(frame)
+        if dataset.name == "customers":
+            frame = references.with_recorded_permission_dates(frame)
         written_changes = changes.before_write(dataset.name, frame)
         result.inserted, result.updated = upsert_frame(
             dataset.model, frame, dataset.db_keys, dataset.compare_columns(frame), dataset.touch

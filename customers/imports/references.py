@@ -1,4 +1,6 @@
-"""Lookups an import needs, loaded in bulk once per file (code -> id maps, capacity)."""
+"""Lookups an import needs, loaded in bulk once per file (code -> id maps, capacity, recorded dates)."""
+import json
+
 import numpy as np
 import pandas as pd
 from django.contrib.auth import get_user_model
@@ -81,3 +83,24 @@ def attach_users(frame):
 
 
 MANAGED_ROLES = tuple(Role.values)
+
+
+def with_recorded_permission_dates(frame):
+    """The customers frame with `permission_dates` as the JSON to write: a permission the file names without an
+    opening date keeps the date already recorded for that customer (if any, else null); a permission the file
+    does not name is dropped with its date, so flags and dates always agree."""
+    frame = frame.copy()
+    dates = frame["permission_dates"]
+    dateless = dates.map(lambda d: any(v is None for v in d.values()))
+    codes = frame.loc[dateless, "customer_code"].tolist()
+    recorded = {}
+    for start in range(0, len(codes), 5000):  # SQLite caps a statement's parameters
+        recorded.update(Customer.objects.filter(customer_code__in=codes[start:start + 5000])
+                        .values_list("customer_code", "permission_dates"))
+
+    def merged(code, held):
+        before = recorded.get(code) or {}
+        return json.dumps({c: d if d is not None else before.get(c) for c, d in held.items()})
+
+    frame["permission_dates"] = [merged(code, held) for code, held in zip(frame["customer_code"], dates)]
+    return frame
