@@ -277,10 +277,11 @@ PROFILE_KEYS = ("satisfaction", "loyalty", "expected_return", "planned_amount", 
                 "preference")
 
 
-def profile_frame(customer_ids):
+def profile_frame(customer_ids, since=None, until=None):
     """Each customer's latest survey value of every profile key (option "profile" data: satisfaction, loyalty,
     expected_return, planned_amount, experience 1-5, horizon_years, preference 1-5), set-based (1 query).
-    A key takes the answers of the latest completed response that carries it (mean if several options)."""
+    A key takes the answers of the latest completed response that carries it (mean if several options).
+    since / until: only responses surveyed after `since` and on or before `until` (the tiering run's window)."""
     index = pd.Index(customer_ids, name="customer_id")
     out = pd.DataFrame(index=index, columns=list(PROFILE_KEYS), dtype=float)
     if len(index) == 0:
@@ -289,8 +290,8 @@ def profile_frame(customer_ids):
     frame = read_frame(
         "SELECT r.customer_id, r.surveyed_on, r.id AS response_id, o.profile FROM surveys_answer a "
         "JOIN surveys_surveyresponse r ON r.id = a.response_id JOIN surveys_option o ON o.id = a.option_id "
-        "WHERE r.outcome = 'completed' AND o.profile <> '{}' AND r.customer_id BETWEEN %s AND %s",
-        (lo, hi), text=("profile",))
+        "WHERE r.outcome = 'completed' AND o.profile <> '{}' AND r.customer_id BETWEEN %s AND %s"
+        + _window_sql(since, until), (lo, hi, *_window_params(since, until)), text=("profile",))
     frame = frame[frame["customer_id"].isin(index)]
     if frame.empty:
         return out
@@ -312,14 +313,41 @@ def profile_frame(customer_ids):
     return out
 
 
-def profile_inputs(customer_ids):
+def _window_sql(since, until):
+    return (" AND r.surveyed_on > %s" if since else "") + (" AND r.surveyed_on <= %s" if until else "")
+
+
+def _window_params(since, until):
+    return [d for d in (since, until) if d]
+
+
+def profile_answer_dates(customer_ids, since, until):
+    """Per customer, the date of the newest completed response carrying profile answers surveyed after `since`
+    (`used_on`, the answers a tiering run reads) and of the newest one on or before `since` (`stale_on`, too old
+    to be read), both up to `until`; NaT where none (1 aggregate query)."""
+    index = pd.Index(customer_ids, name="customer_id")
+    out = pd.DataFrame({"used_on": pd.NaT, "stale_on": pd.NaT}, index=index)
+    if len(index) == 0:
+        return out
+    frame = read_frame(
+        "SELECT r.customer_id, MAX(CASE WHEN r.surveyed_on > %s THEN r.surveyed_on END) AS used_on, "
+        "MAX(CASE WHEN r.surveyed_on <= %s THEN r.surveyed_on END) AS stale_on FROM surveys_surveyresponse r "
+        "WHERE r.outcome = 'completed' AND r.customer_id BETWEEN %s AND %s AND r.surveyed_on <= %s "
+        "AND EXISTS (SELECT 1 FROM surveys_answer a JOIN surveys_option o ON o.id = a.option_id "
+        "WHERE a.response_id = r.id AND o.profile <> '{}') GROUP BY r.customer_id",
+        (since, since, int(min(index)), int(max(index)), until), parse_dates=("used_on", "stale_on"))
+    frame = frame.set_index("customer_id")
+    return frame[["used_on", "stale_on"]].reindex(index) if len(frame) else out
+
+
+def profile_inputs(customer_ids, since=None, until=None):
     """Survey-derived CPV inputs per customer from each customer's latest answers (set-based, <= 3 queries).
 
     satisfaction and loyalty in [0, 1], expected_return as a yearly rate, planned_ratio = planned
     investment (N Q9) / the customer's current total assets, capped by the policy (assets unknown or zero
     take the cap), experience the level 1–5 of N Q6. Missing = NaN (the tiering policy's neutral value).
     """
-    wide = profile_frame(customer_ids)
+    wide = profile_frame(customer_ids, since, until)
     out = wide[["satisfaction", "loyalty", "expected_return"]].copy()
     out["planned_ratio"] = np.nan
     planned = wide["planned_amount"]

@@ -67,6 +67,9 @@ class TierFields(models.Model):
     growth = models.FloatField(default=0)
     retention = models.FloatField(default=0)
     neutral_inputs = models.CharField(max_length=80, blank=True)  # survey inputs that took neutral defaults
+    survey_on = models.DateField(null=True, blank=True)  # the newest survey answer the run read
+    survey_stale_on = models.DateField(null=True, blank=True)  # the newest answer left out as too old
+    survey_max_age = models.PositiveSmallIntegerField(null=True, blank=True)  # months (the policy's survey age)
     assets_elsewhere = models.DecimalField(null=True, blank=True, **MONEY)
     securities_share = models.FloatField(null=True, blank=True)
     products_share = models.FloatField(null=True, blank=True)
@@ -112,6 +115,9 @@ class TierChange(models.Model):
     field = models.CharField(_("field"), max_length=16)
     old = models.CharField(_("from"), max_length=10, blank=True)
     new = models.CharField(_("to"), max_length=10, blank=True)
+    # Why, as data rendered in the reader's language (tiering.explain.change_reason): the rule and its figures,
+    # e.g. {"rule": "quadrant", "cev": 5200.0, "cev_cut": 4100.0, ...}.
+    reason = models.JSONField(_("reason"), default=dict, blank=True)
 
     class Meta:
         ordering = ["-date", "customer_id"]

@@ -23,7 +23,7 @@ DEFAULT_CHUNK = 50_000
 STAGING_COLUMNS = (
     "legacy_star", "legacy_observed", "legacy_year", "stp_subtype", "stp_weak", "lifecycle_stage", "cev", "cpv",
     "clv", "total_assets", "stage_reason", "stage_days", "stage_figure", "growth", "retention", "neutral_inputs",
-    "assets_elsewhere", "securities_share", "products_share", "holding_days", "main_product_share",
+    "survey_on", "survey_stale_on", "survey_max_age", "assets_elsewhere", "securities_share", "products_share", "holding_days", "main_product_share",
 )
 SNAPSHOT_COLUMNS = STAGING_COLUMNS + ("star", "computed_star", "below_runs", "quadrant", "overridden",
                                       "clv_top_share")
@@ -169,7 +169,7 @@ def publish(tiers, day, policy, prev, prev_date):
     snapshot["date"] = day.isoformat()
     snapshot["policy_id"] = policy.pk
     copy_frame(TierSnapshot, _db_ready(snapshot))
-    changes = _changes(tiers, prev, day)
+    changes = _changes(tiers, prev, day, TieringParams.from_json(policy.params))
     copy_frame(TierChange, changes)
     notified = _notify(tiers, changes, day)
     report_cells.write_cells(day, prev_date)  # the tier report reads these, not every customer
@@ -190,8 +190,9 @@ def publish(tiers, day, policy, prev, prev_date):
     }
 
 
-def _changes(tiers, prev, day):
-    columns = ["customer_id", "date", "field", "old", "new"]
+def _changes(tiers, prev, day, p):
+    """One row per moved field, with its reason as JSON data (the rule and its figures; _reasons)."""
+    columns = ["customer_id", "date", "field", "old", "new", "reason"]
     if prev.empty:
         return pd.DataFrame(columns=columns)
     before = prev.reindex(tiers.index)
@@ -199,10 +200,73 @@ def _changes(tiers, prev, day):
     for field in CHANGE_FIELDS:
         old = before[field].fillna("").astype(str)
         new = tiers[field].astype(str)
-        moved = before[field].notna() & (old != new)
-        parts.append(pd.DataFrame({"customer_id": tiers.index[moved].astype(int), "date": day.isoformat(),
-                                   "field": field, "old": old[moved].to_numpy(), "new": new[moved].to_numpy()}))
+        moved = (before[field].notna() & (old != new)).to_numpy()
+        rows = tiers.loc[moved]
+        parts.append(pd.DataFrame({"customer_id": rows.index.astype(int), "date": day.isoformat(),
+                                   "field": field, "old": old[moved].to_numpy(), "new": new[moved].to_numpy(),
+                                   "reason": _reasons(field, rows, old[moved], p).to_numpy()}))
     return pd.concat(parts, ignore_index=True)[columns]
+
+
+def _json_rows(frame):
+    """Each row of `frame` as a JSON object (vectorised; missing figures are left out)."""
+    if frame.empty:
+        return pd.Series([], index=frame.index, dtype=object)
+    lines = frame.to_json(orient="records", lines=True, double_precision=6).splitlines()
+    text = pd.Series(lines, index=frame.index)
+    # to_json writes NaN as null: drop those keys (a figure the rule does not have)
+    return text.str.replace(r',"[a-z_]+":null', "", regex=True).str.replace(r'"[a-z_]+":null,?', "", regex=True)
+
+
+def _reasons(field, rows, old, p):
+    """The rule of tiering.md that moved each of `rows` in `field`, with its figures, as JSON text.
+
+    star: "override" (pinned by a manager), "not_ranked" (the stage is not ranked), "demotion" (ranked below
+    for `demotion_runs` runs), else "rank" (CLV share; up moves are immediate). lifecycle_stage: the stage
+    rule's code (stage_reason) with its days / figure. stp_subtype: "stp_trading" / "stp_products" with the
+    shares, or "not_eligible" below 4★ (Diamond). quadrant: "quadrant" with CEV, CPV and the cut-offs, or
+    "not_ranked"."""
+    from .rules import star_level
+
+    out = pd.Series("", index=rows.index, dtype=object)
+    if rows.empty:
+        return out
+    clean = rows.replace([np.inf, -np.inf], np.nan)
+    figures = pd.DataFrame(index=rows.index)
+    if field == "star":
+        unranked = (rows["star"] == "").to_numpy()
+        overridden = rows["overridden"].astype(bool).to_numpy() & ~unranked
+        down = (star_level(rows["star"]) < star_level(old)) & ~unranked & ~overridden
+        figures["rule"] = np.select([unranked, overridden, down], ["not_ranked", "override", "demotion"], "rank")
+        figures["stage"] = np.where(unranked, rows["lifecycle_stage"], None)
+        ranked = ~unranked & ~overridden
+        figures["clv"] = np.where(ranked, clean["clv"].astype(float).round(2), np.nan)
+        figures["top_share"] = np.where(ranked, clean["clv_top_share"].astype(float).round(4), np.nan)
+        figures["computed"] = np.where(down, rows["computed_star"], None)
+        figures["runs"] = np.where(down, p.demotion_runs, np.nan)
+    elif field == "lifecycle_stage":
+        figures["rule"] = rows["stage_reason"]
+        figures["days"] = clean["stage_days"].astype(float).round(0)
+        figures["figure"] = clean["stage_figure"].astype(float).round(4)
+    elif field == "stp_subtype":
+        subtype = rows["stp_subtype"]
+        trading, products = subtype.isin(["I", "II", "III"]), subtype.isin(["IV", "V", "VI"])
+        figures["rule"] = np.select([trading, products], ["stp_trading", "stp_products"], "not_eligible")
+        figures["star"] = np.where(subtype == "", rows["star"], None)
+        figures["securities_share"] = np.where(trading, clean["securities_share"].astype(float).round(4), np.nan)
+        figures["holding_days"] = np.where(trading, clean["holding_days"].astype(float).round(0), np.nan)
+        figures["products_share"] = np.where(products, clean["products_share"].astype(float).round(4), np.nan)
+        figures["main_product_share"] = np.where(products, clean["main_product_share"].astype(float).round(4),
+                                                 np.nan)
+        figures["weak"] = np.where(subtype != "", rows["stp_weak"].astype(bool), None)
+    else:  # quadrant
+        ranked = (rows["quadrant"] != "").to_numpy()
+        figures["rule"] = np.where(ranked, "quadrant", "not_ranked")
+        figures["stage"] = np.where(ranked, None, rows["lifecycle_stage"])
+        for column in ("cev", "cev_cut", "cpv", "cpv_cut"):
+            figures[column] = np.where(ranked, clean[column].astype(float).round(2), np.nan)
+        figures["percentile"] = np.where(ranked, p.quadrant_percentile, np.nan)
+    return _json_rows(figures)
 
 
 def _notify(tiers, changes, day):

@@ -3,6 +3,8 @@ quadrants, stars with anti-flapping and overrides, STP sub-types. Both are pure 
 import numpy as np
 import pandas as pd
 
+from crm.bulk import iso_dates
+
 from . import rules
 from .inputs import chunk_frame
 
@@ -36,6 +38,8 @@ def customer_values(lo, hi, day, data_start, p, prev):
             "cev": np.round(cev, 2), "cpv": np.round(cpv, 2), "clv": np.round(cev + cpv, 2),
             "growth": g, "retention": r,
             "neutral_inputs": _names_where(neutral),
+            "survey_on": iso_dates(df["survey_on"]), "survey_stale_on": iso_dates(df["survey_stale_on"]),
+            "survey_max_age": p.survey_max_age_months,
             "assets_elsewhere": df["assets_elsewhere"].round(2),
             "legacy_star": rules.star_name(legacy, df["kind"]), "legacy_observed": observed,
             "legacy_year": legacy_year.astype(int),
@@ -61,6 +65,8 @@ def assign_tiers(values, p, prev, overrides):
     out["quadrant"] = ""
     out["computed_star"] = ""
     out["clv_top_share"] = np.nan
+    out["cev_cut"] = np.nan  # the quadrant cut-offs of the customer's kind, for the change log's reasons
+    out["cpv_cut"] = np.nan
     level = np.zeros(len(out), dtype=int)
     ranked = out["lifecycle_stage"].isin(RANKED_STAGES).to_numpy()
     for kind, shares in (("retail", p.star_shares), ("institutional", p.institution_shares)):
@@ -71,8 +77,9 @@ def assign_tiers(values, p, prev, overrides):
         lv, top = rules.rank_levels(group[["clv", "cev", "customer_code"]], shares)
         level[mask] = lv
         out.loc[mask, "clv_top_share"] = top
-        quadrant, _cuts = rules.quadrants(group["cev"], group["cpv"], p)
+        quadrant, (cev_cut, cpv_cut) = rules.quadrants(group["cev"], group["cpv"], p)
         out.loc[mask, "quadrant"] = quadrant
+        out.loc[mask, "cev_cut"], out.loc[mask, "cpv_cut"] = cev_cut, cpv_cut
     out["computed_star"] = np.where(level > 0, rules.star_name(level, out["kind"]), "")
     prev = prev.reindex(out.index)
     prev_level = np.where(ranked, rules.star_level(prev["star"].fillna("")), 0)

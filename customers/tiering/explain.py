@@ -72,7 +72,83 @@ def explain(t):
             "stage": stage_label(t.lifecycle_stage), "reason": _(reason) % values if reason else ""})
     parts.append(_("CEV %(cev)s CNY a year, CPV %(cpv)s CNY (growth %(g)s, retention %(r)s)") % {
         "cev": f"{float(t.cev):,.0f}", "cpv": f"{float(t.cpv):,.0f}", "g": _pct(t.growth), "r": _pct(t.retention)})
+    parts.extend(_survey_parts(t))
+    return "; ".join(parts)
+
+
+def _date(value):
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _survey_parts(t):
+    """Which survey answers the CPV read (their date), which were too old, which inputs took neutral values."""
+    used_on, stale_on = getattr(t, "survey_on", None), getattr(t, "survey_stale_on", None)
+    parts = []
+    if used_on:
+        parts.append(_("survey answers of %(date)s used") % {"date": _date(used_on)})
+    if stale_on and (t.neutral_inputs or not used_on):
+        months = getattr(t, "survey_max_age", None)
+        if used_on:
+            text = _("an older answer of %(date)s is over %(months)d months old and was not used")
+        else:
+            text = _("the latest survey answer, of %(date)s, is over %(months)d months old and was not used")
+        parts.append(text % {"date": _date(stale_on), "months": months or 0})
     if t.neutral_inputs:
         names = ", ".join(_(NEUTRAL_LABELS.get(n, n)) for n in t.neutral_inputs.split(","))
-        parts.append(_("no survey answers yet, neutral values used for: %(names)s") % {"names": names})
-    return "; ".join(parts)
+        if used_on or stale_on:
+            parts.append(_("neutral values used for: %(names)s") % {"names": names})
+        else:
+            parts.append(_("no survey answers yet, neutral values used for: %(names)s") % {"names": names})
+    return parts
+
+
+CHANGE_RULES = {
+    "rank": gettext_noop("CLV (%(clv)s CNY) ranks in the top %(top)s"),
+    "demotion": gettext_noop("ranked %(computed)s for %(runs)d runs in a row (CLV in the top %(top)s)"),
+    "override": gettext_noop("set by a manager"),
+    "not_ranked": gettext_noop("not ranked at stage %(stage)s"),
+    "stp_trading": gettext_noop("securities %(share)s of assets, %(holding)s"),
+    "stp_products": gettext_noop("products %(share)s of assets, the largest class %(main)s of products"),
+    "not_eligible": gettext_noop("no sub-type at %(star)s"),
+    "quadrant": gettext_noop("CEV %(cev)s against the cut-off %(cev_cut)s, CPV %(cpv)s against %(cpv_cut)s "
+                             "(percentile %(percentile)s)"),
+}
+
+
+def _label(label, code):
+    return label(str(code)) if code else "—"  # never gettext(""): that is the catalogue's header
+
+
+def _money(value):
+    return f"{float(value or 0):,.0f}"
+
+
+def change_reason(reason):
+    """A TierChange's reason (the rule and its figures, tiering.batch._reasons) in the reader's language; "" for
+    changes recorded before reasons were kept."""
+    reason = reason or {}
+    rule = reason.get("rule", "")
+    if rule in STAGE_REASONS:
+        values = {"days": int(reason.get("days") or 0), "window": int(reason.get("figure") or 0),
+                  "pct": _pct(reason.get("figure") or 0)}
+        return _(STAGE_REASONS[rule]) % values
+    if rule not in CHANGE_RULES:
+        return ""
+    holding = reason.get("holding_days")
+    values = {
+        "clv": _money(reason.get("clv")), "top": _pct(reason.get("top_share") or 0),
+        "computed": _label(star_label, reason.get("computed")), "runs": int(reason.get("runs") or 0),
+        "stage": _label(stage_label, reason.get("stage")), "star": _label(star_label, reason.get("star")),
+        "share": _pct((reason.get("securities_share") if rule == "stp_trading" else reason.get("products_share"))
+                      or 0),
+        "main": _pct(reason.get("main_product_share") or 0),
+        "holding": (_("no trades in the period") if holding is None
+                    else _("holding period %(days)d days") % {"days": round(holding)}),
+        "cev": _money(reason.get("cev")), "cev_cut": _money(reason.get("cev_cut")),
+        "cpv": _money(reason.get("cpv")), "cpv_cut": _money(reason.get("cpv_cut")),
+        "percentile": f"{float(reason.get('percentile') or 0):g}",
+    }
+    text = _(CHANGE_RULES[rule]) % values
+    if reason.get("weak"):
+        text += _(" (weak: no class reaches the dominant share)")
+    return text

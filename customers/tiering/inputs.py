@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from crm.bulk import read_beside, read_frame
+from crm.dates import add_months
 
 SNAPSHOT_PARTS = ("securities_value", "equity_fund_value", "fixed_income_value", "reits_trust_value",
                   "other_product_value", "cash", "margin_debt")
@@ -119,14 +120,29 @@ def _quota_elsewhere(lo, hi, day, snapshot, p):
     return gap.where((implied > p.elsewhere_ratio * held) & (gap >= p.elsewhere_min_gap))
 
 
-def survey_inputs(customer_ids):
+def survey_cutoff(day, p):
+    """Answers surveyed on or before this date are too old for a run on `day` (policy survey_max_age_months)."""
+    return add_months(day, -p.survey_max_age_months)
+
+
+def survey_inputs(customer_ids, day=None, p=None):
     """Satisfaction, loyalty (referral willingness), planned investment and expected return, each in [0, 1]
     or as a ratio, from each customer's latest survey answers (surveys.selectors.profile_inputs, set-based).
-    Customers without answers get NaN: the policy's neutral values (named in the explanation)."""
-    from surveys.selectors import profile_inputs
+    Customers without answers get NaN: the policy's neutral values (named in the explanation).
 
-    return profile_inputs(customer_ids)[["satisfaction", "loyalty", "planned_ratio", "expected_return",
-                                         "experience"]]
+    With a run date `day` and policy `p`, only answers up to `day` and younger than the policy's survey age
+    count, and the frame also carries `survey_on` (the newest answer read) and `survey_stale_on` (the newest
+    answer left out as too old), NaT where none."""
+    from surveys.selectors import profile_answer_dates, profile_inputs
+
+    columns = ["satisfaction", "loyalty", "planned_ratio", "expected_return", "experience"]
+    if day is None:
+        return profile_inputs(customer_ids)[columns]
+    since = survey_cutoff(day, p)
+    out = profile_inputs(customer_ids, since=since, until=day)[columns]
+    dates = profile_answer_dates(customer_ids, since=since, until=day)
+    out["survey_on"], out["survey_stale_on"] = dates["used_on"], dates["stale_on"]
+    return out
 
 
 def open_warnings(customer_ids):
@@ -161,7 +177,7 @@ def chunk_frame(lo, hi, day, data_start, p):
     baseline_start = max(start, d - pd.Timedelta(days=359))
     df["baseline_days"] = float(max(0, (d - pd.Timedelta(days=90) - baseline_start).days + 1))
     df["assets_elsewhere"] = _quota_elsewhere(lo, hi, day, df, p)
-    df = df.join(survey_inputs(df.index))
+    df = df.join(survey_inputs(df.index, day, p))
     # the customer's own answer on investment experience, when there is one, is newer than the back office's
     reported = df.pop("experience")
     df["prior_experience"] = np.where(reported.isna(), df["prior_experience"],

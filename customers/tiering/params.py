@@ -61,6 +61,9 @@ class TieringParams(JsonParams):
     neutral_satisfaction: float = 0.5
     neutral_loyalty: float = 0.5
     annual_cost_to_serve: float = 100.0
+    # Survey answers (satisfaction, loyalty, expectations, plans, experience) count only while younger than
+    # this many months at the run date; older ones are ignored (neutral values) and the explanation says so.
+    survey_max_age_months: int = 24
     # §4 quadrants
     quadrant_percentile: float = 80.0
     # §5 value stars
@@ -101,6 +104,8 @@ class TieringParams(JsonParams):
             errors["horizon_years"] = _("1 to 50 years")
         if self.growth_min > self.growth_max:
             errors["growth_min"] = _("not above growth_max")
+        if not 1 <= self.survey_max_age_months <= 120:
+            errors["survey_max_age_months"] = _("1 to 120 months")
         if self.demotion_runs < 1:
             errors["demotion_runs"] = _("at least 1")
         if not 0 < self.stp_dominant_share <= 1:
