@@ -1,15 +1,12 @@
 """Forms collect input; the workflow rules (what may follow what, what each step needs) live in services."""
-import json
-from dataclasses import fields
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from crm.textlimits import NOTE_MAX_LENGTH, POLICY_JSON_MAX_LENGTH
+from crm.param_labels import PolicyParamsForm
+from crm.textlimits import NOTE_MAX_LENGTH
 from customers.models import Interaction
 
 from .models import DismissReason, Outcome, Status
-from .params import AlertParams
 
 
 class TransitionForm(forms.Form):
@@ -31,38 +28,11 @@ class SnoozeForm(forms.Form):
     whole_card = forms.BooleanField(required=False)
 
 
-class PolicyForm(forms.Form):
-    """Every AlertParams field; lists and mappings are edited as JSON."""
+class PolicyForm(PolicyParamsForm):
+    """Every alert threshold as a labelled form grouped by alerts.md's sections (alerts/param_labels.py): mappings
+    per rule or star and the calendar lists are rows, not JSON."""
 
-    def __init__(self, *args, initial_params=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        values = (initial_params or AlertParams()).to_json()
-        for f in fields(AlertParams):
-            value = values[f.name]
-            if isinstance(value, bool):
-                continue
-            if isinstance(value, int):
-                self.fields[f.name] = forms.IntegerField(label=f.name, initial=value)
-            elif isinstance(value, float):
-                self.fields[f.name] = forms.FloatField(label=f.name, initial=value)
-            else:
-                self.fields[f.name] = forms.CharField(label=f.name, initial=json.dumps(value, ensure_ascii=False),
-                                                      max_length=POLICY_JSON_MAX_LENGTH,
-                                                      widget=forms.TextInput(attrs={"class": "font-monospace"}))
-        self.fields["note"] = forms.CharField(label=_("Note"), max_length=200, required=False)
+    def __init__(self, *args, initial_params=None, editable=True, **kwargs):
+        from .param_labels import LABELS
 
-    def params_json(self):
-        """The cleaned values as AlertParams JSON; JSON fields that do not parse are form errors."""
-        data = {}
-        for f in fields(AlertParams):
-            if f.name not in self.cleaned_data:
-                continue
-            value = self.cleaned_data[f.name]
-            if isinstance(self.fields[f.name], forms.CharField):
-                try:
-                    value = json.loads(value)
-                except (TypeError, ValueError, RecursionError):
-                    self.add_error(f.name, _("Not valid JSON."))
-                    continue
-            data[f.name] = value
-        return data
+        super().__init__(*args, labels=LABELS, initial_params=initial_params, editable=editable, **kwargs)

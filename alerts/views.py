@@ -22,6 +22,7 @@ from . import reports, selectors, services
 from .filters import AlertFilter
 from .forms import PolicyForm, SnoozeForm, TransitionForm
 from .models import Alert, DismissReason, Outcome, Status
+from .param_labels import LABELS as PARAM_LABELS
 from .params import CHURN_RULES, AlertParams
 
 EXPORT_LIMIT = 50_000
@@ -178,26 +179,27 @@ def _table(frame):
 
 @writes(Write.EDIT_ALERT_POLICY)
 def policy(request):
+    """The alert thresholds as a labelled form (managers read it; branch managers save a new version) and the
+    versions with what each changed against the one before."""
     scope = _manager(request)
     can_edit = scope.may(Write.EDIT_ALERT_POLICY)
     active = selectors.active_policy()
-    form = PolicyForm(request.POST or None, initial_params=AlertParams.from_json(active.params))
-    if request.method == "POST":
-        if form.is_valid():
-            data = form.params_json()
-            if not form.errors:
-                try:
-                    created = services.create_policy_version(params=data, user=request.user,
-                                                             note=form.cleaned_data.get("note", ""))
-                except ValidationError as exc:
-                    for field, errors in exc.message_dict.items():
-                        form.add_error(field if field in form.fields else None, errors)
-                else:
-                    messages.success(request, _("Alert thresholds version %(v)s is now in force.") % {
-                        "v": created.version})
-                    return redirect("alerts:policy")
-    return render(request, "alerts/policy.html", {"form": form, "active": active,
-                                                  "versions": selectors.policy_versions(), "can_edit": can_edit})
+    form = PolicyForm(request.POST or None, initial_params=AlertParams.from_json(active.params), editable=can_edit)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.create_policy_version(params=form.cleaned_data["params"], user=request.user,
+                                                     note=form.cleaned_data.get("note", ""))
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("Alert thresholds version %(v)s is now in force.") % {"v": created.version})
+            return redirect("alerts:policy")
+    versions = selectors.policy_versions()
+    return render(request, "alerts/policy.html", {
+        "form": form, "active": active, "can_edit": can_edit,
+        "versions": [{"policy": v, "changes": PARAM_LABELS.changes(older.params, v.params) if older else []}
+                     for v, older in zip(versions, [*versions[1:], None])]})
 
 
 @require_POST

@@ -4,8 +4,10 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from crm.textlimits import NOTE_MAX_LENGTH, POLICY_JSON_MAX_LENGTH
+from crm.param_labels import PolicyParamsForm
+from crm.textlimits import NOTE_MAX_LENGTH
 
+from .filters import STARS as STAR_CHOICES  # labelled: 5★, 铂金 …
 from .imports.datasets import IMPORT_ORDER
 from .models import Application, Interaction, Staff
 
@@ -60,65 +62,19 @@ class AssignAdvisorForm(forms.Form):
         self.helper.form_tag = False
 
 
-class TieringPolicyForm(forms.Form):
-    """Every parameter of a tiering policy; lists and tables are edited as JSON."""
+class TieringPolicyForm(PolicyParamsForm):
+    """Every parameter of a tiering policy as a labelled form grouped by tiering.md's sections
+    (customers/tiering/param_labels.py); lists and the retention table are rows, not JSON."""
 
-    note = forms.CharField(label=_("What changes and why"), max_length=200)
+    def __init__(self, *args, initial_params=None, editable=True, **kwargs):
+        from .tiering.param_labels import LABELS
 
-    def __init__(self, *args, initial_params=None, **kwargs):
-        import json
-        from dataclasses import fields as dc_fields
-
-        from .tiering.params import TieringParams
-
-        super().__init__(*args, **kwargs)
-        params = initial_params or TieringParams()
-        for f in dc_fields(TieringParams):
-            value = getattr(params, f.name)
-            if isinstance(value, (tuple, list, dict)):
-                field = forms.CharField(initial=json.dumps(list(value) if isinstance(value, tuple) else value),
-                                        max_length=POLICY_JSON_MAX_LENGTH)
-            elif isinstance(value, int) and not isinstance(value, bool):
-                field = forms.IntegerField(initial=value)
-            else:
-                field = forms.FloatField(initial=value)
-            field.label = f.name
-            self.fields[f.name] = field
-        self.helper = FormHelper()
-        self.helper.form_class = "row row-cols-md-3 g-2"
-        self.helper.add_input(Submit("submit", _("Save as a draft and preview")))
-
-    def clean(self):
-        import json
-        from dataclasses import fields as dc_fields
-
-        from .tiering.params import TieringParams
-
-        data = super().clean()
-        values = {}
-        for f in dc_fields(TieringParams):
-            if f.name not in data:  # the field's own error (blank, not a number) is already on the form
-                continue
-            raw = data[f.name]
-            if isinstance(raw, str):
-                try:
-                    raw = json.loads(raw)
-                except (ValueError, RecursionError):
-                    self.add_error(f.name, _("Not valid JSON."))
-                    continue
-            values[f.name] = raw
-        params = TieringParams.from_json(values)  # fields that failed above keep their defaults here
-        for name, message in params.validate().items():
-            if name not in self.errors:
-                self.add_error(name, message)
-        if not self.errors:
-            data["params"] = params
-        return data
+        super().__init__(*args, labels=LABELS, initial_params=initial_params, note_required=True,
+                         editable=editable, **kwargs)
 
 
 class StarOverrideForm(forms.Form):
-    star = forms.ChoiceField(label=_("Star"), choices=[(s, s) for s in ("1", "2", "3", "4", "5", "platinum",
-                                                                         "diamond", "prestige")])
+    star = forms.ChoiceField(label=_("Star"), choices=STAR_CHOICES)
     reason = forms.CharField(label=_("Reason"), max_length=200)
     expires_on = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))
 

@@ -242,22 +242,49 @@ def test_measures_queries_are_constant(make_staff, make_customer, make_alert, cl
         manager.get(reverse("alerts:measures"))
 
 
+def _posted(form):
+    """What the thresholds page posts unchanged: numbers by name, list and mapping rows as <name>__<row>."""
+    data = {}
+    for name, field in form.fields.items():
+        value = field.initial
+        if isinstance(value, dict):
+            data.update({f"{name}__{k}": v for k, v in value.items()})
+        elif isinstance(value, (list, tuple)):
+            data.update({f"{name}__{i}": v for i, v in enumerate(value)})
+        elif value is not None:
+            data[name] = value
+    return data
+
+
 def test_branch_manager_edits_thresholds(make_staff, client_for):
     bm = client_for(make_staff("branch_manager", office_code="ZS"))
     form = bm.get(reverse("alerts:policy")).context["form"]
-    data = {name: field.initial for name, field in form.fields.items()}
+    data = _posted(form)
     data["outflow_amount"] = 80_000
     data["note"] = "tighter outflow"
-    data["holidays"] = '["2026-10-01"]'
+    data["holidays__0"] = "2026-10-01"  # a blank row filled in adds a holiday
+    data["working_weekdays__4"] = ""  # Friday's row left blank removes it
+    data["contact_months__3"] = ""  # no contact plan for 3★
     response = bm.post(reverse("alerts:policy"), data)
     assert response.status_code == 302
     active = AlertPolicy.objects.get(status="active")
     assert active.version == 2 and active.params["outflow_amount"] == 80_000
     assert active.params["holidays"] == ["2026-10-01"]
-    data["holidays"] = "[not json"
+    assert active.params["working_weekdays"] == [0, 1, 2, 3]
+    assert active.params["contact_months"] == {"4": 1, "5": 1}
+    page = bm.get(reverse("alerts:policy")).content.decode()
+    # the history names what v2 changed by label, old → new, lists and mappings as words
+    assert "Transfer-out of at least: 100,000 → <strong>80,000</strong>" in page
+    assert "Holidays: — → <strong>2026-10-01</strong>" in page
+    assert "Working weekdays: Monday, Tuesday, Wednesday, Thursday, Friday → <strong>Monday, Tuesday, Wednesday, " \
+           "Thursday</strong>" in page
+    data["holidays__0"] = "2026-13-01"
     data["outflow_share"] = 3
     page = bm.post(reverse("alerts:policy"), data)
-    assert page.status_code == 200 and "holidays" in page.context["form"].errors
+    errors = page.context["form"].errors
+    assert page.status_code == 200 and set(errors) == {"holidays", "outflow_share"}
+    assert errors["holidays"] == ["Row 1: enter a date as YYYY-MM-DD"]
+    assert errors["outflow_share"] == ["between 0 and 1"]
     assert AlertPolicy.objects.count() == 2  # nothing half-written
     office = client_for(make_staff("office_manager"))
     assert office.get(reverse("alerts:policy")).status_code == 200  # may read

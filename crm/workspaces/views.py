@@ -108,7 +108,7 @@ def kpi_targets(request):
     _manager_scope(request)
     can_edit = services.can_edit_targets(request.user)
     targets, _policy = selectors.active_targets()
-    form = KpiTargetsForm(initial=KpiTargetsForm.initial_from(targets))
+    form = KpiTargetsForm(initial=KpiTargetsForm.initial_from(targets), editable=can_edit)
     if request.method == "POST":
         form = KpiTargetsForm(request.POST)
         if form.is_valid():

@@ -29,11 +29,25 @@ def bm(db, client_for):
     return client_for(StaffFactory(role=Role.BRANCH_MANAGER, office=office("ZS"), with_user=True))
 
 
+def _posted(form):
+    """What the new-version page posts unchanged: scalars by name, list and table rows as <name>__<row>."""
+    data = {}
+    for name, field in form.fields.items():
+        value = field.initial
+        if isinstance(value, dict):
+            data.update({f"{name}__{k}": v for k, v in value.items()})
+        elif isinstance(value, (list, tuple)):
+            data.update({f"{name}__{i}": v for i, v in enumerate(value)})
+        elif value is not None:
+            data[name] = value
+    return data
+
+
 def test_policy_draft_preview_and_activation(branch, bm, django_capture_on_commit_callbacks):
     form = bm.get(reverse("customers:tiering-policy-new"))
-    data = {name: field.initial for name, field in form.context["form"].fields.items() if name != "note"}
+    data = _posted(form.context["form"])
     data["quadrant_percentile"] = 70
-    data["star_shares"] = "[0.2, 0.3, 0.3, 0.15, 0.05]"
+    data.update({f"star_shares__{i}": v for i, v in enumerate([0.2, 0.3, 0.3, 0.15, 0.05])})
     data["note"] = "wider top stars"
     with django_capture_on_commit_callbacks(execute=True):
         response = bm.post(reverse("customers:tiering-policy-new"), data)
@@ -41,7 +55,7 @@ def test_policy_draft_preview_and_activation(branch, bm, django_capture_on_commi
     draft = TieringPolicy.objects.get(version=2)
     assert draft.status == "draft" and draft.params["star_shares"] == [0.2, 0.3, 0.3, 0.15, 0.05]
     page = bm.get(reverse("customers:tiering-policy", args=[2])).content.decode()
-    assert "wider top stars" in page and "quadrant_percentile" in page  # the changes against v1 are listed
+    assert "wider top stars" in page and "High from the percentile" in page  # the changes against v1, labelled
     preview = JobRun.objects.get(job="tiering_preview")
     assert preview.status == "succeeded"
     moved = preview.counts["moved"]["star"]
@@ -49,6 +63,21 @@ def test_policy_draft_preview_and_activation(branch, bm, django_capture_on_commi
     stars = preview.counts["matrices"]["star"]
     assert sum(map(sum, stars["cells"])) == Customer.objects.count()
     assert TieringPolicy.objects.get(version=1).status == "active"  # preview changed nothing
+    response = bm.get(reverse("customers:tiering-policy", args=[2]))
+    tables = {t["field"]: t for t in response.context["tables"]}
+    assert list(tables) == ["star", "lifecycle_stage", "quadrant", "stp_subtype"]  # quadrants now previewed too
+    star = tables["star"]
+    labels = [s["label"] for s in star["summary"]]
+    assert labels[:5] == ["1★", "2★", "3★", "4★", "5★"]  # in star order, named, not raw codes
+    # side by side: every customer counted once under each version, the change is the difference of the two
+    assert sum(s["before"] for s in star["summary"]) == sum(s["after"] for s in star["summary"]) \
+        == Customer.objects.count()
+    assert all(s["change"] == s["after"] - s["before"] for s in star["summary"])
+    # who moves: the cells off the diagonal of the matrix, the count the heading shows
+    off_diagonal = sum(c["value"] for r in star["rows"] for c in r["cells"] if not c["stays"])
+    assert off_diagonal == moved == star["moved"]
+    assert f"{moved} customers would move" in response.content.decode()
+    assert [s["label"] for s in tables["quadrant"]["summary"]][:1] == ["A ordinary"]
     bm.post(reverse("customers:tiering-policy-activate", args=[2]))
     assert TieringPolicy.objects.get(version=2).status == "active"
     assert TieringPolicy.objects.get(version=1).status == "retired"
@@ -57,8 +86,9 @@ def test_policy_draft_preview_and_activation(branch, bm, django_capture_on_commi
 
 def test_invalid_policy_is_refused_field_by_field(branch, bm):
     form = bm.get(reverse("customers:tiering-policy-new"))
-    data = {name: field.initial for name, field in form.context["form"].fields.items()}
-    data.update(note="bad", star_shares="[0.5, 0.5, 0.5, 0, 0]", horizon_years=0, legacy_asset_bounds="nope")
+    data = _posted(form.context["form"])
+    data.update({f"star_shares__{i}": v for i, v in enumerate([0.5, 0.5, 0.5, 0, 0])})
+    data.update(note="bad", horizon_years=0, legacy_asset_bounds__1="nope")
     page = bm.post(reverse("customers:tiering-policy-new"), data)
     errors = page.context["form"].errors
     assert set(errors) == {"star_shares", "horizon_years", "legacy_asset_bounds"}

@@ -73,13 +73,14 @@ def compute_all(params, day, chunk_size=50_000):
 
 
 def preview(draft, day=None, against=None):
-    """Migration matrices (rows: the active policy's result, columns: the draft's) for star, stage and sub-type."""
+    """Migration matrices (rows: the active policy's result, columns: the draft's) for star, stage, quadrant and
+    sub-type."""
     day = day or default_run_date()
     against = against or TieringPolicy.objects.get(status=TieringPolicy.Status.ACTIVE)
     before = compute_all(TieringParams.from_json(against.params), day)
     after = compute_all(TieringParams.from_json(draft.params), day)
     matrices = {}
-    for field in ("star", "lifecycle_stage", "stp_subtype"):
+    for field in ("star", "lifecycle_stage", "quadrant", "stp_subtype"):
         a = before[field].replace("", "—") if len(before) else pd.Series(dtype=object)
         b = after[field].replace("", "—") if len(after) else pd.Series(dtype=object)
         matrices[field] = pd.crosstab(a.rename("active"), b.rename("draft"))

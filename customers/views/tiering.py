@@ -19,7 +19,8 @@ from ..models import Customer, TieringPolicy
 from ..rights import Write, require, writes
 from ..scope import scope_for
 from ..tiering import reports
-from ..tiering.explain import stage_label
+from ..tiering.explain import SUBTYPE_NAMES, stage_label, star_label
+from ..tiering.param_labels import LABELS as PARAM_LABELS
 from ..tiering.rules import STAGES
 from ..tiering.params import TieringParams
 
@@ -90,17 +91,63 @@ def policy_detail(request, version):
     active = TieringPolicy.objects.filter(status=TieringPolicy.Status.ACTIVE).first()
     changed = []
     if active and active.pk != policy.pk:
-        changed = [(k, active.params.get(k), v) for k, v in policy.params.items() if active.params.get(k) != v]
+        changed = PARAM_LABELS.changes(active.params, policy.params)
     preview = JobRun.objects.filter(job="tiering_preview", params__policy_version=version).first()
-    matrices = []
-    if preview and preview.status == JobRun.Status.SUCCEEDED:
-        for field, m in preview.counts.get("matrices", {}).items():
-            matrices.append({"field": field, "moved": preview.counts["moved"].get(field, 0),
-                             "columns": m["columns"], "rows": list(zip(m["rows"], m["cells"]))})
+    tables = _preview_tables(preview) if preview and preview.status == JobRun.Status.SUCCEEDED else []
     return render(request, "customers/tiering_policy.html", {
-        "policy": policy, "active": active, "changed": changed, "preview": preview, "matrices": matrices,
-        "can_edit": scope.may(Write.EDIT_TIERING_POLICY),
+        "policy": policy, "active": active, "changed": changed, "preview": preview, "tables": tables,
+        "groups": PARAM_LABELS.grouped(policy.params), "can_edit": scope.may(Write.EDIT_TIERING_POLICY),
     })
+
+
+PREVIEW_FIELDS = (  # the preview's matrices in reading order, each with its title and its categories' order
+    ("star", gettext_lazy("Value star"), ("1", "2", "3", "4", "5", "platinum", "diamond", "prestige", "—")),
+    ("lifecycle_stage", gettext_lazy("Lifecycle stage"), (*STAGES, "—")),
+    ("quadrant", gettext_lazy("Value quadrant"), ("A", "B", "C", "D", "—")),
+    ("stp_subtype", gettext_lazy("STP sub-type"), ("I", "II", "III", "IV", "V", "VI", "—")),
+)
+QUADRANT_NAMES = {"A": gettext_lazy("A ordinary"), "B": gettext_lazy("B important"), "C": gettext_lazy("C core"),
+                  "D": gettext_lazy("D high-value core")}
+
+
+def _category_label(field, value):
+    if value in ("—", "", None):
+        return str(gettext_lazy("none"))
+    if field == "star":
+        return star_label(value)
+    if field == "lifecycle_stage":
+        return str(stage_label(value))
+    if field == "quadrant":
+        return str(QUADRANT_NAMES.get(value, value))
+    if field == "stp_subtype" and value in SUBTYPE_NAMES:
+        return f"{value} {_(SUBTYPE_NAMES[value])}"
+    return str(value)
+
+
+def _preview_tables(preview):
+    """The preview's migration matrices as the reader sees them: per field, the customers in each category under
+    the active version and under this one side by side with the difference, and the matrix of who goes where
+    (rows: active, columns: this version; the diagonal stays put), categories in their natural order and named."""
+    out = []
+    matrices, moved = preview.counts.get("matrices", {}), preview.counts.get("moved", {})
+    for field, title, order in PREVIEW_FIELDS:
+        m = matrices.get(field)
+        if not m:
+            continue
+        cells = {(r, c): v for r, row in zip(m["rows"], m["cells"]) for c, v in zip(m["columns"], row)}
+        present = set(m["rows"]) | set(m["columns"])
+        keys = [k for k in order if k in present] + sorted(present - set(order))
+        before = {k: sum(v for (r, _c), v in cells.items() if r == k) for k in keys}
+        after = {k: sum(v for (_r, c), v in cells.items() if c == k) for k in keys}
+        out.append({
+            "field": field, "title": title, "moved": moved.get(field, 0), "total": sum(before.values()),
+            "summary": [{"label": _category_label(field, k), "before": before[k], "after": after[k],
+                         "change": after[k] - before[k]} for k in keys],
+            "columns": [_category_label(field, k) for k in keys],
+            "rows": [{"label": _category_label(field, r),
+                      "cells": [{"value": cells.get((r, c), 0), "stays": r == c} for c in keys]} for r in keys],
+        })
+    return out
 
 
 @require_POST
