@@ -6,7 +6,12 @@
   day after the nightly scan), the share contacted that same day, by anyone;
 - value at risk contacted within its SLA: over the alerts with an SLA the advisor owned that opened in the
   period, the value at risk (CLV, or total assets where CLV is missing, × the rule's churn risk from the today
-  list's policy) of those contacted by their due time, against all of it.
+  list's policy) of those contacted by their due time, against all of it;
+- assets kept after a warning, contacted or not: the customers whose first churn warning of the period fired at
+  least RETAIN_DAYS ago, split by whether someone contacted them within CONTACTED_WITHIN_DAYS of the warning;
+  for each group the total assets RETAIN_DAYS after the warning over the total at it (latest snapshots on or
+  before each date). Not a causal effect — advisors call the customers they think they can keep — but the
+  figure a manager watches to see whether the calls go where they help.
 
 Each measure is one grouped query whatever the number of advisors; the daily record is one read of every
 advisor's open alerts, one of their contacts, and one bulk insert.
@@ -14,7 +19,7 @@ advisor's open alerts, one of their contacts, and one bulk insert.
 from collections import defaultdict
 from datetime import timedelta
 
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, Min, OuterRef, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -23,6 +28,8 @@ from customers.models import ADVISOR_ROLES, Interaction, Staff
 from .models import Alert, AlertTransition, TodayListEntry
 
 PERIOD_DAYS = 30
+RETAIN_DAYS = 30  # assets compared this many days after the warning
+CONTACTED_WITHIN_DAYS = 7  # a warning counts as contacted when a contact followed within this many days
 ADVISOR_STEPS = ("transition", "snoozed")  # "contact" steps follow an interaction already counted
 
 
@@ -71,13 +78,78 @@ def work_measures(advisors, day=None, days=PERIOD_DAYS):
         .values("advisor_id").annotate(n=Count("id"), d=Count("id", filter=Q(done=True)))
         .values_list("advisor_id", "n", "d")}
     var = _value_at_risk_in_sla(ids, start, active_params())
+    kept = assets_kept(ids, day, days)
     rows = []
     for p in people:
         n, done = listed.get(p["pk"], (0, 0))
         due, in_sla = var.get(p["pk"], (0.0, 0.0))
         rows.append(_row(p["staff_code"], p["name"], p["office_code"], steps.get(p["pk"], 0) + logged.get(p["pk"], 0),
-                         n, done, due, in_sla, days))
-    return {"advisors": rows, "offices": _by_office(rows, days), "since": since, "until": day}
+                         n, done, due, in_sla, days, *kept.get(p["pk"], KEPT_NONE)))
+    return {"advisors": rows, "offices": _by_office(rows, days), "since": since, "until": day,
+            "warned_until": day - timedelta(days=RETAIN_DAYS)}
+
+
+KEPT_NONE = (0, 0.0, 0.0, 0, 0.0, 0.0)  # contacted: n, assets at, after; not contacted: n, assets at, after
+
+
+def assets_kept(advisor_ids, day, days=PERIOD_DAYS):
+    """{advisor id: KEPT_NONE-shaped sums} over the customers whose first churn warning owned by the advisor fired
+    in [day − RETAIN_DAYS − days + 1, day − RETAIN_DAYS]: three reads (warnings, contacts, snapshots), then
+    pandas (merge_asof for the assets at and after the warning)."""
+    import pandas as pd
+
+    from customers.models import Snapshot
+
+    from .params import CHURN_RULES
+
+    last = day - timedelta(days=RETAIN_DAYS)
+    first = last - timedelta(days=days - 1)
+    warned = pd.DataFrame(list(
+        Alert.objects.filter(owner_id__in=advisor_ids, rule__in=CHURN_RULES, first_fired_on__gte=first,
+                             first_fired_on__lte=last).order_by()
+        .values("customer_id").annotate(owner_id=Min("owner_id"), on=Min("first_fired_on"))
+        .values_list("customer_id", "owner_id", "on")), columns=["customer_id", "owner_id", "on"])
+    if warned.empty:
+        return {}
+    warned = warned.sort_values("on").drop_duplicates("customer_id")
+    ids = warned["customer_id"].tolist()
+    contacts = pd.DataFrame(list(Interaction.objects.filter(
+        customer_id__in=ids, at__gte=_start_of(first), at__lt=_start_of(last + timedelta(days=CONTACTED_WITHIN_DAYS + 1)))
+        .order_by().values_list("customer_id", "at")), columns=["customer_id", "at"])
+    warned["on"] = pd.to_datetime(warned["on"]).astype("datetime64[ns]")
+    if contacts.empty:
+        warned["contacted"] = False
+    else:
+        contacts["day"] = pd.to_datetime(contacts["at"].map(timezone.localdate)).astype("datetime64[ns]")
+        both = warned.merge(contacts[["customer_id", "day"]], on="customer_id")
+        soon = both[(both["day"] >= both["on"])
+                    & (both["day"] <= both["on"] + pd.Timedelta(days=CONTACTED_WITHIN_DAYS))]
+        warned["contacted"] = warned["customer_id"].isin(soon["customer_id"])
+    snaps = pd.DataFrame(list(Snapshot.objects.filter(
+        customer_id__in=ids, date__gte=first - timedelta(days=62), date__lte=day).order_by()
+        .values_list("customer_id", "date", "total_assets")), columns=["customer_id", "date", "assets"])
+    if snaps.empty:
+        return {}
+    snaps["date"] = pd.to_datetime(snaps["date"]).astype("datetime64[ns]")
+    snaps["assets"] = snaps["assets"].astype(float)
+    snaps = snaps.sort_values("date")
+    warned["after_on"] = warned["on"] + pd.Timedelta(days=RETAIN_DAYS)
+    at = pd.merge_asof(warned.sort_values("on"), snaps, left_on="on", right_on="date", by="customer_id")
+    after = pd.merge_asof(warned.sort_values("after_on"), snaps, left_on="after_on", right_on="date",
+                          by="customer_id")
+    frame = (at.set_index("customer_id")[["owner_id", "contacted", "assets"]]
+             .join(after.set_index("customer_id")["assets"].rename("after")).dropna(subset=["assets"]))
+    frame["after"] = frame["after"].fillna(0.0)
+    out = {}
+    for owner, g in frame.groupby("owner_id"):
+        yes, no = g[g["contacted"]], g[~g["contacted"]]
+        out[int(owner)] = (len(yes), float(yes["assets"].sum()), float(yes["after"].sum()),
+                           len(no), float(no["assets"].sum()), float(no["after"].sum()))
+    return out
+
+
+def _start_of(day):
+    return timezone.make_aware(timezone.datetime.combine(day, timezone.datetime.min.time()))
 
 
 def _value_at_risk_in_sla(advisor_ids, start, params):
@@ -94,20 +166,27 @@ def _value_at_risk_in_sla(advisor_ids, start, params):
     return {k: tuple(v) for k, v in out.items()}
 
 
-def _row(code, name, office, items, listed, done, var_due, var_in_sla, days):
+SUMMED = ("items", "listed", "listed_done", "var_due", "var_in_sla", "kept_n", "kept_at", "kept_after",
+          "lost_n", "lost_at", "lost_after")
+
+
+def _row(code, name, office, items, listed, done, var_due, var_in_sla, days,
+         kept_n=0, kept_at=0.0, kept_after=0.0, lost_n=0, lost_at=0.0, lost_after=0.0):
     return {"code": code, "name": name, "office": office, "items": items, "items_per_day": round(items / days, 2),
             "listed": listed, "listed_done": done, "done_share": done / listed if listed else None,
             "var_due": round(var_due, 2), "var_in_sla": round(var_in_sla, 2),
-            "var_share": var_in_sla / var_due if var_due else None}
+            "var_share": var_in_sla / var_due if var_due else None,
+            # assets kept RETAIN_DAYS after a churn warning: customers contacted soon after it, and the others
+            "kept_n": kept_n, "kept_at": kept_at, "kept_after": kept_after,
+            "kept_share": kept_after / kept_at if kept_at else None,
+            "lost_n": lost_n, "lost_at": lost_at, "lost_after": lost_after,
+            "lost_share": lost_after / lost_at if lost_at else None}
 
 
 def _by_office(rows, days):
-    sums = defaultdict(lambda: [0, 0, 0, 0.0, 0.0])
+    sums = defaultdict(lambda: [0] * len(SUMMED))
     for r in rows:
         s = sums[r["office"]]
-        s[0] += r["items"]
-        s[1] += r["listed"]
-        s[2] += r["listed_done"]
-        s[3] += r["var_due"]
-        s[4] += r["var_in_sla"]
-    return [_row("", "", office, *s, days) for office, s in sorted(sums.items())]
+        for i, key in enumerate(SUMMED):
+            s[i] += r[key]
+    return [_row("", "", office, *s[:5], days, *s[5:]) for office, s in sorted(sums.items())]

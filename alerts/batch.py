@@ -6,6 +6,8 @@ table with a few set-based statements in one transaction.
 - otherwise a new alert opens, unless the same firing was already handled: a closed alert of that customer
   and rule with the same event key, or one that already saw this date, or one closed within the rule's
   cool-down (policy);
+- a reminder that can wait (AlertParams.reminder_lead_days) opens for work only on its opening date
+  (`opening_dates`); until then it is kept, out of the active view and today's list;
 - re-running a date changes nothing; a crash leaves the previous state (one transaction).
 """
 from datetime import date, datetime, timezone as dt_timezone
@@ -50,9 +52,35 @@ def firings(day, params, now):
     starts = {rule: _db_time(sla.local_midnight(date.fromordinal(day.toordinal() - n + 1))) if n > 0 else None
               for rule, n in cooldowns.items()}
     fired["cooldown_from"] = fired["rule"].map(starts)
+    fired["opens_on"] = opening_dates(fired, data.customers, day, params)
     for column in ("owner_id", "manager_id"):
         fired[column] = pd.array(fired[column], dtype="Int64")
     return fired
+
+
+def opening_dates(fired, customers, day, params):
+    """The date each firing becomes work (ISO text), None for now. For the rules of reminder_lead_days: `lead` days
+    before the date the reminder is about; one already past that date when it fires (a backlog: an assessment
+    that expired months ago, found by the first scan) opens with the customer's next scheduled contact (the
+    renewal is done in that call), at the latest day + spread_offset(customer, backlog_spread_days) — so a
+    book's backlog arrives over weeks, not on one morning."""
+    lead = fired["rule"].map({r: int(v) for r, v in params.reminder_lead_days.items()})
+    today = pd.Timestamp(day)
+    due = pd.to_datetime(fired["due_on"])
+    held = lead.notna()
+    normal = due - pd.to_timedelta(lead.fillna(0), unit="D")
+    backlog = held & (due.isna() | (due < today))
+    latest = today + pd.to_timedelta(schedule.spread_offset(fired["customer_id"], max(params.backlog_spread_days, 1)),
+                                     unit="D")
+    planned = pd.to_datetime(customers["next_contact_on"].reindex(fired["customer_id"]).to_numpy())
+    planned = pd.Series(planned, index=fired.index)
+    with_contact = backlog & planned.notna() & (planned >= today) & (planned < latest)
+    opens = pd.Series(pd.NaT, index=fired.index, dtype="datetime64[ns]")
+    opens[held & ~backlog & (normal > today)] = normal
+    opens[backlog] = latest
+    opens[with_contact] = planned
+    opens = opens.where(opens > today)
+    return opens.dt.strftime("%Y-%m-%d").astype(object).where(opens.notna(), None)
 
 
 def _db_time(value):
@@ -64,7 +92,7 @@ def _db_time(value):
 
 
 COLUMNS = ["customer_id", "rule", "level", "fire_key", "evidence", "owner_id", "manager_id", "due_at",
-           "cooldown_from"]
+           "cooldown_from", "opens_on"]
 
 
 def _create_temp(cursor):
@@ -72,10 +100,11 @@ def _create_temp(cursor):
     if is_postgres():
         cursor.execute(f"CREATE TEMP TABLE {TEMP} (customer_id bigint, rule varchar(24), level varchar(8), "
                        "fire_key varchar(40), evidence jsonb, owner_id bigint, manager_id bigint, "
-                       "due_at timestamptz, cooldown_from timestamptz)")
+                       "due_at timestamptz, cooldown_from timestamptz, opens_on date)")
     else:
         cursor.execute(f"CREATE TEMP TABLE {TEMP} (customer_id integer, rule text, level text, fire_key text, "
-                       "evidence text, owner_id integer, manager_id integer, due_at text, cooldown_from text)")
+                       "evidence text, owner_id integer, manager_id integer, due_at text, cooldown_from text, "
+                       "opens_on text)")
 
 
 def _fill_temp(cursor, frame):
@@ -120,7 +149,14 @@ def merge(fired, day, run_id, now):
                   last_fired_on = CASE WHEN alerts_alert.last_fired_on < %s THEN %s ELSE alerts_alert.last_fired_on END,
                   due_at = CASE WHEN alerts_alert.status = 'open' AND f.due_at IS NOT NULL
                                  AND (alerts_alert.due_at IS NULL OR f.due_at < alerts_alert.due_at)
-                                THEN f.due_at ELSE alerts_alert.due_at END
+                                THEN f.due_at ELSE alerts_alert.due_at END,
+                  -- an alert that was work stays work; a waiting one keeps its earliest opening date
+                  opens_on = CASE WHEN alerts_alert.opens_on IS NULL OR f.opens_on IS NULL THEN NULL
+                                  WHEN f.opens_on < alerts_alert.opens_on THEN f.opens_on
+                                  ELSE alerts_alert.opens_on END,
+                  -- a snooze does not hide an alert that has just turned red
+                  snoozed_until = CASE WHEN f.level = 'red' AND alerts_alert.level <> 'red' THEN NULL
+                                       ELSE alerts_alert.snoozed_until END
                 FROM {TEMP} f
                 WHERE alerts_alert.customer_id = f.customer_id AND alerts_alert.rule = f.rule
                   AND alerts_alert.status IN {ACTIVE_SQL}
@@ -131,9 +167,9 @@ def merge(fired, day, run_id, now):
         cursor.execute(
             f"""INSERT INTO alerts_alert (customer_id, rule, level, status, evidence, fire_key, owner_id, manager_id,
                   opened_at, due_at, first_fired_on, last_fired_on, fire_count, opened_run_id, outcome, reason,
-                  dismiss_reason)
+                  dismiss_reason, opens_on)
                 SELECT f.customer_id, f.rule, f.level, 'open', f.evidence, f.fire_key, f.owner_id, f.manager_id,
-                  %s, f.due_at, %s, %s, 1, %s, '', '', ''
+                  %s, f.due_at, %s, %s, 1, %s, '', '', '', f.opens_on
                 FROM {TEMP} f WHERE NOT EXISTS (
                   SELECT 1 FROM alerts_alert a WHERE a.customer_id = f.customer_id AND a.rule = f.rule
                   AND a.status IN {ACTIVE_SQL})""",

@@ -6,10 +6,10 @@ from django.utils.translation import gettext_lazy as _
 from crm.filtersets import FixedFilterSet
 
 from .models import ACTIVE, Alert, Level, Rule, Status
-from .selectors import awake, snoozed
+from .selectors import awake, snoozed, waiting
 
 STATUS_CHOICES = [("active", _("Active (open, acknowledged, contacted)")), ("snoozed", _("Snoozed")),
-                  *Status.choices]
+                  ("waiting", _("Scheduled (opens later)")), *Status.choices]
 
 
 class AlertFilter(FixedFilterSet):
@@ -32,6 +32,8 @@ class AlertFilter(FixedFilterSet):
             return queryset.filter(awake(), status__in=ACTIVE)
         if value == "snoozed":
             return queryset.filter(snoozed(), status__in=ACTIVE)
+        if value == "waiting":  # reminders that can wait, until their lead time
+            return queryset.filter(waiting(), status__in=ACTIVE)
         return queryset.filter(status=value)
 
     def by_overdue(self, queryset, name, value):

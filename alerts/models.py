@@ -105,6 +105,9 @@ class Alert(models.Model):
     dismiss_reason = models.CharField(_("dismiss reason"), max_length=16, choices=DismissReason.choices, blank=True)
     # out of the inbox's active view, today's list and escalation before this date; active again on it
     snoozed_until = models.DateField(_("snoozed until"), null=True, blank=True)
+    # a reminder that can wait (alerts.batch.opening_dates): not work before this date — out of the active view,
+    # today's list (except as a note on a card of the customer's) and escalation until then
+    opens_on = models.DateField(_("opens on"), null=True, blank=True)
 
     class Meta:
         ordering = ["-opened_at", "-id"]
@@ -129,6 +132,9 @@ class Alert(models.Model):
 
     def is_snoozed(self, day):
         return self.snoozed_until is not None and self.snoozed_until > day
+
+    def is_waiting(self, day):
+        return self.opens_on is not None and self.opens_on > day
 
 
 class AlertTransition(models.Model):

@@ -13,6 +13,7 @@ CHURN_RULES = ("large_outflow", "falling_trading", "pnl_threshold", "assets_else
 REMINDER_RULES = ("id_expiry", "ipo_payment", "rights_payment", "margin_ratio", "debt_maturity",
                   "assessment_expiry", "birthday", "contact_due")
 RULES = CHURN_RULES + REMINDER_RULES
+HELD_RULES = ("id_expiry", "assessment_expiry")  # reminders with a date that may wait for their lead time
 STARS = ("1", "2", "3", "4", "5", "platinum", "diamond", "prestige")  # keys of contact_months
 
 
@@ -62,6 +63,12 @@ class AlertParams(JsonParams):
         "rights_payment": 0, "margin_ratio": 7, "debt_maturity": 0, "assessment_expiry": 0, "birthday": 0,
         "contact_due": 0,
     })
+    # reminders that can wait: the rule's alert is work only from this many days before its date (the ID's or
+    # the assessment's expiry); one already past its date when it first fires (a backlog, e.g. on the first
+    # scan) is planned into the customer's next scheduled contact, at the latest within backlog_spread_days
+    # (spread evenly by customer). Rules not named here are work as soon as they fire.
+    reminder_lead_days: dict = field(default_factory=lambda: {"id_expiry": 14, "assessment_expiry": 14})
+    backlog_spread_days: int = 30
     snooze_max_days: int = 30  # an advisor snoozes an alert for at most this many days
     precision_days: int = 90  # measures: a warned customer "churned" when it closed within this many days
 
@@ -80,7 +87,7 @@ class AlertParams(JsonParams):
             if not 0 < getattr(self, name) <= 1:
                 errors[name] = _("between 0 and 1")
         for name in ("trading_recent_days", "trading_baseline_days", "pnl_days", "quota_lookback_days",
-                     "assessment_valid_months", "precision_days", "snooze_max_days"):
+                     "assessment_valid_months", "precision_days", "snooze_max_days", "backlog_spread_days"):
             if getattr(self, name) < 1:
                 errors[name] = _("at least 1")
         for name in ("id_expiry_days", "payment_lookahead_days", "debt_maturity_days", "assessment_expiry_days",
@@ -108,6 +115,9 @@ class AlertParams(JsonParams):
         if set(self.cooldown_days) - set(RULES) or not all(
                 isinstance(v, int) and v >= 0 for v in self.cooldown_days.values()):
             errors["cooldown_days"] = _("rule code → days ≥ 0")
+        if set(self.reminder_lead_days) - set(HELD_RULES) or not all(
+                isinstance(v, int) and v >= 0 for v in self.reminder_lead_days.values()):
+            errors["reminder_lead_days"] = _("ID or assessment expiry → days ≥ 0")
         return errors
 
     def cooldown(self, rule):

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 
-FIRING_COLUMNS = ["customer_id", "rule", "level", "fire_key", "owner_id", "evidence"]
+FIRING_COLUMNS = ["customer_id", "rule", "level", "fire_key", "owner_id", "evidence", "due_on"]
 
 
 @dataclass
@@ -66,7 +66,8 @@ def _owners(c, prefer_investment=False):
     return inv.fillna(adv) if prefer_investment else adv.fillna(inv)
 
 
-def _firings(rule, mask, c, level, evidence, key="", prefer_investment=False):
+def _firings(rule, mask, c, level, evidence, key="", prefer_investment=False, due=None):
+    """`due`: the date the reminder is about (an expiry), for rules that may wait for their lead time."""
     ids = mask[mask].index
     if len(ids) == 0:
         return pd.DataFrame(columns=FIRING_COLUMNS)
@@ -76,6 +77,7 @@ def _firings(rule, mask, c, level, evidence, key="", prefer_investment=False):
         "customer_id": ids.astype(int), "rule": rule, "level": level_values, "fire_key": key_values,
         "owner_id": _owners(c.reindex(ids), prefer_investment).to_numpy(),
         "evidence": _evidence(evidence.reindex(ids)).to_numpy(),
+        "due_on": pd.to_datetime(due.reindex(ids)).to_numpy() if due is not None else pd.NaT,
     })
 
 
@@ -163,7 +165,7 @@ def id_expiry(d, p):
     days_left = (exp - pd.Timestamp(d.day)).dt.days
     fired = (days_left <= p.id_expiry_days).fillna(False)
     ev = pd.DataFrame({"expires_on": exp, "days_left": days_left})
-    return _firings("id_expiry", fired, c, "reminder", ev, key=_iso(exp))
+    return _firings("id_expiry", fired, c, "reminder", ev, key=_iso(exp), due=exp)
 
 
 def _payment(d, p, kind, rule, need_shortfall):
@@ -222,7 +224,7 @@ def assessment_expiry(d, p):
     stage = pd.Series(np.where(days_left <= 0, "expired", "notice"), index=c.index)
     ev = pd.DataFrame({"assessed_on": assessed, "expires_on": expires, "days_left": days_left})
     return _firings("assessment_expiry", fired, c, "reminder", ev,
-                    key=(_iso(expires) + ":" + stage).fillna("never"))
+                    key=(_iso(expires) + ":" + stage).fillna("never"), due=expires)
 
 
 def birthday(d, p):

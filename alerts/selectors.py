@@ -36,6 +36,16 @@ def default_scan_date():
     return max(values) if values else timezone.localdate()
 
 
+def scan_recorded(day, since=None):
+    """Whether a scan of `day` succeeded or is running (one started at or after `since`, when given): the
+    nightly chain's duplicate delivery and beat's late safety run then do nothing."""
+    from crm.models import JobRun
+
+    runs = JobRun.objects.filter(job="scan_alerts", params__date=day.isoformat(),
+                                 status__in=[JobRun.Status.RUNNING, JobRun.Status.SUCCEEDED])
+    return (runs.filter(started_at__gte=since) if since else runs).exists()
+
+
 def active_alert_exists(outer_ref="pk", level=None):
     """An EXISTS over the customer's active alerts (optionally of one level), for other apps' filters."""
     from django.db.models import Exists, OuterRef
@@ -50,8 +60,16 @@ def snoozed(day=None):
 
 
 def awake(day=None):
-    """Alerts not snoozed on `day`: never snoozed, or the snooze has ended."""
-    return Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=day or timezone.localdate())
+    """Alerts that are work on `day`: not snoozed (never, or the snooze has ended) and not waiting for their
+    opening date (a reminder that can wait, alerts.batch.opening_dates)."""
+    day = day or timezone.localdate()
+    return ((Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=day))
+            & (Q(opens_on__isnull=True) | Q(opens_on__lte=day)))
+
+
+def waiting(day=None):
+    """Reminders kept until their opening date (not snoozed by a person: see `snoozed`)."""
+    return Q(opens_on__gt=day or timezone.localdate())
 
 
 def visible_alerts(user):

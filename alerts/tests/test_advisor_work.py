@@ -75,17 +75,22 @@ def test_the_list_of_a_day_is_recorded_in_rank_order(book, advisor, day):
     assert rows == [(c2.pk, 1, 70_000.0), (c1.pk, 2, 35_000.0), (c3.pk, 3, 0.0)]
 
 
+# the book's warnings fired yesterday: too recent for the assets kept 30 days after a warning
+NOT_WARNED_LONG_AGO = {"kept_n": 0, "kept_at": 0.0, "kept_after": 0.0, "kept_share": None,
+                       "lost_n": 0, "lost_at": 0.0, "lost_after": 0.0, "lost_share": None}
+
+
 def test_measures_per_advisor_and_office_by_hand(book, advisor, day):
     work = advisor_work.work_measures(Staff.objects.filter(office=advisor.office), day=day)
     mine = next(r for r in work["advisors"] if r["code"] == advisor.staff_code)
     assert mine == {"code": advisor.staff_code, "name": advisor.name, "office": "CS", "items": 4,
                     "items_per_day": 0.13, "listed": 3, "listed_done": 1, "done_share": 1 / 3,
-                    "var_due": 105_000.0, "var_in_sla": 35_000.0, "var_share": 1 / 3}
+                    "var_due": 105_000.0, "var_in_sla": 35_000.0, "var_share": 1 / 3, **NOT_WARNED_LONG_AGO}
     theirs = next(r for r in work["advisors"] if r["code"] == book["other"].staff_code)
     assert (theirs["items"], theirs["listed"], theirs["done_share"], theirs["var_share"]) == (0, 0, None, None)
     assert work["offices"] == [{"code": "", "name": "", "office": "CS", "items": 4, "items_per_day": 0.13,
                                 "listed": 3, "listed_done": 1, "done_share": 1 / 3, "var_due": 105_000.0,
-                                "var_in_sla": 35_000.0, "var_share": 1 / 3}]
+                                "var_in_sla": 35_000.0, "var_share": 1 / 3, **NOT_WARNED_LONG_AGO}]
 
 
 def test_a_contact_through_the_alert_counts_once(book, advisor, day):
@@ -137,3 +142,44 @@ def test_the_scan_command_records_todays_lists_like_the_nightly_task(make_staff,
     assert list(TodayListEntry.objects.values_list("advisor_id", "customer_id", "rank")) == [
         (advisor.pk, customer.pk, 1)]
     assert "today's lists recorded: 1 cards" in out.getvalue()
+
+
+def test_assets_kept_after_a_warning_contacted_or_not_by_hand(advisor, customer_of, day):
+    """Warnings first fired 31–60 days ago count (30 days later is in the past). c1 warned 40 days ago and called
+    2 days later: 100,000 at the warning → 90,000 thirty days on. c2 warned 50 days ago, never called: 200,000 →
+    50,000. c3 warned 50 days ago, called 10 days later (not within 7): 100,000 → 100,000. c4 warned 10 days ago
+    (too recent) and c5's contact-due reminder (not a churn warning) are left out. Contacted: 1 customer, 90 %
+    kept; not contacted: 2 customers, 150,000 / 300,000 = 50 %."""
+    from .conftest import snap
+
+    c1, c2, c3, c4, c5 = (customer_of(advisor) for _ in range(5))
+
+    def warned(customer, days_ago, rule="large_outflow"):
+        fired = day - timedelta(days=days_ago)
+        Alert.objects.create(customer=customer, rule=rule, level="yellow", owner=advisor, opened_at=at(fired, 2),
+                             first_fired_on=fired, last_fired_on=fired, status="resolved")
+
+    warned(c1, 40)
+    contact(c1, at(day - timedelta(days=38)))
+    snap(c1, day - timedelta(days=45), 100_000)
+    snap(c1, day - timedelta(days=12), 90_000)
+    warned(c2, 50)
+    snap(c2, day - timedelta(days=55), 200_000)
+    snap(c2, day - timedelta(days=25), 50_000)
+    snap(c2, day - timedelta(days=5), 10_000)  # after the 30 days: not read
+    warned(c3, 50)
+    contact(c3, at(day - timedelta(days=40)))
+    snap(c3, day - timedelta(days=60), 100_000)
+    warned(c4, 10)
+    snap(c4, day - timedelta(days=12), 500_000)
+    warned(c5, 40, rule="contact_due")
+    snap(c5, day - timedelta(days=45), 700_000)
+
+    work = advisor_work.work_measures(Staff.objects.filter(pk=advisor.pk), day=day)
+    mine = work["advisors"][0]
+    assert (mine["kept_n"], mine["kept_at"], mine["kept_after"]) == (1, 100_000.0, 90_000.0)
+    assert mine["kept_share"] == pytest.approx(0.9)
+    assert (mine["lost_n"], mine["lost_at"], mine["lost_after"]) == (2, 300_000.0, 150_000.0)
+    assert mine["lost_share"] == pytest.approx(0.5)
+    office = work["offices"][0]
+    assert (office["kept_n"], office["lost_n"], office["lost_share"]) == (1, 2, pytest.approx(0.5))

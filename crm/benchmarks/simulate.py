@@ -15,9 +15,10 @@ window (start, start + 90 days] lies inside the data. The scan and the tiering r
 snapshot on or before it, activity up to it, contacts before the end of it), so a replayed night sees only its
 past. The branch must not hold alerts fired after the start (run it on a freshly generated branch).
 
-**Measures per night** (after the scan, before the handling): open actionable items (alerts open or
-acknowledged) per advisor — median, p90, max, and the advisors above 5 × their daily capacity; today's list
-length against the capacity. **Churn caught**: of the customers who churn in the window (closed, an accepted
+**Measures per night** (after the scan, before the handling): open actionable items per advisor — the cards of
+their list, today's and later (customers with an alert open or acknowledged that is work that night: not snoozed,
+not a reminder still waiting for its opening date) — median, p90, max, and the advisors above 5 × their daily
+capacity; beside them the median of the alerts behind those cards; today's list length against the capacity. **Churn caught**: of the customers who churn in the window (closed, an accepted
 closing/transfer application — alerts.reports.churn_dates — or a tiering run moved into the churned stage), the
 share that was on their advisor's today list on a day before their churn date, beside the share for a list of
 the same size each night cut from the same cards ranked by total assets alone.
@@ -51,6 +52,7 @@ class Night:
     day: str
     advisors: int
     open_median: float
+    open_alerts_median: float  # the alerts behind the cards (a card merges a customer's reasons)
     open_p90: float
     open_max: int
     load_max: float  # the largest open items / capacity of any advisor
@@ -141,16 +143,19 @@ def by_assets(cards, size, assets):
 
 
 def measure(day, rows, lists, capacities, handled):
-    open_items = defaultdict(int)
+    open_items = {pk: len(cards) for pk, (_today, cards) in lists.items()}
+    open_alerts = defaultdict(int)
     for row in rows:
-        if row["owner_id"] in capacities:
-            open_items[row["owner_id"]] += 1
+        if row["owner_id"] in capacities and not row["waiting"]:
+            open_alerts[row["owner_id"]] += 1
+    alert_counts = np.array([open_alerts.get(pk, 0) for pk in capacities], dtype=float)
     counts = np.array([open_items.get(pk, 0) for pk in capacities], dtype=float)
     loads = np.array([open_items.get(pk, 0) / cap for pk, cap in capacities.items()], dtype=float)
     lengths = [len(today) for today, _ in lists.values()]
     return Night(
         day=day.isoformat(), advisors=len(capacities),
         open_median=float(np.median(counts)) if len(counts) else 0.0,
+        open_alerts_median=float(np.median(alert_counts)) if len(alert_counts) else 0.0,
         open_p90=float(np.percentile(counts, 90)) if len(counts) else 0.0,
         open_max=int(counts.max()) if len(counts) else 0,
         load_max=round(float(loads.max()), 2) if len(loads) else 0.0,

@@ -37,7 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from alerts.params import CHURN_RULES
-from alerts.selectors import awake, visible_alerts
+from alerts.selectors import snoozed, visible_alerts
 from crm.params import JsonParams
 from customers.models import ADVISOR_ROLES, Interaction, Role
 from customers.scope import scope_for
@@ -145,17 +145,22 @@ def priority(value_at_risk, points, days_since_contact):
 
 # -- reading ---------------------------------------------------------------------------------------------------
 
-ALERT_FIELDS = ("id", "customer_id", "rule", "level", "status", "due_at", "evidence", "customer__customer_code",
-                "customer__name", "tier_clv", "tier_assets", "tier_star")
+ALERT_FIELDS = ("id", "customer_id", "rule", "level", "status", "due_at", "evidence", "opens_on",
+                "customer__customer_code", "customer__name", "tier_clv", "tier_assets", "tier_star")
 
 
 def work_rows(alerts, day, with_owner=False):
-    """The alerts of `alerts` still waiting for work on `day`, with their customer's tier (one query)."""
+    """The alerts of `alerts` still waiting for work on `day`, with their customer's tier (one query). A snoozed
+    alert waits for its date and is left out; a reminder before its opening date (alerts.batch.opening_dates) is
+    read too, with `waiting` set: it never makes a card, but rides along on a card the customer has anyway."""
     fields = ("owner_id", *ALERT_FIELDS) if with_owner else ALERT_FIELDS
-    return list(alerts.filter(awake(day), status__in=WORK_STATUSES)  # a snoozed alert waits for its date
+    rows = list(alerts.exclude(snoozed(day)).filter(status__in=WORK_STATUSES)
                 .annotate(tier_clv=F("customer__tier__clv"), tier_assets=F("customer__tier__total_assets"),
                           tier_star=F("customer__tier__star"))
                 .order_by().values(*fields))
+    for row in rows:
+        row["waiting"] = row["opens_on"] is not None and row["opens_on"] > day
+    return rows
 
 
 def lists_by_advisor(rows, contacts, day, params, capacity_of):
@@ -214,7 +219,10 @@ def build_cards(rows, contacts, day, params):
     for row in rows:
         by_customer[row["customer_id"]].append(row)
     cards = []
-    for customer_id, alerts in by_customer.items():
+    for customer_id, every in by_customer.items():
+        alerts = [a for a in every if not a.get("waiting")]
+        if not alerts:  # only reminders that can still wait: no card
+            continue
         alerts.sort(key=lambda a: (LEVEL_ORDER.get(a["level"], 3), a["due_at"] is None, a["due_at"] or 0, a["id"]))
         first = alerts[0]
         clv, assets = first["tier_clv"], first["tier_assets"]
@@ -222,13 +230,15 @@ def build_cards(rows, contacts, day, params):
         value = round(base * churn_risk([a["rule"] for a in alerts], params), 2)
         last, channels = contacts.get(customer_id, (None, []))
         days = None if last is None else (day - timezone.localdate(last)).days
+        # reminders that could still wait are done in the same call: they follow the card's own reasons
+        riding = sorted((a for a in every if a.get("waiting")), key=lambda a: a["id"])
         reasons = [{"rule": a["rule"], "level": a["level"], "due_at": a["due_at"], "evidence": a["evidence"] or {},
-                    "alert_id": a["id"], "status": a["status"]} for a in alerts]
+                    "alert_id": a["id"], "status": a["status"], "waiting": bool(a.get("waiting"))} for a in alerts + riding]
         cards.append(Card(
             customer_id=customer_id, customer_code=first["customer__customer_code"], name=first["customer__name"],
             star=first["tier_star"] or "", value_at_risk=value,
             priority=priority(value, deadline_points(reasons, day, params), days),
-            reasons=reasons, last_contact=last, channels=channels, alert_ids=[a["id"] for a in alerts],
+            reasons=reasons, last_contact=last, channels=channels, alert_ids=[a["id"] for a in alerts + riding],
             top_alert_id=first["id"]))
     cards.sort(key=lambda c: (-c.priority, -c.value_at_risk, c.customer_code))
     return cards
@@ -241,6 +251,8 @@ def put_in_words(cards, day):
     for card in cards:
         for reason in card.reasons:
             reason["text"] = today_texts.reason_text(reason["rule"], reason["evidence"], day)
+            if reason.get("waiting"):
+                reason["text"] = today_texts.also_in_this_call(reason["text"])
         card.action = suggested_channel(card)
 
 

@@ -109,6 +109,11 @@ def reason_text(rule, e, today):
     return rule
 
 
+def also_in_this_call(text):
+    """A reminder that could still wait, done in the call the card asks for anyway."""
+    return _("also in this call: %(reason)s") % {"reason": text}
+
+
 def channel_action(channel):
     return {
         "visit": pgettext("today action", "Visit"),
