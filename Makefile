@@ -23,7 +23,7 @@ demo: install
 	$(BIN)/python manage.py scan_alerts
 	$(BIN)/python manage.py create_demo_users
 	$(BIN)/python manage.py seed_survey_demo
-	$(BIN)/python manage.py generate_survey_plan
+	$(BIN)/python manage.py generate_survey_plan --release
 	@echo "Branch CRM on http://127.0.0.1:$(PORT)/ (log in with one of the users above)"
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 

@@ -116,10 +116,29 @@ def worklist_month(months, asked=None):
 
 def worklist(user, month):
     """The month's callback sample: the items of its released plans the user may call (month: its first day;
-    None: nothing)."""
+    None: nothing). In customer order, which an attempt does not change: a row stays where the caller left it."""
     items = callable_items(user).filter(plan__month=month).select_related(
         "customer", "questionnaire", "sampled_for", "plan__office")
-    return items.order_by("outcome", "customer__customer_code")
+    return items.order_by("customer__customer_code", "pk")
+
+
+def sees_worklist_phones(scope):
+    """Operations and managers call from the worklist and see its phones (audited per plan: services.
+    reveal_worklist_phones); advisors and compliance see them masked, on the customer page, as everywhere."""
+    return scope.everything or scope.role in (Role.OPERATIONS, Role.OFFICE_MANAGER, Role.BRANCH_MANAGER)
+
+
+def undoable_attempt(user, response_id, seconds, now):
+    """The user's own unsuccessful worklist attempt `response_id` if it may still be undone (filed less than
+    `seconds` ago), with its item and customer; else None."""
+    from datetime import timedelta
+
+    if not str(response_id or "").isdigit():
+        return None
+    return (responses_for(user).select_related("plan_item")
+            .filter(pk=int(response_id), filed_by=user, source="worklist", plan_item__isnull=False,
+                    outcome__in=(Outcome.HUNG_UP, Outcome.NO_ANSWER, Outcome.REFUSED),
+                    filed_at__gte=now - timedelta(seconds=seconds)).first())
 
 
 # --- reports ---------------------------------------------------------------------------------------

@@ -7,11 +7,12 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import AuditEvent
-from crm.services import audit
+from crm.services import audit, audit_many
 from crm.textlimits import NOTE_MAX_LENGTH
 from customers.models import Role, Staff
 from customers.rights import Write
@@ -721,6 +722,22 @@ def release_plan(*, actor, plan_id):
     return plan
 
 
+def release_month(*, month):
+    """Release every draft plan of `month` (any day in it) as the system (the demo, `generate_survey_plan
+    --release`): what operations do one plan at a time on its page, audited per plan. Returns the plans."""
+    first = selectors.month_of(month)
+    with transaction.atomic():
+        plans = list(SamplingPlan.objects.select_for_update().filter(month=first, status=SamplingPlan.State.DRAFT)
+                     .order_by("office_id"))
+        now = timezone.now()
+        SamplingPlan.objects.filter(pk__in=[p.pk for p in plans]).update(
+            status=SamplingPlan.State.RELEASED, released_at=now, released_by=None)
+        counts = dict(PlanItem.objects.filter(plan__in=plans).order_by().values_list("plan").annotate(n=Count("id")))
+        audit_many(None, [("survey.plan.release", "surveys.samplingplan", p.pk,
+                           {"items": counts.get(p.pk, 0), "by": "system"}) for p in plans])
+    return plans
+
+
 def record_attempt(*, actor, item_id, outcome):
     """An unsuccessful attempt from the worklist (hung up, no answer, refused): a response without answers."""
     item = selectors.callable_items(actor).select_related("customer", "questionnaire").filter(pk=item_id).first()
@@ -731,6 +748,73 @@ def record_attempt(*, actor, item_id, outcome):
     data = {"questionnaire": item.questionnaire.code, "customer_code": item.customer.customer_code,
             "channel": Channel.PHONE, "outcome": outcome}
     return file_response(actor=actor, data=data, source="worklist", plan_item=item)
+
+
+UNDO_SECONDS = 120  # how long a one-key outcome of the worklist can be taken back (a screen habit, not policy)
+FAILED_OUTCOMES = (Outcome.HUNG_UP, Outcome.NO_ANSWER, Outcome.REFUSED)
+WORKLIST_PLAN = "surveys.samplingplan"  # the object of the worklist's phone reveal: one audit event per plan
+
+
+def undo_attempt(*, actor, response_id, now=None):
+    """Take back an unsuccessful attempt the actor recorded from the worklist a moment ago (one key too many):
+    the response goes, its item gets back the outcome and the count of attempts it had before, and the undo is
+    audited (the filing's own audit event stays). Refused (SurveyInvalid) once UNDO_SECONDS have passed, when a
+    later attempt was recorded on the item, or for anything but the actor's own worklist attempt; a response
+    out of the actor's scope is a PermissionDenied."""
+    scope = scope_for(actor)
+    _require_filing(scope)
+    refused = SurveyInvalid([{"row": None, "field": "response", "value": str(response_id),
+                              "message": _("This attempt can no longer be undone.")}])
+    if not str(response_id).isdigit():
+        raise refused
+    now = now or timezone.now()
+    with transaction.atomic():
+        response = (scope.filter(SurveyResponse.objects.filter(pk=int(response_id)), "customer__")
+                    .select_for_update().first())
+        if response is None:  # out of scope (or gone): refused as record_attempt refuses it
+            raise PermissionDenied
+        if (response.filed_by_id != actor.pk or response.source != "worklist"
+                or response.outcome not in FAILED_OUTCOMES or response.plan_item_id is None):
+            raise refused
+        filing_once.lock_items([response.plan_item_id])
+        earlier = list(SurveyResponse.objects.filter(plan_item_id=response.plan_item_id).exclude(pk=response.pk)
+                       .order_by("-filed_at", "-pk").values_list("pk", "outcome"))
+        if (now - response.filed_at).total_seconds() > UNDO_SECONDS or any(pk > response.pk for pk, _o in earlier):
+            raise refused
+        item = PlanItem.objects.get(pk=response.plan_item_id)
+        item.outcome = earlier[0][1] if earlier else ""
+        item.attempts = max(item.attempts - 1, 0)
+        item.save(update_fields=["outcome", "attempts"])
+        audit(actor, "survey.attempt.undo", item, response=response.pk, outcome=response.outcome,
+              customer=response.customer_id, restored=item.outcome)
+        response.delete()
+    touch_books(customer_ids={response.customer_id}, staff_ids=set())
+    return item
+
+
+def reveal_worklist_phones(*, actor, month):
+    """Operations and managers call from the worklist, so it shows the sampled customers' phones: the reveal is
+    audited once per released plan and person, one "pii.view" event listing the plan's customer codes the person
+    may call — not at every call. Returns whether the phones are shown (no: advisors, compliance, no month)."""
+    scope = scope_for(actor)
+    if month is None or not selectors.sees_worklist_phones(scope):
+        return False
+    plans = dict(selectors.plans_for(actor).filter(month=month, status=SamplingPlan.State.RELEASED)
+                 .values_list("pk", "released_at"))
+    seen = set(AuditEvent.objects.filter(actor=actor, action="pii.view", object_type=WORKLIST_PLAN,
+                                         object_id__in=[str(pk) for pk in plans]).values_list("object_id", flat=True))
+    new = [pk for pk in plans if str(pk) not in seen]
+    if new:
+        codes = {}
+        for plan_id, code in (selectors.callable_items(actor).filter(plan_id__in=new)
+                              .order_by("plan_id", "customer__customer_code")
+                              .values_list("plan_id", "customer__customer_code")):
+            codes.setdefault(plan_id, []).append(code)
+        audit_many(actor, [("pii.view", WORKLIST_PLAN, pk, {
+            "field": "phone", "source": "worklist", "month": f"{month:%Y-%m}",
+            "released_at": plans[pk].isoformat() if plans[pk] else None, "customers": codes.get(pk, [])})
+            for pk in new])
+    return True
 
 
 def generate_plans(*, month, actor=None, seed=None, office_ids=None):

@@ -12,6 +12,7 @@ urlpatterns = [
     path("plans/<int:pk>/", views.plan_detail, name="plan"),
     path("worklist/", views.worklist, name="worklist"),
     path("worklist/<int:pk>/attempt/", views.attempt, name="attempt"),
+    path("worklist/attempts/<int:pk>/undo/", views.undo_attempt, name="attempt-undo"),
     path("tasks/", views.task_list, name="tasks"),
     path("tasks/<int:pk>/", views.task_detail, name="task"),
     path("reports/<str:code>/", views.report, name="report"),

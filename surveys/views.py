@@ -1,18 +1,19 @@
 """Survey pages. Querysets come from selectors (scoped); writes go through services."""
 
 from datetime import date
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm.exports import export_response
+from crm.exports import DATE, INT, NUMBER1, PCT100_2, Table, export_response, filter_pairs, tables_response
 from crm.services import audit
 from customers.rights import Write, writes
 from customers.scope import member_scope
@@ -23,8 +24,6 @@ from .forms import AddItemForm, CloseTaskForm, FilingForm, GeneratePlanForm, Man
 from .models import FollowUpTask, PlanItem, Questionnaire, QuestionnaireVersion, SurveyResponse
 
 EXPORT_LIMIT = 50_000
-
-
 
 
 def _filer(request):
@@ -60,7 +59,8 @@ def response_list(request):
               rows=len(rows), query=request.GET.urlencode())
         headers = [_("ID"), _("Questionnaire"), _("Customer code"), _("Office"), _("Channel"), _("Outcome"),
                    _("Date"), _("Interviewer"), _("Evaluated service person")]
-        return export_response(rows, headers, "survey_responses", request.GET["format"])
+        return export_response(rows, headers, "survey_responses", request.GET["format"], formats={6: DATE},
+                               title=_("Survey responses"), filters=filter_pairs(filterset))
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "surveys/responses.html", {
         "filter": filterset, "page": page, "query": _query(request), "can_file": selectors.can_file(scope),
@@ -179,7 +179,10 @@ def plan_detail(request, pk):
         audit(request.user, "export", plan, rows=len(rows))
         headers = [_("Customer code"), _("Name"), _("Questionnaire"), _("Reason"), _("Advisor"), _("Star"),
                    _("Stage"), _("Outcome")]
-        return export_response(rows, headers, f"plan_{plan.month:%Y%m}_{plan.office.code}", request.GET["format"])
+        return export_response(rows, headers, f"plan_{plan.month:%Y%m}_{plan.office.code}", request.GET["format"],
+                               title=_("Sampling plan"), filters=[
+                                   (_("Month"), f"{plan.month:%Y-%m}"), (_("Office"), str(plan.office)),
+                                   (_("Status"), str(plan.get_status_display()))])
     page = Paginator(items, 100).get_page(request.GET.get("page"))
     return render(request, "surveys/plan.html", {
         "plan": plan, "page": page, "add_form": add_form, "codes": ("S2020", "P", "N", "E", "W"),
@@ -188,22 +191,31 @@ def plan_detail(request, pk):
 
 def worklist(request):
     """Operations' landing page: one month's callback sample (default: the latest released month, this month's
-    once it is released), with the other released months to pick from."""
-    _filer(request)
+    once it is released), with the other released months to pick from. Operations and managers see the
+    sampled customers' phones (audited once per plan: services.reveal_worklist_phones). `?recorded=<response>`:
+    the attempt just recorded, confirmed above the list with its undo (the page without JavaScript)."""
+    scope = _filer(request)
     months = selectors.worklist_months(request.user)
     month = selectors.worklist_month(months, _month_of(request.GET.get("month")))
     items = selectors.worklist(request.user, month)
     fmt = request.GET.get("format")
     if request.GET.get("export") == "worklist" and fmt in ("csv", "xlsx"):
-        rows = [(f"{i.plan.month:%Y-%m}", i.plan.office.code, i.customer.customer_code, i.customer.name,
+        rows = [(i.plan.month, i.plan.office.code, i.customer.customer_code, i.customer.name,
                  str(i.get_reason_display()), i.questionnaire.code, i.attempts, str(i.get_outcome_display()))
                 for i in items[:EXPORT_LIMIT]]
         audit(request.user, "export", object_type="surveys.worklist", object_id=fmt, rows=len(rows))
         return export_response(rows, [_("Month"), _("Office"), _("Customer code"), _("Name"), _("Reason"),
-                                      _("Questionnaire"), _("Attempts"), _("Last outcome")], "callback-worklist", fmt)
+                                      _("Questionnaire"), _("Attempts"), _("Last outcome")], "callback-worklist", fmt,
+                               formats={0: "month"}, title=_("Callback worklist"),
+                               filters=[(_("Month"), f"{month:%Y-%m}" if month else "—")])
     page = Paginator(items, 50).get_page(request.GET.get("page"))
-    return render(request, "surveys/worklist.html", {"page": page, "month": month, "months": months,
-                                                     "query": f"month={month:%Y-%m}" if month else ""})
+    phones = services.reveal_worklist_phones(actor=request.user, month=month)
+    recorded = selectors.undoable_attempt(request.user, request.GET.get("recorded"), services.UNDO_SECONDS,
+                                          timezone.now())
+    return render(request, "surveys/worklist.html", {
+        "page": page, "month": month, "months": months, "phones": phones, "recorded": recorded,
+        "undo_seconds": services.UNDO_SECONDS, "can_plan": selectors.can_plan(scope),
+        "query": f"month={month:%Y-%m}" if month else ""})
 
 
 def _month_of(value):
@@ -214,22 +226,66 @@ def _month_of(value):
         return None
 
 
-def _worklist_url(month):
+def _worklist_url(month, **params):
     url = reverse("surveys:worklist")
-    return f"{url}?month={month:%Y-%m}" if month else url
+    query = urlencode({**({"month": f"{month:%Y-%m}"} if month else {}), **params})
+    return f"{url}?{query}" if query else url
+
+
+def _wants_json(request):
+    return "application/json" in request.headers.get("Accept", "")
 
 
 @require_POST
 @writes(Write.FILE_SURVEY)
 def attempt(request, pk):
+    """One key of the worklist (hung up, no answer, refused). The page's script posts it and gets JSON back (the
+    row is updated in place, with a confirmation and an undo); without script the worklist shows the same
+    confirmation, the row found by its anchor."""
     _filer(request)
     month = _month_of(request.POST.get("month"))
     try:
         response = services.record_attempt(actor=request.user, item_id=pk, outcome=request.POST.get("outcome", ""))
-        month = response.plan_item.plan.month
     except services.SurveyInvalid as exc:
-        messages.error(request, "; ".join(e["message"] for e in exc.errors))
-    return redirect(_worklist_url(month))
+        message = "; ".join(e["message"] for e in exc.errors)
+        if _wants_json(request):
+            return JsonResponse({"ok": False, "message": message}, status=400)
+        messages.error(request, message)
+        return redirect(_worklist_url(month))
+    item = response.plan_item
+    item.refresh_from_db(fields=["attempts"])
+    if _wants_json(request):
+        outcome = str(response.get_outcome_display())
+        return JsonResponse({
+            "ok": True, "item": item.pk, "response": response.pk, "outcome": response.outcome,
+            "outcome_label": outcome, "attempts": item.attempts,
+            "message": _("Recorded: %(outcome)s (%(customer)s)") % {"outcome": outcome,
+                                                                   "customer": item.customer.customer_code},
+            "undo_url": reverse("surveys:attempt-undo", args=[response.pk]), "undo_seconds": services.UNDO_SECONDS})
+    return redirect(_worklist_url(item.plan.month, recorded=response.pk) + f"#item-{item.pk}")
+
+
+@require_POST
+@writes(Write.FILE_SURVEY)
+def undo_attempt(request, pk):
+    """Take back a one-key outcome just recorded (services.undo_attempt: audited, within a short window)."""
+    _filer(request)
+    month = _month_of(request.POST.get("month"))
+    try:
+        item = services.undo_attempt(actor=request.user, response_id=pk)
+    except services.SurveyInvalid as exc:
+        message = "; ".join(e["message"] for e in exc.errors)
+        if _wants_json(request):
+            return JsonResponse({"ok": False, "message": message}, status=400)
+        messages.error(request, message)
+        return redirect(_worklist_url(month))
+    label = str(item.get_outcome_display()) if item.outcome else "—"
+    message = _("Undone: the attempt is taken back.")
+    if _wants_json(request):
+        return JsonResponse({"ok": True, "item": item.pk, "outcome": item.outcome, "outcome_label": label,
+                             "attempts": item.attempts, "message": message})
+    messages.success(request, message)
+    return redirect(_worklist_url(item.plan.month) + f"#item-{item.pk}")
 
 
 # --- follow-up tasks --------------------------------------------------------------------------------
@@ -252,8 +308,13 @@ def task_list(request):
                  t.customer.name, t.owner.name if t.owner else "", t.due_on, str(t.get_status_display()),
                  t.escalated_to.name if t.escalated_to else "") for t in tasks[:EXPORT_LIMIT]]
         audit(request.user, "export", object_type="surveys.tasks", object_id=fmt, rows=len(rows))
+        shown = [(_("Status"), dict(FollowUpTask.State.choices).get(state, _("open") if state == "open" else state))]
+        shown += [(_("Mine"), _("Yes"))] if request.GET.get("mine") else []
+        shown += [(_("Escalated to me"), _("Yes"))] if request.GET.get("escalated") else []
         return export_response(rows, ["#", _("Priority"), _("Kind"), _("Category"), _("Customer code"), _("Name"),
-                                      _("Owner"), _("Due"), _("Status"), _("Escalated to")], "follow-up-tasks", fmt)
+                                      _("Owner"), _("Due"), _("Status"), _("Escalated to")], "follow-up-tasks", fmt,
+                               formats={7: DATE}, title=_("Follow-up tasks"), filters=[(str(k), str(v))
+                                                                                   for k, v in shown])
     page = Paginator(tasks, 50).get_page(request.GET.get("page"))
     return render(request, "surveys/tasks.html", {"page": page, "state": state, "today": timezone.localdate(),
                                                   "states": FollowUpTask.State.choices, "query": _query(request),
@@ -303,19 +364,28 @@ def report(request, code):
     sla = selectors.sla_figures(selectors.tasks_for(request.user).filter(response__in=of_code.values("pk")))
     export = request.GET.get("export")
     fmt = request.GET.get("format")
-    if export and fmt in ("csv", "xlsx"):
+    if export in ("answers", "index", "sla") and fmt in ("csv", "xlsx"):
         audit(request.user, "export", object_type="surveys.report", object_id=f"{code}:{export}", fmt=fmt,
               query=request.GET.urlencode())
+        pages = [
+            Table(_("Answers by question"), [_("Question"), _("Text"), _("Option"), _("Label"), _("Count"),
+                                            _("Percent")],
+                  [[q["code"], q["text"], o["code"], o["label"], o["count"], o["percent"]]
+                   for q in table for o in q["options"]], {4: INT, 5: PCT100_2}, "answers"),
+            Table(_("Satisfaction index"), [_("Group"), *months], [[label, *values] for label, values in index_rows],
+                  {i: NUMBER1 for i in range(1, len(months) + 1)}, "index"),
+            Table(_("Follow-up tasks"), [_("Category / owner"), _("Open"), _("Overdue"), _("Total")],
+                  sla["by_category"] + sla["by_owner"], {1: INT, 2: INT, 3: INT}, "sla"),
+        ]
+        names = {"answers": f"survey_{code}", "index": f"satisfaction_{code}", "sla": f"sla_{code}"}
+        filters = [(_("Questionnaire"), str(questionnaire)), *filter_pairs(filterset)]
         if export == "index":
-            return export_response([[label, *values] for label, values in index_rows], [_("Group"), *months],
-                                   f"satisfaction_{code}", fmt)
-        if export == "sla":
-            return export_response(sla["by_category"] + sla["by_owner"],
-                                   [_("Category / owner"), _("Open"), _("Overdue"), _("Total")], f"sla_{code}", fmt)
-        rows = [[q["code"], q["text"], o["code"], o["label"], o["count"], o["percent"]]
-                for q in table for o in q["options"]]
-        return export_response(rows, [_("Question"), _("Text"), _("Option"), _("Label"), _("Count"), _("Percent")],
-                               f"survey_{code}", fmt)
+            filters.append((_("By"), _("Evaluated service person") if by == "person" else _("Office")))
+        response = tables_response(pages, names[export] if fmt == "csv" else f"survey_report_{code}", fmt,
+                                   title=_("Survey report"), filters=filters, only=export)
+        if fmt == "csv":  # one file per table, named as before
+            response["Content-Disposition"] = f'attachment; filename="{names[export]}.csv"'
+        return response
     chart = {"labels": months, "datasets": [{"label": label, "data": values} for label, values in index_rows[:12]]}
     return render(request, "surveys/report.html", {
         "questionnaire": questionnaire, "version": version, "table": table, "rate": rate, "filter": filterset,

@@ -75,6 +75,7 @@ ROUTE_OBJECTS = {
     "surveys:file": None,
     "surveys:plan": lambda o: {"pk": o.plan.pk},
     "surveys:attempt": lambda o: {"pk": o.plan_item.pk},
+    "surveys:attempt-undo": lambda o: {"pk": o.survey_response.pk},
     "surveys:task": lambda o: {"pk": o.task.pk},
     "surveys:report": None,
     "survey-report": None,

@@ -614,7 +614,7 @@ def test_every_manager_home_table_exports_with_the_pages_figures(cs_book, make_s
         assert xlsx.status_code == 200 and next(load_workbook(io_of(xlsx)).active.values), table
     # CS by star: 1★ 1, 3★ 2 (40 %), 4★ 1, 5★ 1 with 8,000 of the 10,000 CEV (80 %)
     stars = {row[0]: row for row in _csv_rows(client.get("/workspace/manager/?export=stars&format=csv"))[1:]}
-    assert stars["3★"][1:3] == ["2", "40.0"] and float(stars["5★"][3]) == 8000 and stars["5★"][4] == "80.0"
+    assert stars["3★"][1:3] == ["2", "40.0%"] and float(stars["5★"][3]) == 8000 and stars["5★"][4] == "80.0%"
     # the grade fit of CS (test_manager_home_shows_grade_fit_by_office): 5 customers, 4 calling for a grade
     grade = _csv_rows(client.get("/workspace/manager/?export=grade-fit&format=csv"))
     assert len(grade) == 2 and grade[1][:3] == ["CS", "5", "4"]  # the office manager's office only

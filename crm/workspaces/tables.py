@@ -1,12 +1,40 @@
 """Every table of the two workspaces as export rows, built from the same context the page renders.
 
-`?export=<table id>&format=csv|xlsx` on the advisor dashboard or the manager home returns that table
-(crm.exports: formulas neutralised). Labels are in the reader's language; amounts and counts stay numbers,
-shares are percentages rounded to 0.1."""
+`?export=<table id>&format=csv` on the advisor dashboard or the manager home returns that table; `format=xlsx`
+the page's workbook, a sheet per table, opening on that one (crm.exports: formulas neutralised). Labels are in
+the reader's language; amounts and counts stay numbers, shares are percentages rounded to 0.1 (PCT100: the
+workbook formats them as percentages); TITLES name the sheets as the page names the tables."""
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crm.dates import local_minute
+from crm.exports import INT, MONEY, PCT100
+
+TITLES = {
+    "by-star": gettext_lazy("By star"), "by-stage": gettext_lazy("By lifecycle stage"),
+    "by-quadrant": gettext_lazy("By quadrant"), "today-alerts": gettext_lazy("Alerts"),
+    "today-tasks": gettext_lazy("Survey follow-up tasks"),
+    "today-contacts": gettext_lazy("Contacts due by service frequency"),
+    "today-birthdays": gettext_lazy("Birthdays in the next 7 days"),
+    "stars": gettext_lazy("Tier distribution by star"), "funnel": gettext_lazy("Lifecycle funnel"),
+    "quadrants": gettext_lazy("By quadrant"), "churn-by-month": gettext_lazy("Churn by month"),
+    "satisfaction": gettext_lazy("Survey satisfaction"), "product-coverage": gettext_lazy("Product coverage"),
+    "high-end": gettext_lazy("High-end permission opening rate"),
+    "grade-fit": gettext_lazy("Advisor grade fit and capacity by office"),
+    "advisor-work": gettext_lazy("By advisor"), "office-work": gettext_lazy("By office"),
+}
+_WORK = {2: INT, 3: INT, 4: INT, 5: PCT100, 6: MONEY, 7: MONEY, 8: PCT100,
+         9: INT, 10: PCT100, 11: INT, 12: PCT100}  # with the advisor column first
+FORMATS = {  # {table id: {column index: kind}}; other columns are written by their values' types
+    "stars": {1: INT, 2: PCT100, 3: MONEY, 4: PCT100},
+    "funnel": {3: PCT100},
+    "churn-by-month": {2: MONEY, 4: MONEY},
+    "product-coverage": {4: PCT100, 6: PCT100},
+    "high-end": {3: PCT100},
+    "advisor-work": _WORK,
+    "office-work": {i - 1: kind for i, kind in _WORK.items()},
+}
 
 
 def _pct(share):

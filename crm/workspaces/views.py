@@ -8,8 +8,9 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
-from crm.exports import export_response
+from crm.exports import INT, PCT100, Table, export_response, tables_response
 from crm.models import KpiPolicy
 from crm.services import audit
 from customers import selectors as customer_selectors
@@ -48,19 +49,22 @@ def _dashboard_key(request, scope):
     return f"advisor-dashboard:{mark}:{get_language()}:{selectors.today().isoformat()}"
 
 
-def _table_export(request, tables_of, context_of, name):
-    """`?export=<table id>&format=csv|xlsx`: that table of the page (crm.workspaces.tables), audited; None
-    when the request asks for no export."""
+def _table_export(request, tables_of, context_of, name, title):
+    """`?export=<table id>&format=csv|xlsx`: CSV, that table of the page (crm.workspaces.tables); XLSX, the
+    page's workbook (a sheet per table, opening on that one). Audited; None when the request asks for no
+    export."""
     table = request.GET.get("export")
     if table is None:
         return None
     fmt = request.GET.get("format", "csv")
-    tables = tables_of(context_of())
-    if table not in tables or fmt not in ("csv", "xlsx"):
+    all_tables = tables_of(context_of())
+    if table not in all_tables or fmt not in ("csv", "xlsx"):
         raise Http404
-    headers, rows = tables[table]
-    audit(request.user, "export", object_type=name, object_id=f"{table}.{fmt}", rows=len(rows))
-    return export_response(rows, headers, f"{name}-{table}", fmt)
+    audit(request.user, "export", object_type=name, object_id=f"{table}.{fmt}",
+          rows=len(all_tables[table][1]) if fmt == "csv" else sum(len(rows) for _h, rows in all_tables.values()))
+    sheets = [Table(str(tables.TITLES.get(key, key)), headers, rows, tables.FORMATS.get(key, {}), key)
+              for key, (headers, rows) in all_tables.items()]
+    return tables_response(sheets, name, fmt, title=title, only=table)
 
 
 def advisor_dashboard(request):
@@ -68,7 +72,8 @@ def advisor_dashboard(request):
     ends or the next alert falls overdue, whichever comes first: advisors come back to it all day."""
     scope = _advisor_scope(request)
     export = _table_export(request, tables.advisor_tables,
-                           lambda: selectors.advisor_dashboard(request.user, scope), "advisor-dashboard")
+                           lambda: selectors.advisor_dashboard(request.user, scope), "advisor-dashboard",
+                           _("Advisor dashboard"))
     if export is not None:
         return export
     key = _dashboard_key(request, scope)
@@ -86,7 +91,7 @@ def advisor_dashboard(request):
 def manager_home(request):
     scope = _manager_scope(request)
     export = _table_export(request, tables.manager_tables, lambda: selectors.manager_home(request.user, scope),
-                           "manager-home")
+                           "manager-home", _("Manager home"))
     if export is not None:
         return export
     return render(request, "crm/workspace_manager.html", selectors.manager_home(request.user, scope))
@@ -97,9 +102,10 @@ def manager_kpi_export(request, fmt):
     kpis = selectors.kpis(scope)
     rows = selectors.kpi_rows(kpis["coverage"], kpis["high_end"], kpis["products"], kpis["targets"])
     audit(request.user, "export", object_type="coverage_kpis", object_id=fmt, rows=len(rows))
-    headers = [_("Measure"), _("Office"), _("Code"), _("Name"), _("Base"), _("Count"), _("Percent"),
+    headers = [_("Measure"), _("Office"), pgettext("advisor or office", "Code"), _("Name"), _("Base"), _("Count"), _("Percent"),
                _("Target %")]
-    return export_response(rows, headers, "coverage-kpis", fmt)
+    return export_response(rows, headers, "coverage-kpis", fmt, formats={4: INT, 5: INT, 6: PCT100, 7: PCT100},
+                           title=_("Coverage KPIs"))
 
 
 @writes(Write.EDIT_KPI_TARGETS)

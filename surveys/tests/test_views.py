@@ -132,7 +132,10 @@ def test_the_worklist_shows_one_months_sample_the_latest_released_by_default(ops
     # an attempt on an October item is recorded and leads back to October
     answer = client.post(f"/surveys/worklist/{items[october][0].pk}/attempt/",
                          {"outcome": "no_answer", "month": "2026-10"})
-    assert answer.status_code == 302 and answer.url == "/surveys/worklist/?month=2026-10"
+    item = items[october][0]
+    response = SurveyResponse.objects.get(plan_item=item)
+    assert answer.status_code == 302
+    assert answer.url == f"/surveys/worklist/?month=2026-10&recorded={response.pk}#item-{item.pk}"
     items[october][0].refresh_from_db()
     assert items[october][0].attempts == 1
 
