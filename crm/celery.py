@@ -17,9 +17,10 @@ app.conf.beat_schedule = {
         "task": "customers.tasks.import_backoffice_drop",
         "schedule": crontab(hour=1, minute=0),
     },
-    "reclassify": {  # tiers for the latest data date, after the import
+    "reclassify": {  # tiers for the latest data date, after the import; the alert scan follows its publish
         "task": "customers.tasks.reclassify",
         "schedule": crontab(hour=2, minute=0),
+        "kwargs": {"scan_after": True},
     },
     "product-coverage": {  # after the reclassification: the manager home's coverage KPI reads the new run
         "task": "crm.tasks.store_product_coverage",
@@ -29,9 +30,13 @@ app.conf.beat_schedule = {
         "task": "products.tasks.matching_summary",
         "schedule": crontab(hour=3, minute=0),
     },
-    "scan-alerts": {  # after the reclassification: two rules read the current tier
+    # The alert scan runs when the night's reclassification has published (two rules read the new tiers):
+    # customers.tasks.reclassify_publish queues it. This late run is the safety net (the reclassification
+    # failed, or its worker was lost): it does nothing when the date was scanned already.
+    "scan-alerts-safety": {
         "task": "alerts.tasks.scan_alerts",
-        "schedule": crontab(hour=3, minute=30),
+        "schedule": crontab(hour=6, minute=0),
+        "kwargs": {"unless_done": True},
     },
     "escalate-overdue-alerts": {  # red alerts are due in 4 hours: check every quarter of an hour
         "task": "alerts.tasks.escalate_overdue",

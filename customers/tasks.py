@@ -39,8 +39,9 @@ class RunTask(Task):
 
 
 @shared_task(**TASK_OPTIONS)
-def reclassify(day=None, policy_version=None, user_id=None, chunk_size=None):
-    """Nightly (beat) and "run now": record the run, then one task per chunk for any worker to take."""
+def reclassify(day=None, policy_version=None, user_id=None, chunk_size=None, scan_after=False):
+    """Nightly (beat) and "run now": record the run, then one task per chunk for any worker to take.
+    scan_after (the nightly run): once the run has published, the alert scan follows (scan_after_publish)."""
     from datetime import date
 
     from .models import TieringPolicy
@@ -49,21 +50,44 @@ def reclassify(day=None, policy_version=None, user_id=None, chunk_size=None):
     run = services.start_reclassification(day=date.fromisoformat(day) if day else None, policy=policy,
                                           chunk_size=chunk_size, user=_user(user_id))
     for lo, hi in run.params["chunks"]:
-        reclassify_chunk.delay(run.pk, lo, hi)
+        reclassify_chunk.delay(run.pk, lo, hi, scan_after=scan_after)
     if not run.params["chunks"]:
-        reclassify_publish.delay(run.pk)
+        reclassify_publish.delay(run.pk, scan_after=scan_after)
     return run.pk
 
 
 @shared_task(base=RunTask, **TASK_OPTIONS)
-def reclassify_chunk(run_id, lo, hi):
+def reclassify_chunk(run_id, lo, hi, scan_after=False):
     if services.reclassify_chunk(run_id, lo, hi):  # the last chunk in publishes the run
-        reclassify_publish.delay(run_id)
+        reclassify_publish.delay(run_id, scan_after=scan_after)
 
 
 @shared_task(base=RunTask, **TASK_OPTIONS)
-def reclassify_publish(run_id):
-    services.publish_reclassification(run_id)
+def reclassify_publish(run_id, scan_after=False):
+    run = services.publish_reclassification(run_id)
+    if scan_after:
+        scan_after_publish(run)
+
+
+def scan_after_publish(run):
+    """The night's alert scan, queued once the reclassification `run` has published (two alert rules read the
+    new tiers): on commit, so a scan never reads tiers that are not there yet. A failed run queues nothing
+    (beat's late safety run scans then). A second delivery of the publish task queues a scan that finds the
+    first and does nothing (alerts.tasks.scan_alerts, unless_since)."""
+    from crm.models import JobRun
+
+    if run.status != JobRun.Status.SUCCEEDED:
+        return
+
+    def send():
+        from alerts.tasks import scan_alerts
+
+        try:
+            scan_alerts.apply_async(kwargs={"unless_since": run.finished_at.isoformat()}, retry=False)
+        except BrokerError:
+            log.warning("queue unreachable: the alert scan after run %s waits for beat's safety run", run.pk)
+
+    transaction.on_commit(send)
 
 
 def enqueue_reclassification(*, user=None, day=None, policy_version=None):

@@ -57,8 +57,8 @@ def test_reclassification_runs_in_chunks_on_a_worker(reference_data, worker):
     from customers.models import CurrentTier, TierSnapshot
 
     call_command("generate_branch", customers=300, seed=5, as_of=date(2026, 11, 26), stdout=open(os.devnull, "w"))
-    celery_app.send_task("customers.tasks.reclassify", kwargs={"day": "2026-11-26", "chunk_size": 100},
-                         queue=worker)
+    celery_app.send_task("customers.tasks.reclassify", kwargs={"day": "2026-11-26", "chunk_size": 100,
+                                                               "scan_after": True}, queue=worker)
     deadline = time.monotonic() + 120
     run = None
     while time.monotonic() < deadline:
@@ -70,3 +70,13 @@ def test_reclassification_runs_in_chunks_on_a_worker(reference_data, worker):
     assert len(run.params["chunks"]) == 3 and run.counts["customers"] == 300
     assert TierSnapshot.objects.filter(date="2026-11-26").count() == 300
     assert CurrentTier.objects.exclude(star="").exists()
+    # as the nightly run (beat passes scan_after), the publish queues the alert scan, which runs after it
+    scan = None
+    while time.monotonic() < deadline + 60:
+        scan = JobRun.objects.filter(job="scan_alerts").first()
+        if scan and scan.status != JobRun.Status.RUNNING:
+            break
+        time.sleep(0.5)
+    assert scan is not None and scan.status == JobRun.Status.SUCCEEDED, scan and scan.error
+    assert scan.params["date"] == "2026-11-26" and scan.started_at >= run.finished_at
+    assert JobRun.objects.filter(job="scan_alerts").count() == 1
