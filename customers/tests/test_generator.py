@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from django.core.management import call_command
 
-from customers.generator import Generator, month_ends
+from customers.generator import Generator, month_ends, snapshot_dates
 from customers.models import Customer, CurrentTier, DailyActivity, Role, Snapshot, Staff
 
 AS_OF = date(2026, 11, 26)
@@ -19,7 +19,8 @@ def branch():
 
 def test_same_seed_same_branch_other_seed_other_branch(branch):
     again = Generator(22_000, seed=7, as_of=AS_OF).build()
-    for name in ("staff", "customers", "snapshots", "activity", "ipo_quotas", "applications", "events"):
+    for name in ("staff", "customers", "snapshots", "activity", "ipo_quotas", "applications", "events",
+                 "interactions", "alerts", "alert_transitions", "survey_responses", "survey_answers"):
         pd.testing.assert_frame_equal(getattr(branch, name), getattr(again, name))
     other = Generator(22_000, seed=8, as_of=AS_OF).build()
     assert not branch.customers["name"].equals(other.customers["name"])
@@ -47,15 +48,17 @@ def test_assets_are_heavy_tailed(branch):
 
 def test_snapshots_and_activity_shape(branch):
     dates = sorted(branch.snapshots["date"].unique())
-    assert dates == [d.isoformat() for d in month_ends(AS_OF, 13)]
-    assert dates[0] == "2025-11-30" and dates[-1] == "2026-11-26"
+    # 13 month-ends (the last is the data date) and the day before the data date, the previous night
+    assert dates == [d.isoformat() for d in snapshot_dates(AS_OF, 13)]
+    assert len(month_ends(AS_OF, 13)) == 13 and len(dates) == 14
+    assert dates[0] == "2025-11-30" and dates[-2:] == ["2026-11-25", "2026-11-26"]
     s = branch.snapshots
     parts = s[["securities_value", "equity_fund_value", "fixed_income_value", "reits_trust_value",
                "other_product_value", "cash"]].sum(axis=1)
     assert np.allclose(parts, s["total_assets"], atol=0.011)
     assert (s[["securities_value", "cash", "margin_debt"]] >= 0).all().all()
     days = branch.activity["date"].nunique()
-    assert days == 86  # weekdays in the 120 days to 2026-11-26
+    assert days == 87  # weekdays from 2026-07-29 (120 days before the previous night) to 2026-11-26
     share = len(branch.activity) / (22_000 * days)
     assert 0.2 < share < 0.3  # ~25 % of customer-days
 

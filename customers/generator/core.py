@@ -1,17 +1,21 @@
 """The synthetic branch: a realistic, deterministic stand-in for the back office (spec README).
 
-Everything is drawn with one numpy Generator from the seed, in a fixed order, as
-whole arrays (no per-customer Python loop), then written with COPY / executemany.
+Everything is drawn with numpy Generators from the seed, in a fixed order, as whole
+arrays (no per-customer Python loop): the customer-level draws and the staff for the
+whole branch, then the rows of each block of BLOCK customers from the block's own
+stream, which write.py COPYs (executemany on SQLite) block by block.
 """
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 
-from .models import Grade, Role
-from .permissions import BIT
+from ..models import Grade, Role
+from ..permissions import BIT
+
+BLOCK = 10_000  # customers per random stream and per write
 
 # Study figures for the whole branch (220,000 customers).
 SEGMENT_SHARES = {  # ~202k ordinary, ~2k advisory, ~5k margin, ~2k restricted stock, ~250 institutions
@@ -42,7 +46,7 @@ INSTITUTION_KINDS = ["投资有限公司", "实业股份有限公司", "资产�
 
 @dataclass
 class Branch:
-    """The generated frames, in DB column form, ready for bulk writing."""
+    """The generated frames, in DB column form, ready for bulk writing (all blocks concatenated)."""
 
     staff: pd.DataFrame
     customers: pd.DataFrame
@@ -53,6 +57,11 @@ class Branch:
     events: pd.DataFrame
     interactions: pd.DataFrame
     as_of: date
+    # six months of history before the first night (history.py); empty without history
+    alerts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    alert_transitions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    survey_responses: pd.DataFrame = field(default_factory=pd.DataFrame)
+    survey_answers: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def month_ends(as_of, months):
@@ -62,6 +71,11 @@ def month_ends(as_of, months):
         ends.append(d)
         d = d.replace(day=1) - timedelta(days=1)
     return sorted(ends)
+
+
+def snapshot_dates(as_of, months):
+    """month_ends plus the day before the data date (the previous night the generator runs the tiering for)."""
+    return sorted(set(month_ends(as_of, months)) | {as_of - timedelta(days=1)})
 
 
 def _names(rng, n):
@@ -81,32 +95,71 @@ def _iso(day_array):
 
 
 class Generator:
-    def __init__(self, customers, seed, as_of, months=13, days=120, office_ids=None):
+    """Customer-level draws and the staff for the whole branch first (one numpy Generator from the seed: a few
+    arrays of n values), then every row-level fact block by block of BLOCK customers, each block from its own
+    random stream (seed, block number) — so memory is bounded by a block and the branch does not depend on how
+    the writer groups blocks."""
+
+    def __init__(self, customers, seed, as_of, months=13, days=120, office_ids=None, history=True):
         self.n = int(customers)
-        self.rng = np.random.default_rng(seed)
+        self.seed = int(seed)
+        self.rng = np.random.default_rng(abs(self.seed))
         self.as_of = as_of
         self.months = months
         self.days = days
+        self.history = history
         self.office_codes = list(OFFICE_WEIGHTS)
         self.office_ids = office_ids or {code: i + 1 for i, code in enumerate(self.office_codes)}
+        self.c = None
+        self.staff = None
+        self.next_ids = {}  # explicit primary keys of rows other rows point to (interactions, alerts, responses)
 
-    # -- customers ----------------------------------------------------------
+    def take_ids(self, name, k):
+        start = self.next_ids.get(name, 1)
+        self.next_ids[name] = start + k
+        return np.arange(start, start + k, dtype=np.int64)
+
+    def prepare(self):
+        """The customer-level draws and the staff (idempotent); returns the staff frame."""
+        if self.c is None:
+            self.c = self._customers()
+            self.staff = self._staff_and_assignment(self.c)
+        return self.staff
+
+    def blocks(self):
+        """The branch's row-level frames, one dict of frames per block of BLOCK customers, in id order."""
+        self.prepare()
+        self.next_ids = {}
+        for b, lo in enumerate(range(0, self.n, BLOCK)):
+            yield self._block(b, lo, min(lo + BLOCK, self.n))
+
     def build(self):
-        c = self._customers()
-        staff = self._staff_and_assignment(c)
-        snaps, mix = self._snapshots(c)
-        activity = self._activity(c, mix)
-        return Branch(
-            staff=staff,
-            customers=self._customer_frame(c),
-            snapshots=snaps,
-            activity=activity,
-            ipo_quotas=self._ipo_quotas(c),
-            applications=self._applications(c),
-            events=self._events(c),
-            interactions=self._interactions(c, staff),
-            as_of=self.as_of,
-        )
+        """The whole branch in memory (tests, small branches); write_branch streams blocks() instead."""
+        staff = self.prepare()
+        parts = list(self.blocks())
+        frames = {key: pd.concat([p[key] for p in parts], ignore_index=True) for key in parts[0]}
+        return Branch(staff=staff, as_of=self.as_of, **frames)
+
+    def _block(self, b, lo, hi):
+        rng = np.random.default_rng([abs(self.seed), b + 1])
+        c = {k: (v[lo:hi] if isinstance(v, np.ndarray) and len(v) == self.n else v) for k, v in self.c.items()}
+        c["n"] = hi - lo
+        c["style"] = rng.choice(["trader", "allocator", "mixed"], c["n"], p=[0.6, 0.15, 0.25])
+        snapshots, mix = self._snapshots(c, rng)
+        frames = {
+            "snapshots": snapshots,
+            "activity": self._activity(c, mix, rng),
+            "ipo_quotas": self._ipo_quotas(c, rng),
+            "applications": self._applications(c, rng),
+            "events": self._events(c, rng),
+        }
+        frames["interactions"] = self._interactions(c, rng)
+        if self.history:
+            from . import history
+
+            frames.update(history.build(self, c, frames, rng))
+        frames["customers"] = self._customer_frame(c, rng, frames["interactions"])
+        return frames
 
     def _customers(self):
         rng, n = self.rng, self.n
@@ -188,8 +241,8 @@ class Generator:
         flags |= np.where(c["kind"] == "institutional", BIT["block_trade"], 0)
         return np.where(c["profile"] == "prospect", 0, flags)
 
-    def _customer_frame(self, c):
-        rng, n = self.rng, c["n"]
+    def _customer_frame(self, c, rng, interactions):
+        n = c["n"]
         names = _names(rng, n)
         inst = c["kind"] == "institutional"
         inst_names = np.char.add(
@@ -203,6 +256,7 @@ class Generator:
                         birth_txt.str.replace("-", "").to_numpy().astype(str)),
             np.char.zfill(rng.integers(0, 10**4, n).astype(str), 4),
         )
+        next_contact, cycle = self._contact_plan(c, rng, interactions)
         return pd.DataFrame(
             {
                 "id": c["id"],
@@ -223,10 +277,54 @@ class Generator:
                 "closed_on": _iso(c["closed"]),
                 "prior_experience": c["experience"],
                 "permission_flags": c["flags"],
+                "permission_dates": self._permission_dates(c, rng),
                 "commission_rate": c["commission"],
+                "next_contact_on": _iso(next_contact),
+                "contact_cycle_months": pd.array(np.where(cycle > 0, cycle, None), dtype="Int64"),
                 "updated_at": pd.Timestamp(self.as_of).tz_localize("Asia/Shanghai").isoformat(),
             }
         )
+
+    def _permission_dates(self, c, rng):
+        """{code: "YYYY-MM-DD"} per customer as JSON text: every granted permission is dated after the account
+        opened (+30 days: products.md asks assets > 500,000 CNY, which a new account first has to bring in) and
+        before the data date; a margin account that carries debt in the first snapshot opened it before that."""
+        n = c["n"]
+        as_of = np.datetime64(self.as_of, "D")
+        opened = np.where(np.isnat(c["opened"]), as_of - 1, c["opened"])
+        earliest = np.minimum(opened + 30, as_of - 1)
+        latest = np.full(n, as_of - 1)
+        first_debt = c.get("first_debt")
+        if first_debt is not None:
+            latest = np.where(np.isnat(first_debt), latest, np.maximum(np.minimum(latest, first_debt), earliest))
+        span = (latest - earliest).astype(int)
+        text = pd.Series("", index=range(n), dtype=object)
+        for code, bit in BIT.items():
+            held = (c["flags"] & bit) > 0
+            day = earliest + np.floor(rng.random(n) * (span + 1)).astype(int)
+            part = pd.Series(np.char.add(np.char.add(f'"{code}": "', np.datetime_as_string(day, "D")), '"'))
+            part = part.where(held, "")
+            text = text.where(part == "", text.where(text == "", text + ", ") + part)
+        return ("{" + text + "}").to_numpy()
+
+    def _contact_plan(self, c, rng, interactions):
+        """The contact plan the branch ran before the first night (alerts.schedule keeps it): customers rich enough
+        for 3★ and up were planned every 1 or 2 months from their last contact (or a start spread over the cycle);
+        advisors who fell behind leave some past due, which the first scan reports."""
+        n = c["n"]
+        as_of = np.datetime64(self.as_of, "D")
+        live = self._live(c) & (c["kind"] == "retail")
+        cycle = np.where(live & (c["last_total"] >= 1_000_000), 1, np.where(live & (c["last_total"] >= 200_000), 2, 0))
+        last = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+        if len(interactions):
+            local = pd.to_datetime(interactions["at"]).dt.tz_localize("UTC").dt.tz_convert("Asia/Shanghai")
+            days = local.dt.tz_localize(None).to_numpy().astype("datetime64[D]")
+            latest = pd.Series(days).groupby(interactions["customer_id"].to_numpy()).max()
+            last[latest.index.to_numpy() - c["id"][0]] = latest.to_numpy().astype("datetime64[D]")
+        start = as_of - np.floor(rng.random(n) * 30 * np.maximum(cycle, 1)).astype(int)
+        base = np.where(np.isnat(last), start, last)
+        nxt = base + np.round(30.4 * cycle).astype(int)
+        return np.where(cycle > 0, nxt, np.datetime64("NaT")), cycle
 
     # -- staff and books ----------------------------------------------------
     def _staff_and_assignment(self, c, caps=(800, 400, 40)):
@@ -279,20 +377,36 @@ class Generator:
         return frame
 
     # -- positions ----------------------------------------------------------
-    def _snapshots(self, c):
-        rng, n = self.rng, c["n"]
-        dates = np.array(month_ends(self.as_of, self.months), dtype="datetime64[D]")
-        t = len(dates)
+    def _snapshots(self, c, rng):
+        n = c["n"]
+        as_of = np.datetime64(self.as_of, "D")
+        ends = np.array(month_ends(self.as_of, self.months), dtype="datetime64[D]")
+        t = len(ends)
         # Monthly log-returns walked backwards from today's assets; decliners lost ~40 % lately.
         steps = 0.005 + 0.06 * rng.standard_normal((n, t - 1))
         declining = c["profile"] == "declining"
         steps[declining, -3:] -= 0.17
         log_path = np.concatenate([np.zeros((n, 1)), np.cumsum(steps[:, ::-1], axis=1)], axis=1)[:, ::-1]
         total = c["assets"][:, None] * np.exp(-log_path + log_path[:, -1:])
+        # The day before the data date (the previous night): today's assets within ±1 %, except the customers who
+        # move a large part of their money out today (they had it yesterday).
+        retail_live = self._live(c) & (c["kind"] == "retail") & (c["profile"] == "active")
+        leaving = retail_live & (c["assets"] >= 50_000) & (rng.random(n) < 0.006)
+        share_out = np.where(leaving, rng.uniform(0.45, 0.8, n), 0.0)
+        eve = total[:, -1] * (1 + rng.normal(0, 0.004, n)) / (1 - share_out)
+        total[:, :-1] /= (1 - share_out)[:, None]
+        c["leaving"], c["share_out"], c["eve_total"] = leaving, share_out, eve
+        if ends[-2] == as_of - 1:  # the data date is the 1st: yesterday is already a month-end
+            total[:, -2] = eve
+            dates = ends
+        else:
+            total = np.concatenate([total[:, :-1], eve[:, None], total[:, -1:]], axis=1)
+            dates = np.concatenate([ends[:-1], [as_of - 1], ends[-1:]])
+        t = len(dates)
         dormant = c["profile"] == "dormant"
         total[dormant] = rng.uniform(0, 99, (dormant.sum(), t))
         # Holdings mix per customer: traders hold securities, allocators products of one main class.
-        style = rng.choice(["trader", "allocator", "mixed"], n, p=[0.6, 0.15, 0.25])
+        style = c["style"]
         alpha = np.where(
             (style == "trader")[:, None], [[14, 0.6, 0.6, 0.3, 0.2, 1.5]],
             np.where((style == "allocator")[:, None], [[1.5, 3, 3, 3, 0.5, 1]], [[4, 1.5, 1.5, 0.6, 0.3, 1.2]]),
@@ -317,10 +431,22 @@ class Generator:
         neg = parts[:, 5] < 0
         parts[neg, 0] += parts[neg, 5]
         parts[neg, 5] = 0
-        margin = (c["flags"][rows] & BIT["margin"]) > 0
-        debt = np.where(margin, np.round(parts[:, 0] * rng.uniform(0.0, 0.55, len(rows)), 2), 0.0)
+        # Margin debt: most users borrow lightly (maintenance ratio ≥ ~180 %); a few securities-heavy users are
+        # leveraged to 60-80 % of their assets, a ratio of 125-167 % (alerts.md: warning < 150 %, red < 130 %).
+        has_margin = (c["flags"] & BIT["margin"]) > 0
+        leveraged = has_margin & (style == "trader") & (rng.random(n) < 0.12)
+        lever = rng.uniform(0.6, 0.8, n)
+        light = np.round(parts[:, 0] * rng.uniform(0.0, 0.55, len(rows)), 2)
+        heavy = np.round(tot * lever[rows], 2)
+        debt = np.where(has_margin[rows], np.where(leveraged[rows], heavy, light), 0.0)
         debt = np.where(debt >= 1_000, debt, 0.0)  # no meaningful ratio on a few yuan of debt
         ratio = np.where(debt > 0, np.round(np.minimum(tot / np.maximum(debt, 1.0) * 100, 99_999), 2), np.nan)
+        first = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+        with_debt = debt > 0
+        if with_debt.any():
+            earliest = pd.Series(dates[cols[with_debt]]).groupby(rows[with_debt]).min()
+            first[earliest.index.to_numpy()] = earliest.to_numpy().astype("datetime64[D]")
+        c["first_debt"] = first
         frame = pd.DataFrame(
             {
                 "customer_id": c["id"][rows],
@@ -343,14 +469,20 @@ class Generator:
         c["last_total"][rows[last]] = tot[last]
         return frame, mix
 
-    def _activity(self, c, mix):
-        rng, n = self.rng, c["n"]
+    def _activity(self, c, mix, rng):
+        n = c["n"]
         as_of = np.datetime64(self.as_of, "D")
-        days = np.arange(as_of - self.days + 1, as_of + 1)
+        # `days` of activity up to the previous night, and the data date: both nights see the same window length
+        # (the tiering's trading baseline needs 30 days of data before its 90-day window)
+        days = np.arange(as_of - self.days, as_of + 1)
         days = days[np.is_busday(days)]
         d = len(days)
         p = rng.beta(1.2, 3.0, n)
         alive = (~np.isnat(c["funded"])) & (c["profile"] != "dormant") & (c["profile"] != "budding")
+        # Value investors (STP I): securities-heavy books of 200k+ that trade a few times a year, a small part of
+        # the book each time (holding period 365 × 2 × securities / yearly turnover well over 3 years).
+        holder = alive & (c["style"] == "trader") & (c["assets"] >= 200_000) & (rng.random(n) < 0.35)
+        p = np.where(holder, rng.uniform(0.004, 0.02, n), p)
         p = np.where(alive, p, 0.0)
         active = rng.random((n, d)) < p[:, None]
         active &= np.where(np.isnat(c["funded"])[:, None], False, days[None, :] >= c["funded"][:, None])
@@ -358,11 +490,15 @@ class Generator:
         declining = c["profile"] == "declining"
         fading = days >= as_of - 75  # trading falls away over the last ~2.5 months
         active[np.ix_(declining, fading)] &= rng.random((declining.sum(), fading.sum())) < 0.2
+        today = days[-1] == as_of
+        if today:
+            active[c["leaving"], -1] = True
         rows, cols = np.nonzero(active)
         m = len(rows)
         base = np.maximum(c["assets"][rows] * mix[rows, 0], 1000.0)
         trades = 1 + rng.poisson(1.5, m)
-        traded = np.round(trades * base * rng.uniform(0.03, 0.25, m), 2)
+        turnover = np.where(holder[rows], rng.uniform(0.005, 0.03, m), rng.uniform(0.03, 0.25, m))
+        traded = np.round(trades * base * turnover, 2)
         commission = np.round(traded * c["commission"][rows] / 1000, 2)
         product_value = c["assets"][rows] * mix[rows, 1:5].sum(axis=1)
         product_income = np.round(np.where(rng.random(m) < 0.1, product_value * 0.002, 0.0), 2)
@@ -370,7 +506,12 @@ class Generator:
         big_out = (declining[rows] | (c["profile"][rows] == "churned")) & (rng.random(m) < 0.08)
         t_out = np.where(rng.random(m) < 0.05, c["assets"][rows] * rng.uniform(0.01, 0.2, m), 0.0)
         t_out = np.round(np.where(big_out, c["assets"][rows] * rng.uniform(0.3, 0.9, m), t_out), 2)
+        if today:  # the leavers' transfer-out today: what they had yesterday less what is left
+            going = c["leaving"][rows] & (cols == d - 1)
+            t_out = np.where(going, np.round(c["eve_total"][rows] * c["share_out"][rows], 2), t_out)
+            t_in = np.where(going, 0.0, t_in)
         pnl = np.round(base * rng.normal(0.0003, 0.018, m), 2)
+        c["holder"] = holder
         return pd.DataFrame(
             {
                 "customer_id": c["id"][rows],
@@ -389,8 +530,8 @@ class Generator:
     def _live(self, c):
         return (~np.isnat(c["funded"])) & np.isnat(c["closed"]) & (c["profile"] != "dormant")
 
-    def _ipo_quotas(self, c):
-        rng, n = self.rng, c["n"]
+    def _ipo_quotas(self, c, rng):
+        n = c["n"]
         as_of = np.datetime64(self.as_of, "D")
         subscribers = np.flatnonzero(self._live(c) & (c["last_securities"] >= 10_000) & (rng.random(n) < 0.15))
         elsewhere = rng.random(len(subscribers)) < 0.2  # money held at another broker shows in the quota
@@ -411,8 +552,8 @@ class Generator:
             )
         return pd.concat(frames, ignore_index=True)
 
-    def _applications(self, c):
-        rng, n = self.rng, c["n"]
+    def _applications(self, c, rng):
+        n = c["n"]
         churned = np.flatnonzero((c["profile"] == "churned") & (rng.random(n) < 0.6))
         filed = c["closed"][churned] - rng.integers(1, 10, len(churned))
         live = np.flatnonzero(self._live(c) & (rng.random(n) < 0.003))
@@ -433,8 +574,8 @@ class Generator:
         )
         return frame
 
-    def _events(self, c):
-        rng, n = self.rng, c["n"]
+    def _events(self, c, rng):
+        n = c["n"]
         as_of = np.datetime64(self.as_of, "D")
         live = self._live(c)
         parts = []
@@ -454,8 +595,8 @@ class Generator:
                                    "due_on": np.datetime_as_string(day + 182, "D")}))
         return pd.concat(parts, ignore_index=True)
 
-    def _interactions(self, c, staff):
-        rng, n = self.rng, c["n"]
+    def _interactions(self, c, rng):
+        n = c["n"]
         who = np.flatnonzero(self._live(c) & (rng.random(n) < 0.3))
         counts = rng.integers(1, 5, len(who))
         rows = np.repeat(who, counts)
@@ -465,54 +606,12 @@ class Generator:
         summaries = np.array(["定期回访", "市场观点沟通", "产品介绍", "账户诊断", "资产配置建议"])
         return pd.DataFrame(
             {
+                "id": self.take_ids("interaction", len(rows)),
                 "customer_id": c["id"][rows],
                 "staff_id": pd.array(advisor, dtype="Int64"),
-                "at": at.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "at": at.tz_convert("UTC").strftime("%Y-%m-%d %H:%M:%S"),  # as Django stores it on SQLite too
                 "channel": rng.choice(["phone", "wechat", "video", "sms", "visit"], len(rows), p=[.45, .3, .05, .1, .1]),
                 "summary": rng.choice(summaries, len(rows)),
                 "note": "",
             }
         )
-
-
-def write_branch(branch):
-    """Replace all branch data with the generated frames (COPY on PostgreSQL)."""
-    from django.db import connection, transaction
-
-    from crm.bulk import copy_frame, is_postgres
-
-    from .models import (Application, CurrentTier, Customer, DailyActivity, Event, Interaction, IpoQuota,
-                         Snapshot, Staff)
-
-    facts = [Interaction, Event, Application, IpoQuota, DailyActivity, Snapshot, CurrentTier]
-    with transaction.atomic():
-        if is_postgres():
-            tables = ", ".join(m._meta.db_table for m in [*facts, Customer, Staff])
-            with connection.cursor() as cursor:
-                # Fire any deferred FK checks first: TRUNCATE refuses while triggers are pending.
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        else:
-            for model in facts:
-                model.objects.all()._raw_delete(model.objects.db)
-            Customer.objects.all().delete()  # cascades into other apps' rows
-            Staff.objects.all().delete()
-        counts = {}
-        for model, frame in ((Staff, branch.staff), (Customer, branch.customers), (Snapshot, branch.snapshots),
-                             (DailyActivity, branch.activity), (IpoQuota, branch.ipo_quotas),
-                             (Application, branch.applications), (Event, branch.events),
-                             (Interaction, branch.interactions)):
-            counts[model._meta.model_name] = copy_frame(model, frame)
-        if is_postgres():
-            from django.core.management.color import no_style
-
-            with connection.cursor() as cursor:
-                for sql in connection.ops.sequence_reset_sql(no_style(), [Staff, Customer]):
-                    cursor.execute(sql)
-    if is_postgres():
-        # Fresh statistics: the planner would otherwise plan the first nightly queries for empty tables.
-        with connection.cursor() as cursor:
-            for model in [Staff, Customer, *facts]:
-                cursor.execute(f"ANALYZE {model._meta.db_table}")
-    return counts
