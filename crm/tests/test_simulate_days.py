@@ -21,7 +21,7 @@ NIGHTS = 5
 @pytest.fixture
 def branch(db):
     with io.StringIO() as quiet:
-        call_command("generate_branch", customers=300, seed=5, as_of=AS_OF, stdout=quiet)
+        call_command("generate_branch", customers=300, seed=5, as_of=AS_OF, no_history=True, stdout=quiet)
 
 
 def test_five_nights_figures_and_invariants(branch):
@@ -58,7 +58,8 @@ def test_five_nights_figures_and_invariants(branch):
 
 def test_nobody_working_the_list_leaves_more_open_items(branch):
     worked = simulate.simulate(days=2, start=START)
-    call_command("generate_branch", customers=300, seed=5, as_of=AS_OF, replace=True, stdout=io.StringIO())
+    call_command("generate_branch", customers=300, seed=5, as_of=AS_OF, replace=True, no_history=True,
+                 stdout=io.StringIO())
     idle = simulate.simulate(days=2, start=START, handle_lists=False)
     # night 0 (the first scan) is the same; from the first night on, the worked lists leave fewer items open
     assert worked.nights[0].open_max == idle.nights[0].open_max
