@@ -18,7 +18,7 @@ install: $(STAMP)
 
 demo: install
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py generate_branch --customers $(CUSTOMERS) --seed 1 --replace
+	$(BIN)/python manage.py generate_branch --customers $(CUSTOMERS) --seed 1 --replace --previous-night
 	$(BIN)/python manage.py reclassify
 	$(BIN)/python manage.py scan_alerts
 	$(BIN)/python manage.py create_demo_users
