@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from crm.bulk import upsert_frame
 from crm.exports import neutralise
 
-from . import changes, references
+from . import changes, references, staging
 from .columns import check_column
 from .datasets import DATASETS
 from .errors import MAX_ERRORS_KEPT, ErrorList
@@ -229,6 +229,13 @@ def import_file(dataset_name, raw, *, skip_invalid=False, uploader=SYSTEM, filen
     every rejected row with its messages (for --rejects; memory then grows with the rejected rows)."""
     if keep_rejects:
         max_errors = None
+    if staging.applies(dataset_name, keep_rejects=keep_rejects) and not file_refusal(uploader, dataset_name):
+        try:
+            with transaction.atomic():
+                return staging.import_staged(dataset_name, raw, uploader=uploader, skip_invalid=skip_invalid,
+                                             max_errors=max_errors, result=ImportResult(dataset=dataset_name))
+        except staging.Unstageable:
+            pass  # read line by line below, which reports what kept the file from staging
     result, parsed, raw_frame = validate(dataset_name, raw, uploader=uploader, skip_invalid=skip_invalid,
                                          max_errors=max_errors, chunk_rows=chunk_rows, keep_raw=keep_rejects)
     if result.error_count and (not skip_invalid or parsed is None or result.refused):
