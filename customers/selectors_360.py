@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.compiled import CompiledRead
 
 from .models import CurrentTier, Customer, Interaction, Office, Snapshot, Staff, TierChange, TierSnapshot
-from .tiering.explain import explain, stage_label, star_label
+from .tiering.explain import change_reason, explain, stage_label, star_label
 from .tiering.service_focus import focus_for
 
 POSITION_MONTHS = 13
@@ -98,7 +98,7 @@ _timeline = CompiledRead(
     lambda customer_id: TierSnapshot.objects.filter(customer_id=customer_id).order_by("-date")
     .values("date", "star", "lifecycle_stage", "stp_subtype", "stp_weak", "quadrant")[:TIMELINE_RUNS])
 _changes = CompiledRead(lambda customer_id: TierChange.objects.filter(customer_id=customer_id)
-                        .order_by("-date", "field").values("date", "field", "old", "new")[:CHANGES_SHOWN])
+                        .order_by("-date", "field").values("date", "field", "old", "new", "reason")[:CHANGES_SHOWN])
 _contacts = CompiledRead(
     lambda customer_id: Interaction.objects.filter(customer_id=customer_id).order_by("-at", "-id")
     .values("id", "at", "channel", "summary", "note", staff_name=F("staff__name"))[:CONTACTS_SHOWN])
@@ -117,7 +117,8 @@ def tier_timeline(customer):
 def tier_changes(customer):
     """The latest CHANGES_SHOWN star / stage / sub-type / quadrant moves, newest first, in words (one query)."""
     return [{"date": c["date"], "field": CHANGE_FIELD_LABELS.get(c["field"], c["field"]),
-             "old": _value_label(c["field"], c["old"]), "new": _value_label(c["field"], c["new"])}
+             "old": _value_label(c["field"], c["old"]), "new": _value_label(c["field"], c["new"]),
+             "reason": change_reason(c["reason"])}
             for c in _changes(customer_id=customer.pk)]
 
 
@@ -130,7 +131,7 @@ def recent_contacts(customer):
 EXPLAINED_FIELDS = ("star", "computed_star", "below_runs", "overridden", "clv_top_share", "stp_subtype", "stp_weak",
                     "holding_days", "securities_share", "products_share", "main_product_share", "lifecycle_stage",
                     "stage_reason", "stage_days", "stage_figure", "cev", "cpv", "growth", "retention",
-                    "neutral_inputs")
+                    "neutral_inputs", "survey_on", "survey_stale_on", "survey_max_age")
 _people = CompiledRead(lambda customer_id: Customer.objects.filter(pk=customer_id).values(
     office_code=F("office__code"), office_name=F("office__name_zh"),
     advisor_code=F("advisor__staff_code"), advisor_name=F("advisor__name"),

@@ -4,9 +4,9 @@ from rest_framework import serializers
 from crm.textlimits import NOTE_MAX_LENGTH, SHORT_TEXT_MAX_LENGTH
 
 from ..models import Application, Customer, Interaction
-from ..models import TierSnapshot
+from ..models import TierChange, TierSnapshot
 from ..scope import mask
-from ..tiering.explain import explain
+from ..tiering.explain import change_reason, explain
 
 
 class TierValueField(serializers.Field):
@@ -54,6 +54,20 @@ class ExplanationField(serializers.Field):
         return explain(snapshot) if snapshot else None
 
 
+@extend_schema_field({"type": "object", "additionalProperties": {"type": "string", "format": "date", "nullable": True},
+                      "example": {"margin": "2021-03-04", "star_market": None}})
+class PermissionDatesField(serializers.Field):
+    """Each held permission (the `permissions` codes) with the date it was opened, null where not known
+    (products.md: the CRM records which permissions a customer has opened and when)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, customer):
+        dates = customer.permission_dates or {}
+        return {code: dates.get(code) for code in customer.permissions}
+
+
 class MaskedField(serializers.CharField):
     def to_representation(self, value):
         return mask(value)
@@ -68,6 +82,7 @@ class CustomerSerializer(serializers.ModelSerializer):
         source="investment_advisor.staff_code", read_only=True, allow_null=True, default=None
     )
     permissions = serializers.ListField(child=serializers.CharField(), read_only=True)
+    permission_dates = PermissionDatesField()
     phone = MaskedField(read_only=True)
     id_number = MaskedField(read_only=True)
     total_assets = TierMoneyField("total_assets")
@@ -86,27 +101,48 @@ class CustomerSerializer(serializers.ModelSerializer):
         model = Customer
         fields = [
             "customer_code", "name", "kind", "office", "advisor", "investment_advisor", "risk_level",
-            "risk_assessed_on", "permissions", "phone", "id_number", "opened_on", "first_funded_on", "closed_on",
+            "risk_assessed_on", "permissions", "permission_dates", "phone", "id_number", "opened_on", "first_funded_on", "closed_on",
             "total_assets", "star", "stp_subtype", "stp_weak", "lifecycle_stage", "quadrant", "cev", "cpv", "clv",
             "legacy_star", "explanation",
         ]
+
+
+class TierChangeSerializer(serializers.ModelSerializer):
+    """A move the run made: the field, from, to, and why — the rule and its figures as data (`reason`, e.g.
+    {"rule": "demotion", "runs": 3, "computed": "1", "clv": 912.5, "top_share": 1.0}) and in words."""
+
+    reason = serializers.JSONField(read_only=True)
+    reason_text = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TierChange
+        fields = ["field", "old", "new", "reason", "reason_text"]
+
+    def get_reason_text(self, obj) -> str:
+        return change_reason(obj.reason)
 
 
 class TierHistorySerializer(serializers.ModelSerializer):
     policy_version = serializers.IntegerField(source="policy.version", read_only=True)
     stp_subtype = serializers.SerializerMethodField()
     explanation = serializers.SerializerMethodField()
+    changes = serializers.SerializerMethodField()
 
     class Meta:
         model = TierSnapshot
         fields = ["date", "star", "legacy_star", "stp_subtype", "stp_weak", "lifecycle_stage", "quadrant", "cev",
-                  "cpv", "clv", "total_assets", "overridden", "policy_version", "explanation"]
+                  "cpv", "clv", "total_assets", "overridden", "policy_version", "explanation", "changes"]
 
     def get_stp_subtype(self, obj) -> str | None:
         return obj.stp_subtype or None
 
     def get_explanation(self, obj) -> str:
         return explain(obj)
+
+    @extend_schema_field(TierChangeSerializer(many=True))
+    def get_changes(self, obj):
+        """The moves of this run date (context["changes"]: the customer's changes by date, read once)."""
+        return TierChangeSerializer(self.context.get("changes", {}).get(obj.date, []), many=True).data
 
 
 # Kind and status travel as plain strings listed in the help text (as in the alerts API): the service validates

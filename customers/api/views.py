@@ -9,7 +9,7 @@ from .. import applications, services
 from ..filters import ApplicationFilter, CustomerFilter
 from ..rights import Write
 from ..selectors import customer_list
-from ..selectors import tier_history
+from ..selectors import tier_changes, tier_history
 from .serializers import (
     ApplicationInputSerializer,
     ApplicationSerializer,
@@ -36,9 +36,12 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(responses=TierHistorySerializer(many=True))
     @action(detail=True, url_path="tier-history", pagination_class=None)
     def tier_history(self, request, customer_code=None):
-        """One entry per run date, oldest first."""
+        """One entry per run date, oldest first, each with the moves that run made and why (`changes`)."""
         customer = self.get_object()
-        return Response(TierHistorySerializer(tier_history(customer), many=True).data)
+        changes = {}
+        for change in tier_changes(customer, limit=None):
+            changes.setdefault(change.date, []).append(change)
+        return Response(TierHistorySerializer(tier_history(customer), many=True, context={"changes": changes}).data)
 
     @extend_schema(request=InteractionInputSerializer, responses={
         201: InteractionSerializer,
