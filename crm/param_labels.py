@@ -139,7 +139,7 @@ class PolicyLabels:
 def _display(value, param):
     if value is None:
         return "—"
-    if param and param.choices:
+    if param and param.choices and not callable(param.choices):
         return str(dict(param.choices).get(value, value))
     if isinstance(value, float) and value.is_integer() and abs(value) >= 1000:
         return f"{int(value):,}"
@@ -312,17 +312,18 @@ class PolicyParamsForm(forms.Form):
 
     @staticmethod
     def _field(name, param, value):
+        choices = param.choices() if callable(param.choices) else param.choices
         common = {"label": param.label, "help_text": param.help}
         bounds = {"min_value": param.low, "max_value": param.high}
         if isinstance(value, dict):
             rows = param.rows or tuple((k, k) for k in value)
             field = RowsField(rows=rows, mapping=True, kind=param.item, optional_keys=param.optional_keys,
-                              choices=param.choices, initial=dict(value), **common)
+                              choices=choices, initial=dict(value), **common)
         elif isinstance(value, (tuple, list)):
             field = RowsField(rows=param.rows, extra=param.extra_rows if not param.rows else 0, kind=param.item,
-                              choices=param.choices, initial=tuple(value), **common)
-        elif param.choices:
-            field = forms.TypedChoiceField(choices=param.choices, coerce=type(value), initial=value, **common)
+                              choices=choices, initial=tuple(value), **common)
+        elif choices:
+            field = forms.TypedChoiceField(choices=choices, coerce=type(value), initial=value, **common)
         elif isinstance(value, int) and not isinstance(value, bool) and param.scale == 1:
             field = forms.IntegerField(initial=value, **bounds, **common)
         else:

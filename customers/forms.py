@@ -73,6 +73,15 @@ class TieringPolicyForm(PolicyParamsForm):
                          editable=editable, **kwargs)
 
 
+class CapacityForm(PolicyParamsForm):
+    """The advisor capacity caps (customers/capacity.py) as a labelled form."""
+
+    def __init__(self, *args, initial_params=None, editable=True, **kwargs):
+        from .capacity import LABELS
+
+        super().__init__(*args, labels=LABELS, initial_params=initial_params, editable=editable, **kwargs)
+
+
 class StarOverrideForm(forms.Form):
     star = forms.ChoiceField(label=_("Star"), choices=STAR_CHOICES)
     reason = forms.CharField(label=_("Reason"), max_length=200)

@@ -45,6 +45,7 @@ class Write(StrEnum):
     EDIT_SURVEY_POLICY = "survey.policy"
     EDIT_KPI_TARGETS = "kpi.targets"
     EDIT_TODAY_POLICY = "today.policy"
+    EDIT_CAPACITY = "staff.capacity"
     READ_OWN_NOTIFICATIONS = "self.notifications"
 
 
@@ -71,6 +72,7 @@ WRITE_RIGHTS = {
     Write.EDIT_SURVEY_POLICY: (OM, BM),
     Write.EDIT_KPI_TARGETS: (BM,),
     Write.EDIT_TODAY_POLICY: (BM,),  # advisors' daily capacity and the churn risk per rule (today's list)
+    Write.EDIT_CAPACITY: (BM,),  # customers per advisor (AdvisorCapacityPolicy), a new version per change
     Write.READ_OWN_NOTIFICATIONS: (*ADVISORS, OPS, OM, BM, COMP),  # one's own inbox, not customer data
 }
 assert set(WRITE_RIGHTS) == set(Write), "every write action needs its row"

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .views import applications
+from .views import applications, capacity
 
 app_name = "customers"
 urlpatterns = [
@@ -16,6 +16,7 @@ urlpatterns = [
     path("tiering/policy/new/", views.policy_new, name="tiering-policy-new"),
     path("tiering/policy/<int:version>/", views.policy_detail, name="tiering-policy"),
     path("tiering/policy/<int:version>/activate/", views.policy_activate, name="tiering-policy-activate"),
+    path("capacity/", capacity.capacity_policy, name="capacity"),
     path("applications/", applications.application_list, name="applications"),
     path("applications/export.<str:fmt>", applications.application_export, name="applications-export"),
     path("applications/new/", applications.application_new, name="applications-new"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import policy_views, views
 
 app_name = "surveys"
 urlpatterns = [
@@ -16,4 +16,9 @@ urlpatterns = [
     path("tasks/", views.task_list, name="tasks"),
     path("tasks/<int:pk>/", views.task_detail, name="task"),
     path("reports/<str:code>/", views.report, name="report"),
+    path("policy/", policy_views.survey_policy, name="policy"),
+    path("questionnaires/", policy_views.questionnaires, name="questionnaires"),
+    path("questionnaires/<str:code>/new/", policy_views.questionnaire_new, name="questionnaire-new"),
+    path("questionnaires/<str:code>/v<int:version>/", policy_views.questionnaire_version,
+         name="questionnaire-version"),
 ]

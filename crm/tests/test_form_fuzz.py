@@ -36,6 +36,7 @@ from crm.tests.fuzz_support import keep_test_connection
 from crm.textlimits import NOTE_MAX_LENGTH
 from customers.imports.datasets import IMPORT_ORDER
 from customers.models import (
+    AdvisorCapacityPolicy,
     Application,
     Customer,
     ImportBatch,
@@ -52,7 +53,8 @@ from customers.permissions import PERMISSION_CODES
 from products.models import Category, HoldingClass, Product, ProductPolicy, ProductVersion, RiskRating
 from products.models import SuitabilityOverride
 from surveys import services as survey_services
-from surveys.models import FollowUpTask, PlanItem, QuestionnaireVersion, SamplingPlan, SurveyResponse
+from surveys.models import FollowUpTask, PlanItem, QuestionnaireVersion, SamplingPlan, SurveyPolicy, SurveyResponse
+from surveys.param_labels import SurveyPolicyValues
 
 AS_OF = date(2026, 11, 26)
 EXAMPLES = 15  # per route; 24 routes
@@ -229,6 +231,15 @@ ROUTES = [
     Route("worklist attempt", "operations", lambda b: f"/surveys/worklist/{b.released_item}/attempt/",
           lambda b: {"outcome": choice(["no_answer", "hung_up", "refused", "completed"]),
                      "month": choice(["2026-10", "2026-13"])}, count(SurveyResponse)),
+    Route("survey policy", "office_manager", lambda b: "/surveys/policy/",
+          lambda b: {"note": WORDS, **{k: st.just(v) for k, v in policy_post(SurveyPolicyValues().to_json()).items()}},
+          count(SurveyPolicy)),
+    Route("questionnaire version", "office_manager", lambda b: "/surveys/questionnaires/W/new/",
+          lambda b: {"q0_zh": WORDS, "q0_en": WORDS, "q0_kind": choice(["single", "multiple", "text", "x"]),
+                     "q0_required": choice(["1", ""]), "o0_0_zh": WORDS, "o0_0_en": WORDS, "o0_1_zh": WORDS,
+                     "o0_1_en": WORDS, "o0_0_score": choice(["50", "", "101"]),
+                     "o0_1_follow": choice(["", "need:service", "need:nope"]), "o0_1_reason": choice(["1", ""]),
+                     "note": WORDS}, count(QuestionnaireVersion)),
     Route("follow-up task close", "office_manager", lambda b: f"/surveys/tasks/{b.task}/",
           lambda b: {"close-note": WORDS, "mgr-reason": WORDS}, count(FollowUpTask, status="closed")),
     # alerts
@@ -238,6 +249,10 @@ ROUTES = [
                      "outcome": choice(["", *Outcome.values]), "amount": choice(["", "1000.00"]),
                      "note": WORDS, "next": choice(["", "/alerts/"])}, count(AlertTransition)),
     Route("alert policy", "branch_manager", lambda b: "/alerts/policy/", alert_policy_fields, count(AlertPolicy)),
+    Route("capacity caps", "branch_manager", lambda b: "/customers/capacity/",
+          lambda b: {"wealth_advisor_cap": choice(["800", "3"]), "investment_advisor_cap": choice(["400"]),
+                     "institutional_advisor_cap": choice(["40", "1"]), "note": WORDS},
+          count(AdvisorCapacityPolicy)),
     # workspaces
     Route("KPI targets", "branch_manager", lambda b: "/workspace/manager/targets/",
           lambda b: {"product_band": choice(["5000", "0"]), "product_small_target": choice(["5", "7.5"]),
@@ -346,7 +361,7 @@ def test_every_form_route_is_fuzzed():
     """The fuzzed routes are every POST route of the five URL modules that reads a form (the reveal button,
     notifications "mark read", run-now, activation and retire buttons carry no input worth fuzzing)."""
     names = [route.name for route in ROUTES]
-    assert len(names) == len(set(names)) == 22
+    assert len(names) == len(set(names)) == 25
 
 
 def test_report(request):

@@ -10,11 +10,14 @@ def all_labels():
     from alerts.param_labels import LABELS as alerts
     from crm.workspaces.param_labels import KPI_LABELS, TODAY_LABELS
     from customers.tiering.param_labels import LABELS as tiering
+    from customers.capacity import LABELS as capacity
+    from surveys.param_labels import LABELS as surveys
 
-    return {"tiering": tiering, "alerts": alerts, "kpi": KPI_LABELS, "today": TODAY_LABELS}
+    return {"tiering": tiering, "alerts": alerts, "kpi": KPI_LABELS, "today": TODAY_LABELS, "surveys": surveys,
+            "capacity": capacity}
 
 
-@pytest.mark.parametrize("name", ["tiering", "alerts", "kpi", "today"])
+@pytest.mark.parametrize("name", ["tiering", "alerts", "kpi", "today", "surveys", "capacity"])
 def test_every_parameter_has_a_label_unit_and_help(name):
     """A parameter added to a params class without a Param (label, help, known section) fails here."""
     labels = all_labels()[name]

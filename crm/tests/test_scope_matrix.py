@@ -80,6 +80,7 @@ ROUTE_OBJECTS = {
     "surveys:report": None,
     "survey-report": None,
     "questionnaire-detail": None,
+    "surveys:questionnaire-new": None, "surveys:questionnaire-version": None,  # questionnaires, not customers
     "alerts:export": lambda o: {"fmt": "csv"},
     "alerts:detail": lambda o: {"pk": o.alert.pk},
     "alerts:transition": lambda o: {"pk": o.alert.pk},
