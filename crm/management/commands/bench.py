@@ -9,6 +9,7 @@ BENCHMARKS = {
     "scan_alerts": "alerts.benchmark",  # run(stdout), like the others
     "products": "products.benchmark",
     "web": "crm.benchmarks.web",
+    "generate": "crm.benchmarks.generate",  # peak memory of generate_branch (replaces the branch)
 }
 
 
