@@ -129,3 +129,18 @@ def test_the_survey_age_is_validated():
     assert "survey_max_age_months" in TieringParams(survey_max_age_months=121).validate()
     assert "survey_max_age_months" not in TieringParams().validate()
     assert TieringParams().survey_max_age_months == 24
+
+
+def test_the_customer_page_and_api_explain_with_the_answers_date(db, client_for):
+    from customers.models import Role
+
+    wa, customers = small_book(with_user=True)
+    ops = StaffFactory(role=Role.OPERATIONS, with_user=True).user
+    c = customers[10]
+    answer(ops, c, date(2023, 11, 20))
+    run()
+    client = client_for(wa)
+    page = client.get(f"/customers/{c.customer_code}/").content.decode()
+    said = "the latest survey answer, of 2023-11-20, is over 24 months old and was not used"
+    assert said in page
+    assert said in client.get(f"/api/customers/customers/{c.customer_code}/").json()["explanation"]
