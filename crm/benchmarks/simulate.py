@@ -13,7 +13,8 @@ empty activity table (every customer's trading "falls") and no churn could be me
 replays the generated history: by default the 30 nights start 90 days before the last data date, and the churn
 window (start, start + 90 days] lies inside the data. The scan and the tiering run read as of their date (the
 snapshot on or before it, activity up to it, contacts before the end of it), so a replayed night sees only its
-past. The branch must not hold alerts fired after the start (run it on a freshly generated branch).
+past. The branch must not hold alerts fired after the start: run it on a freshly generated branch without the
+generator's six months of history (`generate_branch --no-history`), which would be the replay's future.
 
 **Measures per night** (after the scan, before the handling): open actionable items per advisor — the cards of
 their list, today's and later (customers with an alert open or acknowledged that is work that night: not snoozed,
@@ -217,7 +218,8 @@ def guard(start):
         "last_fired_on", flat=True).first()
     if later is not None:
         raise SimulationError(f"the branch holds alerts fired on {later}, after the start {start}: "
-                              "simulate on a freshly generated branch (generate_branch --replace)")
+                              "simulate on a freshly generated branch without its history "
+                              "(generate_branch --replace --no-history)")
 
 
 def simulate(*, days, start=None, handle_lists=True, report=None):
