@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from customers.scope import scope_for
 
 from . import selectors
-from .exports import export_response
+from .exports import export_response, filter_pairs
 from .filters import AuditEventFilter
 from .paging import paged
 from .models import JobRun
@@ -43,8 +43,10 @@ def job_runs(request):
     scope = scope_for(request.user)
     if not (scope.can_import or scope.is_branch_wide):
         raise PermissionDenied
+    from .job_labels import describe
+
     runs = JobRun.objects.select_related("started_by")[:100]
-    return render(request, "crm/job_runs.html", {"runs": runs})
+    return render(request, "crm/job_runs.html", {"runs": [describe(run) for run in runs]})
 
 
 def audit_log(request):
@@ -62,4 +64,4 @@ def audit_log_export(request, fmt):
     audit(request.user, "export", object_type="audit_log", object_id=fmt, rows=len(rows),
           query=request.GET.urlencode())
     headers = [_("When"), _("User"), _("Action"), _("Object type"), _("Object"), _("Detail")]
-    return export_response(rows, headers, "audit-log", fmt)
+    return export_response(rows, headers, "audit-log", fmt, title=_("Audit log"), filters=filter_pairs(filterset))

@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from crm.job_labels import DATASET_LABELS
 from crm.param_labels import PolicyParamsForm
 from crm.textlimits import NOTE_MAX_LENGTH
 
@@ -11,7 +12,7 @@ from .filters import STARS as STAR_CHOICES  # labelled: 5★, 铂金 …
 from .imports.datasets import IMPORT_ORDER
 from .models import Application, Interaction, Staff
 
-DATASET_CHOICES = [(name, name) for name in IMPORT_ORDER]
+DATASET_CHOICES = [(name, DATASET_LABELS.get(name, name)) for name in IMPORT_ORDER]
 
 
 class ImportUploadForm(forms.Form):
