@@ -108,3 +108,17 @@ def test_the_inbox_lists_scheduled_reminders_apart_from_the_active_work(make_cus
         return list(AlertFilter({"status": status}, queryset=Alert.objects.all()).qs.values_list("rule", flat=True))
 
     assert (shown("waiting"), shown("active")) == (["id_expiry"], [])
+
+
+def test_the_dashboard_counts_what_the_active_inbox_lists(make_customer, make_alert, advisor):
+    from django.utils import timezone
+
+    from crm.workspaces.selectors import alert_counts
+
+    today = timezone.localdate()
+    c = make_customer()
+    make_alert(c)  # work: counted
+    make_alert(make_customer(), snoozed_until=today + timedelta(days=2))  # snoozed: not counted
+    make_alert(make_customer(), rule="id_expiry", level="reminder", opens_on=today + timedelta(days=5))  # waiting
+    counts = alert_counts(advisor.user)
+    assert (counts["active"], counts["yellow"]) == (1, 1)

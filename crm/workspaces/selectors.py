@@ -101,13 +101,13 @@ def star_distribution(summary):
     Pareto check (share of customers and of CEV held by 4★ + 5★) via customers.tiering.reports.pareto."""
     counts = {k: n for k, _label, n in summary["by_star"]}
     rows = []
-    for kind_stars in (RETAIL_STARS, INSTITUTION_STARS):
+    for kind, kind_stars in (("retail", RETAIL_STARS), ("institutional", INSTITUTION_STARS)):
         stars = [s for s in kind_stars if s in counts]
         n_total = sum(counts[s] for s in stars)
         cev_total = sum(summary["cev_by_star"].get(s, 0) for s in stars)
         for s in stars:
             cev = summary["cev_by_star"].get(s, Decimal(0))
-            rows.append({"star": s, "label": star_label(s), "customers": counts[s], "cev": cev,
+            rows.append({"star": s, "kind": kind, "label": star_label(s), "customers": counts[s], "cev": cev,
                          "customer_share": counts[s] / n_total if n_total else 0.0,
                          "cev_share": float(cev / cev_total) if cev_total else 0.0})
     frame = pd.DataFrame(rows, columns=["star", "customers", "cev", "customer_share", "cev_share"]).set_index("star")
@@ -119,10 +119,13 @@ def star_distribution(summary):
 
 def alert_counts(user, now=None):
     """Active alerts by level, the overdue ones (open past their SLA) and when the next open one falls
-    overdue (`next_due`, None if none will), in scope (one query)."""
+    overdue (`next_due`, None if none will), in scope (one query); like the inbox's active view, neither
+    snoozed alerts nor reminders waiting for their opening date count."""
     now = now or timezone.now()
-    active = Q(status__in=ACTIVE)
-    return alert_selectors.visible_alerts(user).aggregate(
+    # the inbox's active view: snoozed alerts and reminders still waiting for their date are not counted
+    awake = alert_selectors.awake(timezone.localdate(now))
+    active = Q(status__in=ACTIVE) & awake
+    return alert_selectors.visible_alerts(user).filter(awake).aggregate(
         red=Count("id", filter=active & Q(level="red")),
         yellow=Count("id", filter=active & Q(level="yellow")),
         active=Count("id", filter=active),
@@ -473,6 +476,15 @@ def kpis(scope, months=None):
             "high_end": high_end_rates(scope, targets)}
 
 
+def counts_explained(scope, summary):
+    """Why the customer list counts more customers than the page: the list shows every customer in scope, the
+    page the open accounts with a tier. {listed, closed, unranked} (one query), None when they agree."""
+    counts = scope.customers().aggregate(listed=Count("id"), closed=Count("id", filter=Q(closed_on__isnull=False)))
+    if counts["listed"] == summary["customers"]:
+        return None
+    return {**counts, "unranked": counts["listed"] - counts["closed"] - summary["customers"]}
+
+
 def manager_home(user, scope):
     from products.selectors import staffing_report
 
@@ -482,7 +494,7 @@ def manager_home(user, scope):
     _people, offices, _caps = staffing_report(scope)
     stage_counts = {code: n for code, _label, n in summary["by_stage"]}
     return {
-        "summary": summary, "stars": stars, "pareto": top,
+        "summary": summary, "stars": stars, "pareto": top, "counts_explained": counts_explained(scope, summary),
         "funnel": [{**r, "label": stage_label(r["stage"])} for r in funnel_conversion(stage_counts)],
         "alert_counts": alert_counts(user),
         "churn": churn_glance(user, scope),
@@ -504,7 +516,9 @@ def advisor_work_tables(scope):
 
 
 def chart_data(stars, scatter):
-    """What the page's charts draw (embedded as JSON; no network)."""
+    """What the page's charts draw (embedded as JSON; no network). The star chart draws retail stars, whose
+    shares add up to 100 % (institutions' shares are of institutions: the table shows them apart)."""
+    stars = [r for r in stars if r.get("kind", "retail") == "retail"]
     return {"scatter": [{"label": q, "data": pts} for q, pts in scatter["series"]], "sample_step": scatter["step"],
             "stars": {"labels": [str(r["label"]) for r in stars],
                       "customers": [round(r["customer_share"] * 100, 1) for r in stars],
