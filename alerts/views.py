@@ -8,9 +8,10 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
-from crm.exports import export_response
+from crm.exports import MONEY, PCT, export_response, filter_pairs, frame_table, tables_response
 from crm.formerrors import report_form_errors
 from crm.paging import paged
 from crm.services import audit
@@ -66,7 +67,8 @@ def export(request, fmt):
     headers = [_("Alert"), _("Customer code"), _("Office"), _("Rule"), _("Level"), _("Status"), _("Owner"),
                _("Opened"), _("Due"), _("Acknowledged"), _("Closed"), _("Outcome"), _("Funds returned"),
                _("Evidence")]
-    return export_response(rows, headers, "alerts", fmt)
+    return export_response(rows, headers, "alerts", fmt, formats={12: MONEY}, title=_("Alerts"),
+                           filters=filter_pairs(_filtered(request)))
 
 
 def _get(request, pk):
@@ -137,6 +139,21 @@ def snooze(request, pk):
 
 
 EXPORTABLE = ("by_rule", "by_office", "by_advisor", "timing", "outcomes", "precision")
+MEASURE_TITLES = {"by_rule": gettext_lazy("By rule"), "by_office": gettext_lazy("By office"),
+                  "by_advisor": gettext_lazy("By advisor"),
+                  "timing": gettext_lazy("Hours to acknowledge and to resolve"),
+                  "outcomes": gettext_lazy("Outcomes"), "precision": gettext_lazy("Precision")}
+MEASURE_LABELS = {  # the measure frames' columns and index names, for the export's headers
+    "rule_label": gettext_lazy("Rule"), "rule": gettext_lazy("Rule"), "customer__office__code": gettext_lazy("Office"),
+    "row_0": gettext_lazy("Advisor"), "total": gettext_lazy("Total"), "count": gettext_lazy("Count"),
+    "outcome": gettext_lazy("Outcome"), "index": "",
+    "hours_to_ack_median": gettext_lazy("Hours to acknowledge, median"),
+    "hours_to_ack_mean": gettext_lazy("Hours to acknowledge, mean"),
+    "hours_to_resolve_median": gettext_lazy("Hours to resolve, median"),
+    "hours_to_resolve_mean": gettext_lazy("Hours to resolve, mean"),
+    "warned": gettext_lazy("Warned"), "churned": gettext_lazy("Churned"), "not_a_risk": gettext_lazy("Not a risk"),
+    "pending": gettext_lazy("Pending"), "precision": gettext_lazy("Precision"),
+}
 
 
 def measures(request):
@@ -152,11 +169,17 @@ def measures(request):
     if name:
         if name not in EXPORTABLE or name not in tables or request.GET.get("format") not in ("csv", "xlsx"):
             raise Http404
-        table = tables[name].reset_index()
-        audit(request.user, "export", object_type="alert_measures", object_id=name,
+        fmt = request.GET["format"]
+        audit(request.user, "export", object_type="alert_measures", object_id=name, fmt=fmt,
               date_from=date_from.isoformat(), date_to=date_to.isoformat())
-        return export_response(table.itertuples(index=False), [str(c) for c in table.columns],
-                               f"alert-{name}-{date_from}-{date_to}", request.GET["format"])
+        labels = {**{k: v for k, v in Status.choices}, **MEASURE_LABELS}
+        sheets = [frame_table(tables[n], MEASURE_TITLES[n], n, labels, {"precision": PCT})
+                  for n in EXPORTABLE if n in tables]
+        filters = [(pgettext("date range", "From"), date_from.isoformat()),
+                   (pgettext("date range", "To"), date_to.isoformat())]
+        return tables_response(sheets, f"alert-{name}-{date_from}-{date_to}" if fmt == "csv"
+                               else f"alert-measures-{date_from}-{date_to}", fmt, title=_("Alert measures"),
+                               filters=filters, only=name)
     by_rule = tables.get("by_rule")
     chart = {"labels": [str(i) for i in by_rule.index] if by_rule is not None else [],
              "series": {str(c): [int(v) for v in by_rule[c]] for c in by_rule.columns if c != "total"}
@@ -172,9 +195,30 @@ def measures(request):
     })
 
 
+def _measure_label(value):
+    """A measures table's column or row key in the reader's words (statuses, outcomes, the measures' own
+    columns, the same words as the exports' MEASURE_LABELS); rule labels and office codes come named already."""
+    from django.utils.translation import gettext_lazy
+
+    columns = {
+        "count": gettext_lazy("Count"), "total": gettext_lazy("Total"), "warned": gettext_lazy("Warned"),
+        "churned": gettext_lazy("Churned"), "not_a_risk": gettext_lazy("Not a risk"),
+        "pending": gettext_lazy("Pending"), "precision": gettext_lazy("Precision"),
+        "hours_to_ack_median": gettext_lazy("Hours to acknowledge, median"),
+        "hours_to_ack_mean": gettext_lazy("Hours to acknowledge, mean"),
+        "hours_to_resolve_median": gettext_lazy("Hours to resolve, median"),
+        "hours_to_resolve_mean": gettext_lazy("Hours to resolve, mean"),
+    }
+    if value in columns:
+        return str(columns[value])
+    if value in Status.values:
+        return str(Status(value).label)
+    return str(value)
+
+
 def _table(frame):
-    return {"columns": [str(c) for c in frame.columns],
-            "rows": [(str(i), list(r)) for i, r in zip(frame.index, frame.itertuples(index=False))]}
+    return {"columns": [_measure_label(c) for c in frame.columns],
+            "rows": [(_measure_label(i), list(r)) for i, r in zip(frame.index, frame.itertuples(index=False))]}
 
 
 @writes(Write.EDIT_ALERT_POLICY)

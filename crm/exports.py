@@ -268,3 +268,16 @@ def export_response(rows, headers, filename, fmt="csv", *, formats=None, title=N
     `title` names the sheet (default: the file name); `filters` [(label, value)] are written above it."""
     table = Table(str(title or filename), headers, rows, formats or {}, filename)
     return tables_response([table], filename, fmt, title=title or "", filters=filters)
+
+
+def frame_table(frame, title, name, labels=None, kinds=None, row_label=str):
+    """A pandas frame (its index becoming the first column) as a Table: columns named by `labels` {column:
+    label} (else as they are), kinds by `kinds` {column: kind}, index values through `row_label`."""
+    labels, kinds = labels or {}, kinds or {}
+    flat = frame.reset_index()
+    index_columns = list(flat.columns[:flat.shape[1] - frame.shape[1]])
+    headers = [str(labels.get(c, c)) for c in flat.columns]
+    formats = {i: kinds[c] for i, c in enumerate(flat.columns) if c in kinds}
+    rows = [[row_label(v) if c in index_columns and not _missing(_plain(v)) else v for c, v in zip(flat.columns, r)]
+            for r in flat.itertuples(index=False, name=None)]
+    return Table(str(title), headers, rows, formats, name)

@@ -9,10 +9,11 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from crm.dates import local_minute
-from crm.exports import export_response
+from crm.exports import DATE, DATETIME, INT, MONEY, PCT, Table, export_response, filter_pairs, tables_response
 from crm.formerrors import report_form_errors
 from crm.redirects import safe_next
 from crm.services import audit
@@ -62,9 +63,10 @@ def catalogue(request):
         rows = [(v.product.code, v.name_zh, v.name_en, v.get_category_display(), v.risk, v.min_investment,
                  ";".join(v.required_permissions), v.fee_model, v.retired) for v in filterset.qs]
         audit(request.user, "export", object_type="products", object_id=fmt, rows=len(rows))
-        headers = [_("Code"), _("Chinese name"), _("English name"), _("Category"), _("Risk rating"),
+        headers = [pgettext("product", "Code"), _("Chinese name"), _("English name"), _("Category"), _("Risk rating"),
                    _("Minimum investment"), _("Required permissions"), _("Fee model"), _("Retired")]
-        return export_response(rows, headers, "products", fmt)
+        return export_response(rows, headers, "products", fmt, formats={5: MONEY}, title=_("Product catalogue"),
+                               filters=filter_pairs(filterset))
     query = request.GET.copy()
     return render(request, "products/catalogue.html", {
         "filter": filterset, "versions": filterset.qs, "query": query.urlencode(),
@@ -226,7 +228,8 @@ def push_list(request, code):
         audit(request.user, "export", object_type="product_push", object_id=code, format=fmt, rows=len(rows))
         headers = [_("Customer code"), _("Name"), _("Office"), _("Advisor"), _("Risk level"), _("Star"),
                    _("Sub-type"), _("Total assets")]
-        return export_response(rows, headers, f"push-{code}", fmt)
+        return export_response(rows, headers, f"push-{code}", fmt, formats={7: MONEY}, title=_("Push list"),
+                               filters=[(_("Product"), f"{code} {version.display_name}" if version else code)])
     page = Paginator(frame.to_dict("records"), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "products/push_list.html", {
         "code": code, "version": version, "page": page, "total": len(frame),
@@ -251,7 +254,9 @@ def overrides(request):
                 for o in qs.order_by("-created_at", "-id")[:EXPORT_LIMIT]]
         audit(request.user, "export", object_type="suitability_overrides", object_id=fmt, rows=len(rows))
         return export_response(rows, [_("Customer code"), _("Name"), _("Product"), _("Waived"), _("Reason"),
-                                      _("Until"), _("By"), _("When"), _("revoked")], "suitability-overrides", fmt)
+                                      _("Until"), _("By"), _("When"), _("revoked")], "suitability-overrides", fmt,
+                               formats={5: DATE, 7: DATETIME, 8: DATETIME}, title=_("Suitability overrides"),
+                               filters=[] if request.GET.get("all") == "1" else [(_("Show"), _("Active only"))])
     page = Paginator(qs.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "products/overrides.html", {"page": page, "can_override": services.can_override(
         request.user), "show_all": request.GET.get("all") == "1"})
@@ -312,7 +317,14 @@ def staffing(request):
         audit(request.user, "export", object_type="advisor_staffing", object_id=fmt, rows=len(rows))
         headers = [_("Office"), _("Staff code"), _("Name"), _("Role"), _("Grade"), _("Customers"), _("Cap"),
                    _("Over cap"), _("Customers calling for a grade"), _("Served below grade")]
-        return export_response(rows, headers, "advisor-staffing", fmt)
+        by_office = [(r["office_code"], r["customers"], r["needs_grade"], r["below_grade"], r["without_ia"],
+                      r["advisors_over_cap"]) for r in offices.reset_index().to_dict("records")]
+        return tables_response([
+            Table(_("By advisor"), headers, rows, {5: INT, 6: INT, 7: INT, 8: INT, 9: INT}, "advisors"),
+            Table(_("By office"), [_("Office"), _("Open customers"), _("Customers calling for a grade"),
+                                   _("Served below grade"), _("Without an investment advisor"),
+                                   _("Advisors over cap")], by_office, {i: INT for i in range(1, 6)}, "offices"),
+        ], "advisor-staffing", fmt, title=_("Advisor grades and capacity"), only="advisors")
     return render(request, "products/staffing.html", {
         "people": people.to_dict("records"), "offices": offices.reset_index().to_dict("records"),
         "role_labels": role_labels, "caps": caps, "query": request.GET.urlencode(),
@@ -332,7 +344,8 @@ def reason_counts(request):
         out = [(v.product.code, v.display_name, v.risk, *cells) for v, cells in rows]
         audit(request.user, "export", object_type="product_matching", object_id=fmt, rows=len(out))
         headers = [_("Product"), _("Name"), _("Risk"), *(str(reason_label(c)) for c in counts.columns)]
-        return export_response(out, headers, "matching-by-product", fmt)
+        return export_response(out, headers, "matching-by-product", fmt,
+                               formats={i: INT for i in range(3, len(headers))}, title=_("Matching by product"))
     return render(request, "products/reason_counts.html", {
         "rows": rows, "headers": [reason_label(c) for c in counts.columns], "customers": len(frame),
     })
@@ -357,12 +370,13 @@ def concentration(request):
     if fmt:
         rows = rows_of(frame.to_dict("records"))
         out = [(r["customer_code"], r["name"], r["office_code"], r["advisor_name"], r["f_assets"],
-                str(r["class_label"]), round(r["class_share"], 4), r["top_risk"], round(r["risk_share"], 4),
+                str(r["class_label"]), r["class_share"], r["top_risk"], r["risk_share"],
                 "; ".join(r["suggested"])) for r in rows]
         audit(request.user, "export", object_type="product_concentration", object_id=fmt, rows=len(out))
         headers = [_("Customer code"), _("Name"), _("Office"), _("Advisor"), _("Total assets"), _("Main class"),
                    _("Class share"), _("Main risk level"), _("Risk share"), _("Suggested products")]
-        return export_response(out, headers, "concentration", fmt)
+        return export_response(out, headers, "concentration", fmt, formats={4: MONEY, 6: PCT, 8: PCT},
+                               title=_("Concentration"), filters=[(_("Threshold"), f"{ctx.params['concentration_threshold']:.0%}")])
     page = Paginator(range(len(frame)), PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = rows_of(frame.iloc[list(page.object_list)].to_dict("records"))
     return render(request, "products/concentration.html", {

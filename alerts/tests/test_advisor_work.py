@@ -107,7 +107,8 @@ def test_the_manager_home_shows_and_exports_the_measures(book, advisor, make_sta
     assert 'id="advisor-work"' in page and 'id="office-work"' in page and "33.3" in page
     export = manager.get(reverse("workspaces:manager"), {"export": "advisor-work", "format": "csv"})
     text = export.content.decode("utf-8-sig")
-    assert f"{advisor.staff_code} {advisor.name},CS,0.13,3,1,33.3,105000.0,35000.0,33.3" in text
+    # shares as rounded percentages, amounts to the cent (crm.exports)
+    assert f"{advisor.staff_code} {advisor.name},CS,0.13,3,1,33.3%,105000.00,35000.00,33.3%" in text
 
 
 def test_the_measures_read_a_constant_number_of_queries(book, advisor, make_staff, customer_of, day):

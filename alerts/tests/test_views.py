@@ -223,7 +223,7 @@ def test_measures_hand_worked(make_staff, make_customer, make_alert, client_for,
     export = client.get(reverse("alerts:measures"), {"export": "precision", "format": "csv",
                                                      "from": (DAY - timedelta(days=60)).isoformat(),
                                                      "to": DAY.isoformat()})
-    assert "Large outflow,2,1,0,1,1.0" in export.content.decode("utf-8-sig")
+    assert "Large outflow,2,1,0,1,100.0%" in export.content.decode("utf-8-sig")  # precision 1 of 1, as a percentage
     far = client_for(make_staff("office_manager", office_code="HY"))
     assert far.get(reverse("alerts:measures")).context["result"]["count"] == 0  # another office's alerts
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.dates import local_minute
-from crm.exports import INT, MONEY, PCT100
+from crm.exports import INT, MONEY, NUMBER, PCT100
 
 TITLES = {
     "by-star": gettext_lazy("By star"), "by-stage": gettext_lazy("By lifecycle stage"),
@@ -24,7 +24,7 @@ TITLES = {
     "grade-fit": gettext_lazy("Advisor grade fit and capacity by office"),
     "advisor-work": gettext_lazy("By advisor"), "office-work": gettext_lazy("By office"),
 }
-_WORK = {2: INT, 3: INT, 4: INT, 5: PCT100, 6: MONEY, 7: MONEY, 8: PCT100,
+_WORK = {2: NUMBER, 3: INT, 4: INT, 5: PCT100, 6: MONEY, 7: MONEY, 8: PCT100,
          9: INT, 10: PCT100, 11: INT, 12: PCT100}  # with the advisor column first
 FORMATS = {  # {table id: {column index: kind}}; other columns are written by their values' types
     "stars": {1: INT, 2: PCT100, 3: MONEY, 4: PCT100},

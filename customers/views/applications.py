@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm.exports import export_response
+from crm.exports import DATE, export_response, filter_pairs
 from crm.formerrors import report_form_errors
 from crm.paging import paged
 from crm.redirects import safe_next
@@ -56,7 +56,8 @@ def application_export(request, fmt):
     audit(request.user, "export", object_type="applications", object_id=fmt, rows=len(rows),
           query=request.GET.urlencode())
     headers = [_("Application"), _("Customer code"), _("Name"), _("Office"), _("Kind"), _("Status"), _("Filed on")]
-    return export_response(rows, headers, "applications", fmt)
+    return export_response(rows, headers, "applications", fmt, formats={6: DATE},
+                           title=_("Closing and transfer applications"), filters=filter_pairs(_filtered(request)))
 
 
 @writes(Write.HANDLE_APPLICATION)

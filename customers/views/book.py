@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm.exports import export_response
+from crm.exports import MONEY, export_response, filter_pairs
 from crm.formerrors import report_form_errors
 from crm.paging import page_read_before, paged
 from crm.panels import customer_panels
@@ -71,7 +71,8 @@ def customer_export(request, fmt):
     audit(request.user, "export", object_type="customers", object_id=fmt, rows=len(rows), query=request.GET.urlencode())
     headers = [_("Customer code"), _("Name"), _("Kind"), _("Office"), _("Advisor"), _("Investment advisor"),
                _("Risk level"), _("Total assets"), _("Star"), _("Stage"), _("Quadrant"), _("CLV")]
-    return export_response(rows, headers, "customers", fmt)
+    return export_response(rows, headers, "customers", fmt, formats={7: MONEY, 11: MONEY}, title=_("Customers"),
+                           filters=filter_pairs(filterset))
 
 
 def _get_customer(request, code):

@@ -21,7 +21,7 @@ from ..scope import scope_for
 from ..tiering import reports
 from ..tiering.explain import SUBTYPE_NAMES, stage_label, star_label
 from ..tiering.param_labels import LABELS as PARAM_LABELS
-from ..tiering.rules import STAGES
+from ..tiering.rules import INSTITUTION_STARS, RETAIL_STARS, STAGES
 from ..tiering.params import TieringParams
 
 __all__ = ["tiering_home", "policy_new", "policy_detail", "policy_activate", "run_now", "tier_report",
@@ -189,8 +189,11 @@ def tier_report(request):
     field = request.GET.get("field") if request.GET.get("field") in ("star", "lifecycle_stage", "stp_subtype",
                                                                       "quadrant") else "star"
     report, moves = reports.report_page(day, day_from, field, office_id)
+    by_star = report["by_star"]
+    retail = by_star.index.isin(RETAIL_STARS)  # shares are of each kind: two tables, each adding up to 100 %
     tables = {
-        "by_star": report["by_star"], "by_office": report["by_office"], "quadrants": report["quadrants"].to_frame(),
+        "by_star": by_star[retail], "by_star_institutional": by_star[~retail],
+        "by_office": report["by_office"], "quadrants": report["quadrants"].to_frame(),
         "subtypes": report["subtypes"].to_frame(), "stages": report["stages"].to_frame(),
         "funnel": report["conversion"],
         "legacy_vs_value": report["legacy_vs_value"], "migration": moves,
@@ -203,12 +206,13 @@ def tier_report(request):
         audit(request.user, "export", object_type="tier_report", object_id=export, date=day.isoformat())
         return export_response(table.itertuples(index=False), list(table.columns), f"{export}-{day}",
                                request.GET["format"])
-    by_star = report["by_star"]
+    by_star = by_star[retail]
     charts = {
-        "stars": {"labels": [str(i) for i in by_star.index],
+        "stars": {"labels": [_row_label(i) for i in by_star.index],
                   "customers": [round(v * 100, 1) for v in by_star.get("customer_share", [])],
                   "cev": [round(v * 100, 1) for v in by_star.get("cev_share", [])]},
-        "stages": {"labels": list(report["stages"].index), "values": [int(v) for v in report["stages"]]},
+        "stages": {"labels": [_row_label(i) for i in report["stages"].index],
+                   "values": [int(v) for v in report["stages"]]},
         "quadrants": {"labels": list(report["quadrants"].index), "values": [int(v) for v in report["quadrants"]]},
     }
     return render(request, "customers/tier_report.html", {
@@ -232,12 +236,20 @@ def _table(frame):
     for column in PERCENT_COLUMNS:
         if column in frame:
             frame[column] = frame[column].map(lambda v: "—" if v is None or v != v else f"{v * 100:.1f}%")
-    return {"columns": [str(COLUMN_LABELS.get(c, c)) for c in frame.columns],
+    return {"columns": [str(COLUMN_LABELS[c]) if c in COLUMN_LABELS else _row_label(c) for c in frame.columns],
             "rows": [(_row_label(i), list(r)) for i, r in zip(frame.index, frame.itertuples(index=False))]}
 
 
 def _row_label(value):
-    return str(stage_label(value)) if value in STAGES else str(value)
+    """A row or column of a report table in the reader's words: stages and stars named (潜在期, 5★, 铂金),
+    quadrants and sub-types as the study's letters."""
+    from ..tiering.explain import star_label as name_star
+
+    if value in STAGES:
+        return str(stage_label(value))
+    if value in RETAIL_STARS or value in INSTITUTION_STARS:
+        return str(name_star(value))
+    return str(value)
 
 
 @require_POST
