@@ -24,6 +24,20 @@ class ProductForm(forms.ModelForm):
         model = ProductVersion
         fields = ["name_zh", "name_en", "category", "risk", "min_investment", "holding_class", "channel",
                   "schedule", "fee_model", "fits", "description_en"]
+        labels = {"min_investment": _("minimum investment (CNY)")}
+        help_texts = {  # issue 20: every catalogue field says what it is for
+            "name_zh": _("The name staff and customers read in Chinese."),
+            "name_en": _("The name on the English pages."),
+            "category": _("The kind of product, as the catalogue groups it."),
+            "risk": _("R1 (lowest) to R5 (highest); the suitability gate compares it with the customer's risk "
+                      "tolerance."),
+            "min_investment": _("The smallest amount a customer may buy; an override can waive it."),
+            "holding_class": _("The holding class it counts in for concentration and the sub-types."),
+            "channel": _("Where it is sold, e.g. counter or app."),
+            "schedule": _("When it can be bought or redeemed."),
+            "fee_model": _("How the branch earns on it."),
+            "fits": _("The customers it suits, in a few words."),
+        }
 
     def __init__(self, *args, new=False, **kwargs):
         super().__init__(*args, **kwargs)
