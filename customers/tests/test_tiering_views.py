@@ -125,7 +125,10 @@ def test_report_page_office_scope_exports_and_constant_queries(branch, bm, clien
     hy = om.get(reverse("customers:tier-report")).context["report"]
     assert hy["customers"] == Customer.objects.filter(office__code="HY").count()
     csv = bm.get(reverse("customers:tier-report") + "?export=by_star&format=csv").content.decode("utf-8-sig")
-    assert csv.splitlines()[0] == "star,customers,cev,customer_share,cev_share"
+    # headers in the reader's language, shares as rounded percentages (issue 20: no more 0.1599479843953186)
+    assert csv.splitlines()[0] == "Star,Customers,CEV,% of customers,% of CEV"
+    five = next(line for line in csv.splitlines() if line.startswith("5★,")).split(",")
+    assert five[3] == f"{by_star.loc['5', 'customer_share'] * 100:.1f}%"
     with CaptureQueriesContext(connection) as q1:
         bm.get(reverse("customers:tier-report") + "?date=2026-11-26&from=2026-11-25")
     with CaptureQueriesContext(connection) as q2:

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_POST
 
-from crm.exports import export_response
+from crm.exports import MONEY, PCT, frame_table, tables_response
 from crm.formerrors import report_form_errors
 from crm.models import JobRun
 from crm.services import audit
@@ -202,10 +202,16 @@ def tier_report(request):
     if export:
         if export not in tables or request.GET.get("format") not in ("csv", "xlsx"):
             raise Http404
-        table = tables[export].reset_index()
-        audit(request.user, "export", object_type="tier_report", object_id=export, date=day.isoformat())
-        return export_response(table.itertuples(index=False), list(table.columns), f"{export}-{day}",
-                               request.GET["format"])
+        fmt = request.GET["format"]
+        audit(request.user, "export", object_type="tier_report", object_id=export, date=day.isoformat(), fmt=fmt)
+        labels = {**EXPORT_LABELS, **COLUMN_LABELS}
+        kinds = {**{c: PCT for c in PERCENT_COLUMNS}, **{c: MONEY for c in MONEY_COLUMNS}}
+        sheets = [frame_table(frame, EXPORT_TITLES.get(name, name), name, labels, kinds, _row_label)
+                  for name, frame in tables.items()]
+        filters = [(_("Date"), day.isoformat()), (_("Compared with"), day_from.isoformat()),
+                   (_("Migration by"), str(EXPORT_LABELS.get(field, field)))]
+        return tables_response(sheets, f"{export}-{day}" if fmt == "csv" else f"tier-report-{day}", fmt,
+                               title=_("Tier report"), filters=filters, only=export)
     by_star = by_star[retail]
     charts = {
         "stars": {"labels": [_row_label(i) for i in by_star.index],
@@ -223,6 +229,19 @@ def tier_report(request):
 
 
 PERCENT_COLUMNS = ("customer_share", "cev_share", "conversion")
+MONEY_COLUMNS = ("cev", "clv", "total_assets", "assets", "aum")
+EXPORT_LABELS = {  # the frames' index names and the migration field, for the export's headers and filters
+    "star": gettext_lazy("Star"), "office": gettext_lazy("Office"), "office_code": gettext_lazy("Office"),
+    "quadrant": gettext_lazy("Quadrant"), "stp_subtype": gettext_lazy("Sub-type"),
+    "lifecycle_stage": gettext_lazy("Stage"), "stage": gettext_lazy("Stage"), "index": "",
+    "total_assets": gettext_lazy("Total assets"), "clv": "CLV",
+}
+EXPORT_TITLES = {
+    "by_star": gettext_lazy("By star"), "by_star_institutional": gettext_lazy("By star (institutional)"),
+    "by_office": gettext_lazy("By office"), "quadrants": gettext_lazy("By quadrant"), "subtypes": gettext_lazy("By sub-type"),
+    "stages": gettext_lazy("By lifecycle stage"), "funnel": gettext_lazy("Lifecycle funnel"),
+    "legacy_vs_value": gettext_lazy("Legacy grade vs value star"), "migration": gettext_lazy("Migration"),
+}
 COLUMN_LABELS = {  # frame columns as the reader sees them (the exports keep the plain names)
     "customers": gettext_lazy("Customers"), "count": gettext_lazy("Customers"), "cev": "CEV",
     "customer_share": gettext_lazy("% of customers"), "cev_share": gettext_lazy("% of CEV"),
