@@ -1,6 +1,7 @@
 """The customer and application FilterSets, each shared by its list page, its export and the API."""
 import django_filters as filters
 from django.db.models import Q
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from django_filters.constants import EMPTY_VALUES
 
@@ -11,8 +12,34 @@ from .rights import Write
 from .scope import scope_for
 
 PHONE_TAIL_DIGITS = 4  # the digits a masked phone number shows at its end
-STAGES = [(s, s) for s in ("potential", "budding", "growth", "mature", "decline", "churned")]
-STARS = [(s, s) for s in ("1", "2", "3", "4", "5", "platinum", "diamond", "prestige")]
+
+
+def _stage_label(code):
+    from .tiering.explain import stage_label
+
+    return str(stage_label(code))
+
+
+def _star_label(code):
+    from .tiering.explain import star_label
+
+    return str(star_label(code))
+
+
+def _subtype_label(code):
+    from .tiering.explain import SUBTYPE_NAMES
+
+    from django.utils.translation import gettext
+
+    return f"{code} · {gettext(SUBTYPE_NAMES[code])}"
+
+
+# Choices show the reader's words (铂金, 潜在期, II · 低频交易型); the values stay the stored codes. Lazy: the
+# filter set's form is built once per process (crm.filtersets) and read in either language.
+STAGES = [(s, lazy(_stage_label, str)(s)) for s in ("potential", "budding", "growth", "mature", "decline", "churned")]
+STARS = [(s, lazy(_star_label, str)(s)) for s in ("1", "2", "3", "4", "5", "platinum", "diamond", "prestige")]
+SUBTYPES = [(s, lazy(_subtype_label, str)(s)) for s in ("I", "II", "III", "IV", "V", "VI")]
+QUADRANTS = [("A", _("A ordinary")), ("B", _("B important")), ("C", _("C core")), ("D", _("D high-value core"))]
 
 
 class StableOrderingFilter(filters.OrderingFilter):
@@ -33,12 +60,9 @@ class CustomerFilter(FixedFilterSet):
     kind = filters.ChoiceFilter(choices=Customer.Kind.choices, label=_("Kind"))
     risk_level = filters.ChoiceFilter(choices=Customer.RiskLevel.choices, label=_("Risk level"))
     star = filters.ChoiceFilter(field_name="tier__star", choices=STARS, label=_("Star"))
-    stp_subtype = filters.ChoiceFilter(
-        field_name="tier__stp_subtype", choices=[(s, s) for s in ("I", "II", "III", "IV", "V", "VI")],
-        label=_("STP sub-type"),
-    )
+    stp_subtype = filters.ChoiceFilter(field_name="tier__stp_subtype", choices=SUBTYPES, label=_("STP sub-type"))
     lifecycle_stage = filters.ChoiceFilter(field_name="tier__lifecycle_stage", choices=STAGES, label=_("Stage"))
-    quadrant = filters.ChoiceFilter(field_name="tier__quadrant", choices=[(q, q) for q in "ABCD"], label=_("Quadrant"))
+    quadrant = filters.ChoiceFilter(field_name="tier__quadrant", choices=QUADRANTS, label=_("Quadrant"))
     min_assets = filters.NumberFilter(field_name="tier__total_assets", lookup_expr="gte", label=_("Assets from"))
     alert = filters.ChoiceFilter(method="by_alert", label=_("Alerts"), choices=[
         ("red", _("Red alert open")), ("any", _("Any open alert")), ("none", _("No open alert"))])

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.compiled import CompiledRead
 
 from .models import CurrentTier, Customer, Interaction, Office, Snapshot, Staff, TierChange, TierSnapshot
-from .tiering.explain import change_reason, explain, stage_label, star_label
+from .tiering.explain import SUBTYPE_NAMES, change_reason, explain, stage_label, star_label
 from .tiering.service_focus import focus_for
 
 POSITION_MONTHS = 13
@@ -33,6 +33,14 @@ ASSET_CLASSES = (
     ("other_products", "other_product_value", _("Other products"), True),
     ("cash", "cash", _("Cash"), False),
 )
+# Value quadrants (study figure 4-1, tiering.md 4): CEV and CPV each split at the policy's percentile.
+QUADRANT_LETTERS = {"A": _("A ordinary"), "B": _("B important"), "C": _("C core"), "D": _("D high-value core")}
+QUADRANT_MEANINGS = {
+    "A": _("current value (CEV) and potential value (CPV) both low"),
+    "B": _("current value (CEV) high, potential value (CPV) low"),
+    "C": _("current value (CEV) low, potential value (CPV) high"),
+    "D": _("current value (CEV) and potential value (CPV) both high"),
+}
 CHANGE_FIELD_LABELS = {"star": _("Star"), "lifecycle_stage": _("Stage"), "stp_subtype": _("STP sub-type"),
                        "quadrant": _("Quadrant")}
 
@@ -91,7 +99,16 @@ def _value_label(field, value):
         return star_label(value)
     if field == "lifecycle_stage":
         return stage_label(value)
+    if field == "quadrant":
+        return QUADRANT_LETTERS.get(value, value)
+    if field == "stp_subtype" and value in SUBTYPE_NAMES:
+        return f"{value} {_(SUBTYPE_NAMES[value])}"
     return value
+
+
+def quadrant_explained(quadrant):
+    """A quadrant letter in words: which of current (CEV) and potential (CPV) value is high (tiering.md 4)."""
+    return QUADRANT_MEANINGS.get(quadrant, "")
 
 
 _timeline = CompiledRead(
@@ -169,10 +186,14 @@ def customer_page(customer):
     stage = tier.lifecycle_stage if tier is not None else ""
     history = positions(customer)
     snapshot = history[-1] if history else None
+    # the surveys panel marks which answers this run read (surveys.panels): no query of its own
+    customer._tier_run, customer._tier_run_day = run, (tier.as_of if tier is not None else None)
     return {
         "tier": tier,
         "star_label": _value_label("star", tier.star) if tier is not None else "",
         "stage_label": _value_label("lifecycle_stage", stage),
+        "quadrant_label": _value_label("quadrant", tier.quadrant) if tier is not None else "",
+        "quadrant_meaning": quadrant_explained(tier.quadrant) if tier is not None else "",
         "explanation": explain(run) if run is not None else "",
         "snapshot": snapshot,
         "history": history,

@@ -1,12 +1,13 @@
 """This app's section of the 360° customer page (see crm/panels.py): a constant number of queries.
 
-Matched products, and for the rest the first failing reason in words; the concentration check with
+Matched products, and for the rest the first failing reason in words, led by the one reason that blocks them
+when there is one (an expired risk assessment: how long ago, and "renew it"); the concentration check with
 suggestions, the white-list / financing flags, active overrides and (for managers) the override form.
 """
 from . import rules, selectors, services
 from .forms import OverrideForm
 from .models import HoldingClass
-from .reasons import explain
+from .reasons import blocking, explain
 
 
 def customer_panel(request, customer, scope):
@@ -25,7 +26,9 @@ def customer_panel(request, customer, scope):
     conc_flags = [{**f, "label": HoldingClass(f["key"]).label if f["kind"] == "class" else f["key"]}
                   for f in (conc["flags"] if conc else [])]
     overrides = rec["overrides"]
+    lead = blocking(rec["matched"], rec["excluded"], ctx.today, int(ctx.params["assessment_valid_months"]))
     return {
+        "blocking": lead,
         "template": "products/_customer_panel.html",
         "customer": customer, "matched": matched, "excluded": excluded, "column": rec["column"],
         "flags": rec["flags"], "concentration": conc_flags, "suggestions": rec["suggestions"],

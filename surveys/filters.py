@@ -1,6 +1,7 @@
 """ONE FilterSet for survey responses, shared by the pages, the reports and the API."""
 import django_filters
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from customers.models import Office
 
@@ -8,15 +9,15 @@ from .models import Channel, Outcome, Questionnaire
 
 STAGES = [("potential", _("potential")), ("budding", _("budding")), ("growth", _("growth")),
           ("mature", _("mature")), ("decline", _("decline")), ("churned", _("churned"))]
-STARS = [(s, s) for s in ("1", "2", "3", "4", "5", "platinum", "diamond", "prestige")]
+from customers.filters import STARS  # noqa: E402 (labelled: 5★, 铂金 …)
 
 
 class ResponseFilter(django_filters.FilterSet):
     questionnaire = django_filters.ModelChoiceFilter(
         label=_("Questionnaire"), field_name="version__questionnaire", to_field_name="code",
         queryset=Questionnaire.objects.all())
-    date_from = django_filters.DateFilter(label=_("From"), field_name="surveyed_on", lookup_expr="gte")
-    date_to = django_filters.DateFilter(label=_("To"), field_name="surveyed_on", lookup_expr="lte")
+    date_from = django_filters.DateFilter(label=pgettext_lazy("date range", "From"), field_name="surveyed_on", lookup_expr="gte")
+    date_to = django_filters.DateFilter(label=pgettext_lazy("date range", "To"), field_name="surveyed_on", lookup_expr="lte")
     office = django_filters.ModelChoiceFilter(label=_("Office"), field_name="customer__office", to_field_name="code",
                                               queryset=Office.objects.all())
     advisor = django_filters.CharFilter(label=_("Advisor (staff code)"), method="filter_advisor")

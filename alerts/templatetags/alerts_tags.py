@@ -2,7 +2,7 @@
 from django import template
 from django.utils.translation import gettext_lazy as _
 
-from crm.templatetags.crm_format import cny
+from crm.templatetags.crm_format import cny, plain_number
 from customers.tiering.explain import stage_label, star_label
 
 register = template.Library()
@@ -25,6 +25,7 @@ LABELS = {
     "assessed_on": _("Assessed on"), "birthday": _("Birthday"), "days_until": _("Days until"), "age": _("Age"),
     "star": _("Star"), "every_months": _("Contact every (months)"), "last_contact": _("Last contact"),
     "days_overdue": _("Days overdue"),
+    "history": _("From the loaded history"), "fired_on": _("Fired on"),
 }
 DIRECTIONS = {"gain": _("Gain"), "loss": _("Loss")}
 MONEY = {"transfer_out", "previous_assets", "pnl", "start_assets", "implied_value", "held_value",
@@ -35,13 +36,15 @@ PERCENT = {"share", "ratio"}
 def _value(key, value):
     if value is None or value == "":
         return "—"
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
     if key in MONEY:
         return cny(value)
     if key in PERCENT and isinstance(value, (int, float)):
         return f"{value * 100:.1f}%"
     if key in CODED:
         return CODED[key](str(value))
-    return value
+    return plain_number(value)  # counts and days stored as floats: 17, 21.3 (not 17.0, 21.3333)
 
 
 def _application_kind(code):
@@ -62,7 +65,8 @@ def evidence_rows(alert):
         return [(LABELS.get(k, k), _value(k, v) if k != "ratio" else (f"{v:.2f}" if v is not None else "—"))
                 for k, v in evidence.items()]
     if alert.rule == "margin_ratio":
-        return [(LABELS.get(k, k), v if k in ("ratio", "warning_ratio", "liquidation_ratio") else _value(k, v))
+        return [(LABELS.get(k, k), plain_number(v) if k in ("ratio", "warning_ratio", "liquidation_ratio")
+                 else _value(k, v))
                 for k, v in evidence.items()]
     return [(LABELS.get(k, k), _value(k, v)) for k, v in evidence.items()]
 

@@ -53,6 +53,43 @@ def pct(value):
         return "—"
 
 
+def plain_number(value):
+    """A measured number as people write it: 17.0 -> 17, 21.3333 -> 21.3, 1234567.0 -> 1,234,567 (never a
+    float's repr on a page). Anything that is not a float is returned as it is."""
+    if isinstance(value, bool) or not isinstance(value, float | Decimal):
+        return value
+    if value != value:  # NaN
+        return "—"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{float(value):,.1f}" if abs(value) >= 1 else f"{float(value):.2f}"
+
+
+register.filter("plain_number", plain_number)
+
+
+@register.filter
+def enum_label(value, enum):
+    """A stored choice value in the reader's words, by the enum's dotted name: {{ k|enum_label:"surveys.PlanItem.Reason" }}
+    (app label, model, enum). An unknown value is shown as it is."""
+    from django.apps import apps
+
+    app_label, model, name = enum.split(".")
+    choices = getattr(apps.get_model(app_label, model), name)
+    try:
+        return choices(value).label
+    except ValueError:
+        return value
+
+
+@register.filter
+def star_name(code):
+    """A value star in the reader's language: 5 -> 5★, platinum -> 铂金 (— when empty)."""
+    from customers.tiering.explain import star_label
+
+    return star_label(str(code)) if code else "—"
+
+
 @register.filter
 def num(value):
     """Counts with separators; large amounts as cny; anything else unchanged."""
@@ -95,11 +132,11 @@ def customer_rows(rows):
     time (the list is the page staff open most). The reader's language is looked up once for the page, not
     for each amount and stage. Every value is escaped here (the standard library's html.escape, as Django's
     own)."""
-    from customers.tiering.explain import stage_label
+    from customers.tiering.explain import stage_label, star_label
 
     dash = "—"
     in_wan = (get_language() or "").startswith("zh")
-    stages = {}
+    stages, stars = {}, {}
     out = []
     for c in rows:
         advisor = c["advisor__name"] or dash
@@ -108,8 +145,11 @@ def customer_rows(rows):
         stage = c["tier__lifecycle_stage"]
         if stage not in stages:
             stages[stage] = stage_label(stage) if stage else dash
+        star = c["tier__star"]
+        if star not in stars:
+            stars[star] = star_label(star) if star else dash
         cells = (c["customer_code"], c["name"], c["office__code"], advisor, c["risk_level"],
-                 _amount(c["tier__total_assets"], in_wan), c["tier__star"] or dash, stages[stage],
+                 _amount(c["tier__total_assets"], in_wan), stars[star], stages[stage],
                  c["tier__quadrant"] or dash, _amount(c["tier__clv"], in_wan))
         code, name, office, advisor, risk, assets, star, stage, quadrant, clv = (
             html.escape(str(v)) for v in cells)

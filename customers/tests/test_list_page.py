@@ -28,13 +28,13 @@ def test_rows_show_every_column_and_escape_what_customers_typed(db, client_for):
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
     # zh (the default): 1,234,567 -> 123.46万; 8,900 stays below 万
-    assert ('<td class="num">123.46万</td><td>4</td><td>成熟期</td><td>B</td><td class="num">8,900</td>'
+    assert ('<td class="num">123.46万</td><td>4★</td><td>成熟期</td><td>B</td><td class="num">8,900</td>'
             in html)
     assert '<td>王顾问 / 李投顾</td><td>C4</td>' in html
     assert 'href="/customers/X1/" data-row-link>X1</a>' in html
     # en: amounts with separators, no 万; the stage's English name
     html = rows_of(client_for(wa), language="en").content.decode()
-    assert ('<td class="num">1,234,567</td><td>4</td><td>mature</td><td>B</td><td class="num">8,900</td>'
+    assert ('<td class="num">1,234,567</td><td>4★</td><td>mature</td><td>B</td><td class="num">8,900</td>'
             in html)
 
 
@@ -144,7 +144,7 @@ def test_the_page_shows_the_count(branch, client_for):
 def test_the_filter_bar_keeps_the_current_choices_and_escapes_what_was_typed(db, client_for):
     wa = StaffFactory(role=Role.WEALTH_ADVISOR, with_user=True)
     html = rows_of(client_for(wa), star="4", office='"><b>x').content.decode()
-    assert '<option value="4" selected>4</option>' in html and '<option value="3">3</option>' in html
+    assert '<option value="4" selected>4★</option>' in html and '<option value="3">3★</option>' in html
     # the empty option names the field (the bar has no visible labels)
     assert '<select class="form-select" name="star" id="id_star" title="星级"><option value="">星级</option>' in html
     assert 'value="&quot;&gt;&lt;b&gt;x"' in html and '"><b>x' not in html

@@ -50,6 +50,6 @@ def test_customer_panel_shows_the_survey_profile(ops, customer, client_for, advi
     client = client_for(advisor)
     text = client.get(f"/customers/{customer.customer_code}/").content.decode()
     assert "Investment experience" in text and "4 / 5" in text and "10 %" in text
-    assert "≥ 100,000</dd>" in text  # English: separators
+    assert 'data-profile="planned_amount" data-use="used">≥ 100,000 <' in text  # English: separators
     client.cookies["django_language"] = "zh-hans"
-    assert "≥ 10.00万</dd>" in client.get(f"/customers/{customer.customer_code}/").content.decode()
+    assert 'data-use="used">≥ 10.00万 <' in client.get(f"/customers/{customer.customer_code}/").content.decode()

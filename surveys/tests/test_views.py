@@ -239,13 +239,14 @@ def test_panel_queries_once_for_the_never_surveyed_three_times_at_most(ops, cust
     empty = customer_of(advisor)
     with django_assert_num_queries(1):  # no responses: nothing to prefetch
         panel = customer_panel(None, empty, scope)
-    assert panel["responses"] == [] and panel["open_tasks"] == 0 and panel["profile"] == {}
+    assert panel["responses"] == [] and panel["open_tasks"] == 0 and panel["profile"] == []
     for day, q6 in ((2, "A"), (3, "C"), (4, "D")):  # "一般" opens a task; the newest, "不满意", keeps it open (0.0)
         services.file_response(actor=ops.user, data={**s2020_data(Q6=q6), "date": f"2026-11-0{day}"})
     with django_assert_num_queries(3):  # responses, their answers, the open follow-ups
         panel = customer_panel(None, customer, scope)
     assert len(panel["responses"]) == 3 and panel["open_tasks"] == 1
-    assert panel["profile"] == {"satisfaction": 0.0, "loyalty": 1.0}
+    assert [(p["key"], str(p["value"]), p["on"].isoformat()) for p in panel["profile"]] == [
+        ("satisfaction", "0 / 100", "2026-11-04"), ("loyalty", "Yes", "2026-11-04")]
 
 
 def test_escalated_tasks_page_for_the_office_manager(ops, make_staff, s2020_data, client_for, customer_of,
