@@ -79,14 +79,17 @@ def _value(key, value):
 
 def pairs(data):
     """[{"label", "value", "items"}] of a run's params or counts: a mapping value becomes its items (office codes,
-    rule names, …), one level deep; a deeper one a count of its entries."""
+    rule names, …; counts largest first), one level deep; a deeper one a count of its entries."""
     out = []
     for key, value in (data or {}).items():
         if key in HIDDEN:
             continue
         if isinstance(value, dict):
             items = []
-            for sub, v in list(value.items())[:LIST_SHOWN * 2]:
+            entries = list(value.items())
+            if all(isinstance(v, (int, float)) and not isinstance(v, bool) for _k, v in entries):
+                entries.sort(key=lambda kv: (-kv[1], kv[0]))  # counts largest first (PostgreSQL reorders keys)
+            for sub, v in entries[:LIST_SHOWN * 2]:
                 shown = (str(_("%(n)d figures") % {"n": len(v)}) if isinstance(v, dict) else _value(sub, v))
                 items.append({"label": _key(sub), "value": shown})
             out.append({"label": _key(key), "value": "" if items else "—", "items": items,
