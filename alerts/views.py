@@ -177,9 +177,8 @@ def measures(request):
                   for n in EXPORTABLE if n in tables]
         filters = [(pgettext("date range", "From"), date_from.isoformat()),
                    (pgettext("date range", "To"), date_to.isoformat())]
-        return tables_response(sheets, f"alert-{name}-{date_from}-{date_to}" if fmt == "csv"
-                               else f"alert-measures-{date_from}-{date_to}", fmt, title=_("Alert measures"),
-                               filters=filters, only=name)
+        return tables_response(sheets, f"alert-measures-{date_from}-{date_to}", fmt, title=_("Alert measures"),
+                               filters=filters, only=name, csv_filename=f"alert-{name}-{date_from}-{date_to}")
     by_rule = tables.get("by_rule")
     chart = {"labels": [str(i) for i in by_rule.index] if by_rule is not None else [],
              "series": {str(c): [int(v) for v in by_rule[c]] for c in by_rule.columns if c != "total"}

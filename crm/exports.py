@@ -248,16 +248,19 @@ def csv_text(table):
     return buf.getvalue()
 
 
-def tables_response(tables, filename, fmt="csv", *, title="", filters=(), only=None):
-    """A page's export: XLSX, the whole page as one workbook (opening on the table `only`, if named); CSV, the
-    table named `only` (else the first) as `<filename>-<name>.csv`."""
+def tables_response(tables, filename, fmt="csv", *, title="", filters=(), only=None, csv_filename=None):
+    """A page's export: XLSX, the whole page as one workbook `<filename>.xlsx` (opening on the table `only`, if
+    named); CSV, the table named `only` (else the first) as `<csv_filename>.csv`, by default
+    `<filename>-<name>.csv`."""
     if fmt == "xlsx":
         response = HttpResponse(workbook_bytes(tables, title=title, filters=filters, active=only),
                                 content_type=XLSX_TYPE)
     else:
         table = next((t for t in tables if t.name == only), tables[0])
         response = HttpResponse(csv_text(table), content_type="text/csv; charset=utf-8")
-        if table.name and len(tables) > 1:
+        if csv_filename:
+            filename = csv_filename
+        elif table.name and len(tables) > 1:
             filename = f"{filename}-{table.name}"
     response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
     return response
@@ -272,11 +275,11 @@ def export_response(rows, headers, filename, fmt="csv", *, formats=None, title=N
 
 def frame_table(frame, title, name, labels=None, kinds=None, row_label=str):
     """A pandas frame (its index becoming the first column) as a Table: columns named by `labels` {column:
-    label} (else as they are), kinds by `kinds` {column: kind}, index values through `row_label`."""
+    label} (else through `row_label`, as index values are), kinds by `kinds` {column: kind}."""
     labels, kinds = labels or {}, kinds or {}
     flat = frame.reset_index()
     index_columns = list(flat.columns[:flat.shape[1] - frame.shape[1]])
-    headers = [str(labels.get(c, c)) for c in flat.columns]
+    headers = [str(labels[c]) if c in labels else row_label(c) for c in flat.columns]
     formats = {i: kinds[c] for i, c in enumerate(flat.columns) if c in kinds}
     rows = [[row_label(v) if c in index_columns and not _missing(_plain(v)) else v for c, v in zip(flat.columns, r)]
             for r in flat.itertuples(index=False, name=None)]

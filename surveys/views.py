@@ -381,11 +381,8 @@ def report(request, code):
         filters = [(_("Questionnaire"), str(questionnaire)), *filter_pairs(filterset)]
         if export == "index":
             filters.append((_("By"), _("Evaluated service person") if by == "person" else _("Office")))
-        response = tables_response(pages, names[export] if fmt == "csv" else f"survey_report_{code}", fmt,
-                                   title=_("Survey report"), filters=filters, only=export)
-        if fmt == "csv":  # one file per table, named as before
-            response["Content-Disposition"] = f'attachment; filename="{names[export]}.csv"'
-        return response
+        return tables_response(pages, f"survey_report_{code}", fmt, title=_("Survey report"), filters=filters,
+                               only=export, csv_filename=names[export])
     chart = {"labels": months, "datasets": [{"label": label, "data": values} for label, values in index_rows[:12]]}
     return render(request, "surveys/report.html", {
         "questionnaire": questionnaire, "version": version, "table": table, "rate": rate, "filter": filterset,

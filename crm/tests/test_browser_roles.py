@@ -277,23 +277,27 @@ def test_branch_manager_exports_the_tier_report(page, live_server, branch_book):
     assert download.suggested_filename == "by_star-2026-11-26.csv"
     text = download.path().read_text(encoding="utf-8-sig")
     table = list(csv.reader(io.StringIO(text)))
-    assert table[0] == ["star", "customers", "cev", "customer_share", "cev_share"]
+    assert table[0] == ["星级", "客户", "CEV", "客户占比", "CEV 占比"]  # headers in the reader's language
     by_star = {row[0]: row for row in table[1:]}
-    assert list(by_star) == ["1", "3", "4", "5"]  # retail stars in order, only those present
-    assert {s: int(float(r[1])) for s, r in by_star.items()} == {"1": 1, "3": 1, "4": 2, "5": 1}
-    assert float(by_star["4"][2]) == 40_000  # two 4★ customers with a CEV of 20,000 each
-    assert float(by_star["4"][3]) == pytest.approx(2 / 5)
-    assert float(by_star["5"][4]) == pytest.approx(50_000 / 100_000)
+    assert list(by_star) == ["1★", "3★", "4★", "5★"]  # retail stars in order, only those present
+    assert {s: int(r[1]) for s, r in by_star.items()} == {"1★": 1, "3★": 1, "4★": 2, "5★": 1}
+    assert float(by_star["4★"][2]) == 40_000  # two 4★ customers with a CEV of 20,000 each
+    assert by_star["4★"][3] == "40.0%"  # 2 of 5 customers
+    assert by_star["5★"][4] == "50.0%"  # 50,000 of 100,000 CEV
 
-    # XLSX of the office × star table
+    # XLSX: the report's workbook, a sheet per table, opening on the office × star table
     with page.expect_download() as info:
         page.locator("a[href*='export=by_office'][href*='format=xlsx']").click()
     download = info.value
-    assert download.suggested_filename == "by_office-2026-11-26.xlsx"
-    sheet = load_workbook(io.BytesIO(download.path().read_bytes()), read_only=True).active  # path has no suffix
+    assert download.suggested_filename == "tier-report-2026-11-26.xlsx"
+    book = load_workbook(io.BytesIO(download.path().read_bytes()))  # path has no suffix
+    assert book.active.title == "按营业部" and book.sheetnames[0] == "按星级"
+    sheet = book.active
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-    assert rows[0] == ["office", "1", "3", "4", "5"]
-    assert {r[0]: r[1:] for r in rows[1:]} == {"CS": [0, 1, 1, 1], "HY": [1, 0, 1, 0]}
+    assert rows[0][0] == "分层报表 · 按营业部" and rows[1][0] == "日期: 2026-11-26"
+    start = next(i for i, r in enumerate(rows) if r[0] == "营业部")
+    assert rows[start][:5] == ["营业部", "1★", "3★", "4★", "5★"]
+    assert {r[0]: r[1:5] for r in rows[start + 1:]} == {"CS": [0, 1, 1, 1], "HY": [1, 0, 1, 0]}
 
     exports = AuditEvent.objects.filter(action="export", object_type="tier_report", actor=branch_book.user)
     assert sorted(exports.values_list("object_id", flat=True)) == ["by_office", "by_star"]

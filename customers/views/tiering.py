@@ -210,8 +210,8 @@ def tier_report(request):
                   for name, frame in tables.items()]
         filters = [(_("Date"), day.isoformat()), (_("Compared with"), day_from.isoformat()),
                    (_("Migration by"), str(EXPORT_LABELS.get(field, field)))]
-        return tables_response(sheets, f"{export}-{day}" if fmt == "csv" else f"tier-report-{day}", fmt,
-                               title=_("Tier report"), filters=filters, only=export)
+        return tables_response(sheets, f"tier-report-{day}", fmt, title=_("Tier report"), filters=filters,
+                               only=export, csv_filename=f"{export}-{day}")
     by_star = by_star[retail]
     charts = {
         "stars": {"labels": [_row_label(i) for i in by_star.index],
