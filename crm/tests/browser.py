@@ -42,6 +42,8 @@ def browser(request):
         # Playwright gives each context a fresh, empty profile
         _running["browser"] = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
     request.addfinalizer(_stop_browser)  # at the end of the session; idempotent
+    # screenshots default to this run's pytest temporary directory (screenshot_dir)
+    _running.setdefault("tmp_screenshots", request.getfixturevalue("tmp_path_factory").getbasetemp() / "screenshots")
     return _running["browser"]
 
 
@@ -78,8 +80,13 @@ def log_in(page, live_server, username, password="pw"):
 
 
 def screenshot_dir():
-    """Where the test run leaves its screenshots: $SCREENSHOT_DIR, else artifacts/screenshots/ (gitignored)."""
-    return Path(os.environ.get("SCREENSHOT_DIR") or REPO_ROOT / "artifacts" / "screenshots")
+    """Where the test run leaves its screenshots: $BROWSER_ARTIFACTS_DIR (CI keeps it: .ci/run points it at
+    artifacts/screenshots/), else $SCREENSHOT_DIR, else screenshots/ in this run's pytest temporary directory
+    (else artifacts/screenshots/, gitignored, when no browser fixture ran)."""
+    chosen = os.environ.get("BROWSER_ARTIFACTS_DIR") or os.environ.get("SCREENSHOT_DIR")
+    if chosen:
+        return Path(chosen)
+    return _running.get("tmp_screenshots") or REPO_ROOT / "artifacts" / "screenshots"
 
 
 def screenshot(page, name):
@@ -91,3 +98,18 @@ def screenshot(page, name):
     page.evaluate("document.fonts.ready.then(() => true)")
     page.screenshot(path=str(path), full_page=True, animations="disabled")
     return path
+
+
+SCREENSHOT_WIDTHS = (1440, 375)  # a branch PC and a phone
+
+
+def screenshots(page, name, widths=SCREENSHOT_WIDTHS):
+    """The page at each width as <name>-<width>.png (kept as CI artifacts, never compared pixel by pixel); the
+    viewport is put back afterwards. Returns the paths."""
+    before = page.viewport_size
+    paths = []
+    for width in widths:
+        page.set_viewport_size({"width": width, "height": 900})
+        paths.append(screenshot(page, f"{name}-{width}"))
+    page.set_viewport_size(before)
+    return paths
