@@ -16,6 +16,7 @@ own text. The client holds the file's bytes and the kept errors: memory does not
 """
 import io
 
+import numpy as np
 from django.db import DatabaseError, connection, transaction
 from django.utils.translation import gettext as _
 
@@ -24,10 +25,10 @@ from .datasets import DATASETS
 from .errors import error
 from .uploader import CUSTOMER_KEYED
 
-STAGE, ERRORS = "_import_stage", "_import_errors"
+STAGE, ERRORS, ROWS = "_import_stage", "_import_errors", "_import_rows"
 # pandas.to_numeric's numbers (surrounding blanks allowed); "inf" and "nan" are not numbers there either.
 NUMBER = r"^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$"
-DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+DATE = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 BLANKS = " \t\n\r\x0b\x0c"  # what str.strip() removes from an ASCII value
 INFINITE = "1e308"  # beyond a float64: pandas reads it as inf, "not a number"
 INFINITY = r"^\s*[+-]?inf(inity)?\s*$"
@@ -62,11 +63,14 @@ def _lines_in(body):
 
 
 class _Sql:
-    """SQL expressions of one dataset over the staging table, with their parameters."""
+    """SQL of one dataset over the staging table. Each value is computed once per row in a source relation
+    (`source()`): the stripped text `v_<column>`, the parsed number `n_<column>`, whether a date is valid
+    `ok_<column>`; the checks and the write read those."""
 
     def __init__(self, dataset, header, typed):
         self.dataset, self.typed = dataset, typed
         self.position = {name: header.index(name) for name in dataset.column_names}
+        self.kinds = {c.name: c.kind for c in dataset.columns}
 
     @staticmethod
     def p(value):
@@ -79,82 +83,152 @@ class _Sql:
             adapted.prepare(connection.connection)
         return adapted.getquoted().decode()
 
-    def col(self, name):
-        return f"s.c{self.position[name]}"
+    def numeric(self, name):
+        return self.kinds[name] in ("decimal", "int")
+
+    def source(self):
+        """FROM … AS s: the staged rows with their values stripped, parsed and checked once, joined to the
+        customers they name (r_<column>). OFFSET 0 keeps each level from being folded into the next (which
+        would repeat its expressions)."""
+        strip, raw, parsed = [], [], []
+        for name, i in self.position.items():
+            c = f"s.c{i}"
+            if self.numeric(name):
+                # Typed, the text is not needed: a file with an error is staged again as text.
+                strip.append(f"{c} AS c_{name}, " + (f"NULL::text AS v_{name}" if self.typed
+                                                      else f"coalesce({c}, '') AS v_{name}"))
+                if self.typed:
+                    continue  # the typed checks (ok()) and values read c_ itself
+                parsed.append(f"{self._number(f'b.c_{name}')} AS n_{name}")
+                if self.dataset.name == "snapshots":
+                    parsed.append(f"{self._as_float(f'b.c_{name}')} AS f_{name}")
+            else:
+                strip.append(f"btrim(coalesce({c}, ''), {self.p(BLANKS)}) AS v_{name}")
+                if self.kinds[name] == "date":
+                    parsed.append(f"{self._valid_date(f'b.v_{name}')} AS ok_{name}")
+        level1 = f"SELECT s.line, {', '.join(strip)} FROM {STAGE} s OFFSET 0"
+        level2 = f"SELECT b.*{''.join(', ' + p for p in parsed)} FROM ({level1}) b OFFSET 0"
+        joins = []
+        for column in self.dataset.columns:
+            if column.kind == "ref":
+                if column.ref != "customer":  # pragma: no cover - per-customer datasets only
+                    raise ValueError(column.ref)
+                joins.append(f"LEFT JOIN customers_customer r_{column.name} "
+                             f"ON r_{column.name}.customer_code = s.v_{column.name}")
+        return f"({level2}) s {' '.join(joins)}"
 
     def raw(self, name):
         """The value as the pandas path shows it: numbers as in the file, everything else stripped."""
-        column = next(c for c in self.dataset.columns if c.name == name)
-        if column.kind in ("decimal", "int"):
-            return f"{self.col(name)}::text" if self.typed else f"coalesce({self.col(name)}, '')"
-        return f"btrim(coalesce({self.col(name)}, ''), {self.p(BLANKS)})"
+        return f"s.v_{name}"
 
     def present(self, name):
-        return f"({self.col(name)} IS NOT NULL)" if self.typed else f"({self.raw(name)} <> '')"
+        return f"(s.c_{name} IS NOT NULL)" if self.typed and self.numeric(name) else f"(s.v_{name} <> '')"
 
     def number(self, name):
+        return f"s.c_{name}" if self.typed else f"s.n_{name}"
+
+    def as_float(self, name):
+        return f"s.f_{name}"
+
+    def date(self, name):
+        """The date to write: NULL unless valid and plausible (year 0 is valid to pandas, not to PostgreSQL)."""
+        return (f"(CASE WHEN s.ok_{name} AND substr(s.v_{name}, 1, 4) COLLATE \"C\" BETWEEN '1900' AND '2100' "
+                f"THEN s.v_{name}::date END)")
+
+    def ref_id(self, name):
+        return f"r_{name}.id"
+
+    def _number(self, c):
         """The parsed number (NULL when empty or not a number)."""
-        c = self.col(name)
         if self.typed:
-            return f"(CASE WHEN {c} = 'NaN' OR abs({c}) >= {INFINITE} THEN NULL ELSE {c} END)"
+            return f"(CASE WHEN {c} = 'NaN' OR {c} >= {INFINITE} OR {c} <= -{INFINITE} THEN NULL ELSE {c} END)"
         # Nested CASEs: only a CASE guarantees the pattern is tested before the cast.
         return (f"(CASE WHEN {c} ~ {self.p(NUMBER)} THEN CASE WHEN abs({c}::numeric) < {INFINITE} "
                 f"THEN {c}::numeric END END)")
 
-    def as_float(self, name):
+    def _as_float(self, c):
         """The value as pandas holds it for the cross-field checks: a number, ±Infinity for "inf" or a number
         beyond a float64 (flagged "not a number", yet compared), NULL otherwise (NaN: compares false)."""
-        c = self.col(name)
         if self.typed:
             return f"(CASE WHEN {c} = 'NaN' THEN NULL ELSE {c} END)"
-        infinite = f"(CASE WHEN {c} ~ '^\\s*-' THEN '-Infinity' ELSE 'Infinity' END)::numeric"
+        infinite = f"(CASE WHEN {c} ~ '^\s*-' THEN '-Infinity' ELSE 'Infinity' END)::numeric"
         return (f"(CASE WHEN {c} ~ {self.p(NUMBER)} THEN CASE WHEN abs({c}::numeric) < {INFINITE} "
                 f"THEN {c}::numeric ELSE {infinite} END WHEN {c} ~* {self.p(INFINITY)} THEN {infinite} END)")
 
-    def valid_date(self, name):
-        """Whether the stripped text is a calendar date in the form YYYY-MM-DD (pandas reads years 0 to 9999)."""
-        v = self.raw(name)
+    def _valid_date(self, v):
+        """Whether the stripped text is a calendar date in the form YYYY-MM-DD (pandas reads years 0 to 9999);
+        the pattern settles all but the 29th to the 31st."""
         y, m, d = (f"substr({v}, {start}, {length})::int" for start, length in ((1, 4), (6, 2), (9, 2)))
         leap = f"(mod({y}, 4) = 0 AND (mod({y}, 100) <> 0 OR mod({y}, 400) = 0))"
         last = (f"CASE WHEN {m} = 2 THEN CASE WHEN {leap} THEN 29 ELSE 28 END "
                 f"WHEN {m} IN (4, 6, 9, 11) THEN 30 ELSE 31 END")
-        return (f"(CASE WHEN {v} ~ {self.p(DATE)} THEN {y} >= 0 AND {m} BETWEEN 1 AND 12 "
-                f"AND {d} BETWEEN 1 AND {last} ELSE false END)")
+        return (f"(CASE WHEN {v} ~ {self.p(DATE)} THEN substr({v}, 9, 2) <= '28' COLLATE \"C\" OR {d} <= {last} "
+                f"ELSE false END)")
 
-    def date(self, name):
-        return f"(CASE WHEN {self.valid_date(name)} THEN {self.raw(name)}::date END)"
+    def ok(self, uploader):
+        """Typed staging: whether a row passes every check, as one cheap condition over the typed values. It
+        may refuse a row the full check would pass (e.g. -0.00001, which rounds to 0): the file is then
+        checked as text, which decides and words each error; it never passes a row the full check refuses."""
+        conditions = []
+        for column in self.dataset.columns:
+            name, kind = column.name, column.kind
+            if kind in ("decimal", "int"):
+                c = f"s.c_{name}"
+                top = MAX_INT if kind == "int" else repr(column.extra.get("max", MAX_MONEY))
+                low = f"{c} >= 0" if not column.signed else f"{c} > -{top}"  # NaN sorts above every number
+                test = f"{low} AND {c} {'<=' if kind == 'int' else '<'} {top}"
+                if kind == "int":
+                    test += f" AND {c} = trunc({c})"
+            elif kind == "date":
+                test = (f"s.ok_{name} AND substr(s.v_{name}, 1, 4) COLLATE \"C\" BETWEEN '1900' AND '2100'")
+            elif kind == "ref":
+                test = f"{self.ref_id(name)} IS NOT NULL"
+            elif kind == "enum":
+                test = f"s.v_{name} = ANY({self.p(list(column.choices))}::text[])"
+            elif kind == "text":
+                test = f"char_length(s.v_{name}) <= {column.max_length}"
+            else:  # pragma: no cover
+                raise ValueError(kind)
+            if not column.required:
+                test = f"{'s.c_' + name + ' IS NULL' if self.numeric(name) else 's.v_' + name + ' = ' + chr(39) * 2} OR ({test})"
+            conditions.append(f"({test})")
+        if self.dataset.name == "snapshots":
+            from .datasets import PRODUCT_COLS
 
-    def ref_id(self, name):
-        return f"r_{name}.id"
+            parts = " + ".join(f"s.c_{c}" for c in ("securities_value", "cash", *PRODUCT_COLS))
+            conditions.append(f"abs(s.c_total_assets - ({parts})) <= 1.0")
+        if _office_limited(uploader):
+            conditions.append(f"r_customer_code.office_id = {self.p(uploader.office_id)}")
+        return "coalesce(" + " AND ".join(conditions) + ", false)"
 
     def column_message(self, column):
         """A CASE giving the column's error message (or NULL); the last applicable check wins, as in
         columns.check_column."""
         name, kind = column.name, column.kind
-        present = self.present(name)
+        present, raw = self.present(name), self.raw(name)
         cases = []  # (condition, message): first match wins, so the pandas path's later checks come first
         if kind == "text":
-            cases.append((f"{present} AND char_length({self.raw(name)}) > {column.max_length}",
+            cases.append((f"{present} AND char_length({raw}) > {column.max_length}",
                           _("is longer than %(n)d characters") % {"n": column.max_length}))
         elif kind == "enum":
-            cases.append((f"{present} AND NOT ({self.raw(name)} = ANY({self.p(list(column.choices))}))",
+            cases.append((f"{present} AND NOT ({raw} = ANY({self.p(list(column.choices))}::text[]))",
                           _("must be one of: %(choices)s") % {"choices": ", ".join(column.choices)}))
         elif kind == "date":
-            valid = self.valid_date(name)
-            year = f"substr({self.raw(name)}, 1, 4)::int"
-            cases.append((f"(CASE WHEN {valid} THEN NOT ({year} BETWEEN 1900 AND 2100) ELSE false END)",
+            year = f"substr({raw}, 1, 4) COLLATE \"C\""
+            cases.append((f"(CASE WHEN s.ok_{name} THEN NOT ({year} BETWEEN '1900' AND '2100') ELSE false END)",
                           _("is not a plausible date")))
-            cases.append((f"{present} AND NOT {valid}", _("is not a date in the form YYYY-MM-DD")))
+            cases.append((f"{present} AND NOT s.ok_{name}", _("is not a date in the form YYYY-MM-DD")))
         elif kind in ("decimal", "int"):
             n = self.number(name)
             if not column.signed:
-                rounded = n if kind == "int" else f"round({n}, 4)"
+                rounded = n if kind == "int" else f"{n} < 0 AND round({n}, 4)"
                 cases.append((f"{rounded} < 0", _("must not be negative")))
             if kind == "int":
-                cases.append((f"abs({n}) > {MAX_INT}", _("is too large")))
+                cases.append((f"NOT {n} BETWEEN -{MAX_INT} AND {MAX_INT}", _("is too large")))
                 cases.append((f"mod({n}, 1) <> 0", _("is not a whole number")))
             else:
-                cases.append((f"abs({n}) >= {column.extra.get('max', MAX_MONEY)!r}", _("is too large")))
+                top = repr(column.extra.get("max", MAX_MONEY))
+                cases.append((f"({n} >= {top} OR {n} <= -{top})", _("is too large")))
             cases.append((f"{present} AND {n} IS NULL", _("is not a number")))
         elif kind == "ref":
             cases.append((f"{present} AND {self.ref_id(name)} IS NULL", _("unknown %(what)s") % {"what": _(column.ref)}))
@@ -165,20 +239,9 @@ class _Sql:
         whens = " ".join(f"WHEN {cond} THEN {self.p(str(message))}" for cond, message in cases)
         return f"CASE {whens} END"
 
-    def joins(self):
-        """The reference joins (customers by code)."""
-        out = []
-        for column in self.dataset.columns:
-            if column.kind == "ref":
-                if column.ref != "customer":  # pragma: no cover - per-customer datasets only
-                    raise ValueError(column.ref)
-                out.append(f"LEFT JOIN customers_customer r_{column.name} "
-                           f"ON r_{column.name}.customer_code = {self.raw(column.name)}")
-        return " ".join(out)
-
 
 def _cross_field_checks(sql, dataset):
-    """(field, message CASE) of the datasets' own checks (datasets.py), over the parsed values."""
+    """(field, message CASE) of the datasets' own checks (datasets.py), over the values as pandas holds them."""
     if dataset.name != "snapshots":
         return []
     from .datasets import PRODUCT_COLS
@@ -190,8 +253,10 @@ def _cross_field_checks(sql, dataset):
 
 
 def _create_stage(cursor, header, dataset, typed):
+    # Typed, numbers are read as the pandas path holds them: rounded to four places (columns.check_column). A
+    # number of 10^16 or more, or an infinity, does not fit: the file is then staged as text.
     numeric = {c.name for c in dataset.columns if c.kind in ("decimal", "int")} if typed else set()
-    columns = ", ".join(f"c{i} {'numeric' if name in numeric else 'text'}" for i, name in enumerate(header))
+    columns = ", ".join(f"c{i} {'numeric(20, 4)' if name in numeric else 'text'}" for i, name in enumerate(header))
     cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
     cursor.execute(f"CREATE TEMP TABLE {STAGE} (line bigint GENERATED ALWAYS AS IDENTITY (START WITH 2 CACHE 10000), "
                    f"{columns})")
@@ -209,86 +274,150 @@ def _stage(cursor, header, body, dataset, typed):
             rows = cursor.cursor.rowcount
             if rows != _lines_in(body):  # a quoted field across lines, or the end-of-data marker
                 raise Unstageable
-            cursor.execute(f"ANALYZE {STAGE}")
             return rows
     except (DatabaseError, psycopg2.Error) as exc:
         raise Unstageable from exc
 
 
-def _check(cursor, sql, dataset, uploader):
-    """Fill the errors table: (line, field, value, message, refusal)."""
-    selects = []
-    row_checks = [(c.name, sql.raw(c.name), sql.column_message(c)) for c in dataset.columns]
-    row_checks += [(f, sql.raw(f), message) for f, message in _cross_field_checks(sql, dataset)]
-    # `ord` orders the errors of one line and field as the pandas path adds them: columns, cross-field checks,
-    # the uploader's rights, duplicate keys.
-    values = ", ".join(f"({sql.p(f)}, {raw}, {message}, {n})" for n, (f, raw, message) in enumerate(row_checks))
-    selects.append(f"SELECT s.line, e.field, e.value, e.message, false AS refusal, e.ord FROM {STAGE} s {sql.joins()} "
-                   f"CROSS JOIN LATERAL (VALUES {values}) AS e(field, value, message, ord) "
-                   f"WHERE e.message IS NOT NULL")
-    if not uploader.system and uploader.office_id is not None:  # uploader.RowRights: another office's customer
-        selects.append(
-            f"SELECT s.line, 'office_code', o.code, {sql.p(str(_('outside your office')))}, true, 1000 FROM {STAGE} s "
-            f"{sql.joins()} JOIN customers_office o ON o.id = r_customer_code.office_id "
-            f"WHERE o.id <> {sql.p(uploader.office_id)}"
-        )
-    keys = [sql.raw(k) for k in dataset.keys]
-    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {STAGE} s GROUP BY {', '.join(keys)} HAVING count(*) > 1)")
-    if cursor.fetchone()[0]:  # rare: only then the window over the whole file
-        shown = " || ', ' || ".join(keys)
-        message = sql.p(str(_("duplicate key, first seen on line %(n)d")))
-        selects.append(
-            f"SELECT line, {sql.p('+'.join(dataset.keys))}, value, replace({message}, '%(n)d', first::text), "
-            f"false, 2000 FROM (SELECT s.line, {shown} AS value, min(s.line) OVER (PARTITION BY {', '.join(keys)}) AS first "
-            f"FROM {STAGE} s) d WHERE line <> first"
-        )
-    cursor.execute(f"DROP TABLE IF EXISTS {ERRORS}")
-    cursor.execute(f"CREATE TEMP TABLE {ERRORS} AS {' UNION ALL '.join(selects)}")
+def _stripped(sql, name):
+    return f"btrim(coalesce(s.c{sql.position[name]}, ''), {sql.p(BLANKS)})"
 
 
-def _write(cursor, sql, dataset, skip_bad):
-    """Insert new rows and update changed ones straight from the staging table -> (inserted, updated)."""
-    model = dataset.model
-    table = connection.ops.quote_name(model._meta.db_table)
-    q = connection.ops.quote_name
+def _db_values(sql, dataset):
+    """{target column: SQL of its value}, cast to the column's type, NULL where the value is bad (so a bad row
+    is staged without a cast error; it is never written)."""
+    fields = {f.column: f for f in dataset.model._meta.concrete_fields}
     values = {}
     for column in dataset.columns:
         name, kind = column.name, column.kind
         if kind == "ref":
             values["customer_id"] = sql.ref_id(name)
+            continue
+        db_type = fields[name].db_type(connection)
+        if sql.typed and kind in ("int", "decimal"):
+            values[name] = f"s.c_{name}"  # every row passed ok(): the target's column casts it on insert
         elif kind == "date":
             values[name] = sql.date(name)
         elif kind == "int":
-            values[name] = f"{sql.number(name)}::integer"
+            n = sql.number(name)
+            values[name] = f"(CASE WHEN {n} BETWEEN -{MAX_INT} AND {MAX_INT} THEN {n}::{db_type} END)"
         elif kind == "decimal":
-            values[name] = f"round({sql.number(name)}, 4)"
+            n, top = sql.number(name), repr(column.extra.get("max", MAX_MONEY))
+            values[name] = f"(CASE WHEN {n} < {top} AND {n} > -{top} THEN {n}::{db_type} END)"
         else:
-            values[name] = sql.raw(name)
-    keys, compare = list(dataset.db_keys), [c for c in values if c not in dataset.db_keys]
-    where = f"WHERE NOT EXISTS (SELECT 1 FROM {ERRORS} e WHERE e.line = s.line)" if skip_bad else ""
-    select = ", ".join(f"{expr} AS {q(name)}" for name, expr in values.items())
+            values[name] = f"{sql.raw(name)}::{db_type}"
+    return values
+
+
+def _stage_rows(cursor, sql, dataset, uploader):
+    """One pass over the staged file: ROWS holds each line's values as they would be written, its error
+    messages (an array by check) and, on lines with an error, the values to show."""
+    checks = [(c.name, sql.column_message(c)) for c in dataset.columns] + _cross_field_checks(sql, dataset)
+    values = _db_values(sql, dataset)
+    q = connection.ops.quote_name
+    office = ", r_customer_code.office_id AS _office_id" if _office_limited(uploader) else ""
+    checked = (f"SELECT s.*, {', '.join(f'{expr} AS {q(name)}' for name, expr in values.items())}{office}, "
+               f"ARRAY[{', '.join(message for _f, message in checks)}]::text[] AS _messages FROM {sql.source()} "
+               f"OFFSET 0")
+    shown = ", ".join(sql.raw(f) for f, _m in checks)
+    cursor.execute(f"DROP TABLE IF EXISTS {ROWS}")
+    cursor.execute(
+        f"CREATE TEMP TABLE {ROWS} AS SELECT s.line, {', '.join(q(n) for n in values)}"
+        f"{', s._office_id' if office else ''}, CASE WHEN num_nonnulls(VARIADIC s._messages) > 0 THEN s._messages "
+        f"END AS _messages, CASE WHEN num_nonnulls(VARIADIC s._messages) > 0 THEN ARRAY[{shown}]::text[] END AS _shown "
+        f"FROM ({checked}) s"
+    )
+    return [f for f, _m in checks], list(values)
+
+
+def _typed_rows(cursor, sql, dataset, uploader):
+    """Typed staging: ROWS with each line's values as they would be written -> (target columns, whether every
+    line passed and no key repeats)."""
+    values = _db_values(sql, dataset)
+    q = connection.ops.quote_name
+    cursor.execute(f"DROP TABLE IF EXISTS {ROWS}")
+    cursor.execute(f"CREATE TEMP TABLE {ROWS} AS SELECT s.line, "
+                   f"{', '.join(f'{expr} AS {q(name)}' for name, expr in values.items())}, "
+                   f"{sql.ok(uploader)} AS _ok FROM {sql.source()}")
+    keys = ", ".join(q(k) for k in dataset.db_keys)  # for rows that pass, the same repeats as the file's text
+    cursor.execute(f"SELECT coalesce(bool_and(_ok), true) AND NOT EXISTS "
+                   f"(SELECT 1 FROM {ROWS} GROUP BY {keys} HAVING count(*) > 1) FROM {ROWS}")
+    return list(values), cursor.fetchone()[0]
+
+
+def _literal(value, cast):
+    return f"{_Sql.p(value)}::{cast}"
+
+
+def _office_limited(uploader):
+    return not uploader.system and uploader.office_id is not None
+
+
+def _check(cursor, sql, dataset, uploader):
+    """Fill the errors table (line, field, value, message, refusal, ord) -> the target columns of ROWS."""
+    keys = [_stripped(sql, k) for k in dataset.keys]
+    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {STAGE} s GROUP BY {', '.join(keys)} HAVING count(*) > 1)")
+    repeats = cursor.fetchone()[0]
+    fields, columns = _stage_rows(cursor, sql, dataset, uploader)
+    # `ord` orders the errors of one line and field as the pandas path adds them: columns, cross-field checks,
+    # the uploader's rights, duplicate keys.
+    selects = [
+        f"SELECT r.line, e.field, e.value, e.message, false AS refusal, e.ord FROM {ROWS} r "
+        f"CROSS JOIN LATERAL unnest({sql.p(fields)}::text[], r._shown, r._messages, "
+        f"{sql.p(list(range(len(fields))))}::int[]) AS e(field, value, message, ord) "
+        f"WHERE r._messages IS NOT NULL AND e.message IS NOT NULL"
+    ]
+    if _office_limited(uploader):  # uploader.RowRights: a customer of another office
+        selects.append(
+            f"SELECT r.line, 'office_code', o.code, {sql.p(str(_('outside your office')))}, true, 1000 "
+            f"FROM {ROWS} r JOIN customers_office o ON o.id = r._office_id WHERE o.id <> {sql.p(uploader.office_id)}"
+        )
+    if repeats:  # rare: only then the window over the whole file
+        shown = " || ', ' || ".join(keys)
+        message = sql.p(str(_("duplicate key, first seen on line %(n)d")))
+        selects.append(
+            f"SELECT line, {sql.p('+'.join(dataset.keys))}, value, replace({message}, '%(n)d', first::text), "
+            f"false, 2000 FROM (SELECT s.line, {shown} AS value, "
+            f"min(s.line) OVER (PARTITION BY {', '.join(keys)}) AS first FROM {STAGE} s) d WHERE line <> first"
+        )
+    cursor.execute(f"DROP TABLE IF EXISTS {ERRORS}")
+    cursor.execute(f"CREATE TEMP TABLE {ERRORS} AS {' UNION ALL '.join(selects)}")
+    return columns
+
+
+def _write(cursor, dataset, columns, skip_bad):
+    """Insert new rows and update changed ones from ROWS -> (inserted, updated); unchanged rows are not
+    touched."""
+    table = connection.ops.quote_name(dataset.model._meta.db_table)
+    q = connection.ops.quote_name
+    keys = list(dataset.db_keys)
+    compare = [c for c in columns if c not in keys]
+    cols = ", ".join(q(c) for c in columns)
+    good = f"NOT EXISTS (SELECT 1 FROM {ERRORS} e WHERE e.line = n.line)" if skip_bad else "true"
     cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")  # no other writer between check and write
-    cursor.execute(f"DROP TABLE IF EXISTS _import_rows")
-    cols = ", ".join(q(c) for c in values)
-    # Shaped like the target, so values are rounded to its columns before they are compared.
-    cursor.execute(f"CREATE TEMP TABLE _import_rows AS SELECT {cols} FROM {table} WITH NO DATA")
-    cursor.execute(f"INSERT INTO _import_rows ({cols}) SELECT {select} FROM {STAGE} s {sql.joins()} {where}")
-    cursor.execute("ANALYZE _import_rows")
     day = next(k for k in keys if k != "customer_id")
-    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table} t WHERE t.{q(day)} IN (SELECT DISTINCT {q(day)} FROM _import_rows))")
+    cursor.execute(f"SELECT DISTINCT {q(day)} FROM {ROWS} WHERE {q(day)} IS NOT NULL")
+    sql_days = _literal([d for (d,) in cursor.fetchall()], "date[]")  # a file holds a day or a few
+    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE {q(day)} = ANY({sql_days}))")
     if not cursor.fetchone()[0]:  # a new day: every row is new
-        cursor.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _import_rows")
+        cursor.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {ROWS} n WHERE {good}")
         return cursor.rowcount, 0
-    match = " AND ".join(f"t.{q(k)} = n.{q(k)}" for k in keys)
-    cursor.execute(f"INSERT INTO {table} ({cols}) SELECT {', '.join(f'n.{q(c)}' for c in values)} FROM _import_rows n "
-                   f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})")
-    inserted = cursor.rowcount
-    if not compare:
-        return inserted, 0
-    changed = " OR ".join(f"t.{q(c)} IS DISTINCT FROM n.{q(c)}" for c in compare)
-    cursor.execute(f"UPDATE {table} t SET {', '.join(f'{q(c)} = n.{q(c)}' for c in compare)} FROM _import_rows n "
-                   f"WHERE {match} AND ({changed})")
-    return inserted, cursor.rowcount
+    match = " AND ".join(f"t.{q(k)} = n.{q(k)}" for k in keys) + f" AND t.{q(day)} = ANY({sql_days})"
+    types = {f.column: f.db_type(connection) for f in dataset.model._meta.concrete_fields}
+    changed = " OR ".join(f"t.{q(c)} IS DISTINCT FROM n.{q(c)}::{types[c]}" for c in compare) or "false"
+    cursor.execute(f"SELECT count(*) FILTER (WHERE t.id IS NULL), count(*) FILTER (WHERE t.id IS NOT NULL AND ({changed})) "
+                   f"FROM {ROWS} n LEFT JOIN {table} t ON {match} WHERE {good}")
+    new, different = cursor.fetchone()
+    inserted = updated = 0
+    if new:
+        cursor.execute(f"INSERT INTO {table} ({cols}) SELECT {', '.join(f'n.{q(c)}' for c in columns)} FROM {ROWS} n "
+                       f"WHERE {good} AND NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})")
+        inserted = cursor.rowcount
+    if different:
+        cursor.execute(f"UPDATE {table} t SET {', '.join(f'{q(c)} = n.{q(c)}::{types[c]}' for c in compare)} FROM {ROWS} n "
+                       f"WHERE {match} AND {good} AND ({changed})")
+        updated = cursor.rowcount
+    return inserted, updated
 
 
 def import_staged(dataset_name, raw, *, uploader, skip_invalid, max_errors, result):
@@ -300,6 +429,7 @@ def import_staged(dataset_name, raw, *, uploader, skip_invalid, max_errors, resu
     if any(header.count(name) != 1 for name in dataset.column_names):
         raise Unstageable  # a missing or repeated column: reported on line 1 by the pandas path
     with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '64MB'")  # the file's hashes and sorts stay in memory
         for typed in (True, False):
             sql = _Sql(dataset, header, typed)
             try:
@@ -308,12 +438,18 @@ def import_staged(dataset_name, raw, *, uploader, skip_invalid, max_errors, resu
                 if typed:
                     continue  # a number PostgreSQL will not read: stage as text
                 raise
-            _check(cursor, sql, dataset, uploader)
+            if typed:
+                columns, valid = _typed_rows(cursor, sql, dataset, uploader)
+                if not valid:
+                    continue  # an invalid file: checked again as text, which words each error
+                count, bad_lines, refused = 0, 0, False
+                cursor.execute(f"DROP TABLE IF EXISTS {ERRORS}")
+                cursor.execute(f"CREATE TEMP TABLE {ERRORS} (line bigint, field text, value text, message text, "
+                               f"refusal boolean, ord int)")
+                break
+            columns = _check(cursor, sql, dataset, uploader)
             cursor.execute(f"SELECT count(*), count(DISTINCT line), bool_or(refusal) FROM {ERRORS}")
             count, bad_lines, refused = cursor.fetchone()
-            if count and typed:
-                continue  # an invalid file: checked again as text, so each value shown is the file's own
-            break
         result.rows = rows
         result.error_count = count
         result.refused = bool(refused)
@@ -324,13 +460,11 @@ def import_staged(dataset_name, raw, *, uploader, skip_invalid, max_errors, resu
             result.rejected = count
         else:
             result.rejected = bad_lines
-            if skip_invalid and count:
+            if count:
                 cursor.execute(f"SELECT DISTINCT line FROM {ERRORS} ORDER BY line")
-                import numpy as np
-
                 result.bad_lines = np.array([r[0] for r in cursor.fetchall()], dtype=np.int64)
-            result.inserted, result.updated = _write(cursor, sql, dataset, skip_bad=bool(count))
+            result.inserted, result.updated = _write(cursor, dataset, columns, skip_bad=bool(count))
             result.written = True
-        for table in (STAGE, ERRORS, "_import_rows"):
+        for table in (STAGE, ERRORS, ROWS):
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
     return result
