@@ -191,7 +191,8 @@ def _sheet(wb, name, table, title, filters, at):
     headers = [str(h) for h in table.headers]
     for index, header in enumerate(headers, start=1):
         ws.column_dimensions[get_column_letter(index)].width = max(10, min(40, len(header) * 2 + 2))
-    top = [title, *(f"{label}: {value}" for label, value in filters), f"{_('Exported')}: {at:%Y-%m-%d %H:%M}"]
+    exported = _("Exported")
+    top = [title, *(f"{label}: {value}" for label, value in filters), f"{exported}: {at:%Y-%m-%d %H:%M}"]
     bold = Font(bold=True)
     header_row = len(top) + 2
     ws.freeze_panes = f"A{header_row + 1}"  # before the first row: a write-only sheet writes its views then
