@@ -72,6 +72,9 @@ class ProductVersion(models.Model):
     holding_class = models.CharField(_("holding class"), max_length=16, choices=HoldingClass.choices, blank=True)
     fits = models.CharField(_("suits"), max_length=200, blank=True)
     description_en = models.TextField(_("description"), blank=True)
+    # The Chinese of the descriptive fields, {field: text} for channel, schedule, fee_model, fits, description
+    # (the study's tables 4-3 to 4-6, products/data/products_zh.csv); a field without one reads in English.
+    zh = models.JSONField(_("Chinese texts"), default=dict, blank=True)
     note = models.CharField(_("what changed and why"), max_length=200, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
@@ -93,6 +96,38 @@ class ProductVersion(models.Model):
     @property
     def code(self):
         return self.product.code
+
+    # the descriptive fields in the reader's language: the Chinese when the page is Chinese and there is one
+    ZH_FIELDS = {"channel": "channel", "schedule": "schedule", "fee_model": "fee_model", "fits": "fits",
+                 "description": "description_en"}
+
+    def _reads(self, key):
+        from django.utils.translation import get_language
+
+        english = getattr(self, self.ZH_FIELDS[key])
+        if (get_language() or "").startswith("zh"):
+            return (self.zh or {}).get(key) or english
+        return english
+
+    @property
+    def channel_text(self):
+        return self._reads("channel")
+
+    @property
+    def schedule_text(self):
+        return self._reads("schedule")
+
+    @property
+    def fee_model_text(self):
+        return self._reads("fee_model")
+
+    @property
+    def fits_text(self):
+        return self._reads("fits")
+
+    @property
+    def description_text(self):
+        return self._reads("description")
 
     @property
     def required_permissions(self):

@@ -81,7 +81,10 @@ def _new_version(product, current, user, note, values):
     fields = {f: getattr(current, f) for f in VERSION_FIELDS} if current else {}
     fields.update({f: values[f] for f in VERSION_FIELDS if f in values})
     fields["retired"] = values.get("retired", current.retired if current else False)
-    if current is not None:
+    if current is not None:  # the Chinese of a field carries over while its English is unchanged
+        english = ProductVersion.ZH_FIELDS
+        fields["zh"] = {key: text for key, text in (current.zh or {}).items()
+                        if fields.get(english[key]) == getattr(current, english[key])}
         current.is_current = False
         current.save(update_fields=["is_current"])
     return ProductVersion.objects.create(product=product, version=number, is_current=True, note=note,
