@@ -15,9 +15,10 @@ text, where numbers are parsed behind a pattern (a safe cast) and every value sh
 own text. The client holds the file's bytes and the kept errors: memory does not grow with the file's rows.
 """
 import io
+from datetime import date
 
 import numpy as np
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from .columns import MAX_INT, MAX_MONEY
@@ -90,15 +91,14 @@ class _Sql:
         """FROM … AS s: the staged rows with their values stripped, parsed and checked once, joined to the
         customers they name (r_<column>). OFFSET 0 keeps each level from being folded into the next (which
         would repeat its expressions)."""
-        strip, raw, parsed = [], [], []
+        strip, parsed, dates = [], [], []
         for name, i in self.position.items():
             c = f"s.c{i}"
             if self.numeric(name):
-                # Typed, the text is not needed: a file with an error is staged again as text.
-                strip.append(f"{c} AS c_{name}, " + (f"NULL::text AS v_{name}" if self.typed
-                                                      else f"coalesce({c}, '') AS v_{name}"))
-                if self.typed:
+                if self.typed:  # no text needed: a file with an error is staged again as text
+                    strip.append(f"{c} AS c_{name}")
                     continue  # the typed checks (ok()) and values read c_ itself
+                strip.append(f"{c} AS c_{name}, coalesce({c}, '') AS v_{name}")
                 parsed.append(f"{self._number(f'b.c_{name}')} AS n_{name}")
                 if self.dataset.name == "snapshots":
                     parsed.append(f"{self._as_float(f'b.c_{name}')} AS f_{name}")
@@ -106,8 +106,12 @@ class _Sql:
                 strip.append(f"btrim(coalesce({c}, ''), {self.p(BLANKS)}) AS v_{name}")
                 if self.kinds[name] == "date":
                     parsed.append(f"{self._valid_date(f'b.v_{name}')} AS ok_{name}")
+                    # The date to write: NULL unless valid and plausible (pandas reads year 0, PostgreSQL not).
+                    dates.append(f"CASE WHEN d.ok_{name} AND substr(d.v_{name}, 1, 4) COLLATE \"C\" "
+                                 f"BETWEEN '1900' AND '2100' THEN d.v_{name}::date END AS d_{name}")
         level1 = f"SELECT s.line, {', '.join(strip)} FROM {STAGE} s OFFSET 0"
         level2 = f"SELECT b.*{''.join(', ' + p for p in parsed)} FROM ({level1}) b OFFSET 0"
+        level2 = f"SELECT d.*{''.join(', ' + p for p in dates)} FROM ({level2}) d OFFSET 0"
         joins = []
         for column in self.dataset.columns:
             if column.kind == "ref":
@@ -131,9 +135,7 @@ class _Sql:
         return f"s.f_{name}"
 
     def date(self, name):
-        """The date to write: NULL unless valid and plausible (year 0 is valid to pandas, not to PostgreSQL)."""
-        return (f"(CASE WHEN s.ok_{name} AND substr(s.v_{name}, 1, 4) COLLATE \"C\" BETWEEN '1900' AND '2100' "
-                f"THEN s.v_{name}::date END)")
+        return f"s.d_{name}"
 
     def ref_id(self, name):
         return f"r_{name}.id"
@@ -151,7 +153,7 @@ class _Sql:
         beyond a float64 (flagged "not a number", yet compared), NULL otherwise (NaN: compares false)."""
         if self.typed:
             return f"(CASE WHEN {c} = 'NaN' THEN NULL ELSE {c} END)"
-        infinite = f"(CASE WHEN {c} ~ '^\s*-' THEN '-Infinity' ELSE 'Infinity' END)::numeric"
+        infinite = f"(CASE WHEN {c} ~ '^\\s*-' THEN '-Infinity' ELSE 'Infinity' END)::numeric"
         return (f"(CASE WHEN {c} ~ {self.p(NUMBER)} THEN CASE WHEN abs({c}::numeric) < {INFINITE} "
                 f"THEN {c}::numeric ELSE {infinite} END WHEN {c} ~* {self.p(INFINITY)} THEN {infinite} END)")
 
@@ -330,19 +332,68 @@ def _stage_rows(cursor, sql, dataset, uploader):
     return [f for f, _m in checks], list(values)
 
 
-def _typed_rows(cursor, sql, dataset, uploader):
-    """Typed staging: ROWS with each line's values as they would be written -> (target columns, whether every
-    line passed and no key repeats)."""
-    values = _db_values(sql, dataset)
+def _typed_import(cursor, sql, dataset, uploader, rows):
+    """Typed staging: check and write a good file in as few passes as it allows -> (inserted, updated), or
+    None, having written nothing, when a row fails ok() or a key repeats (the file is then checked as text).
+
+    A new day (no row of the file's days in the table) is one INSERT … SELECT of the rows that pass, which
+    must be all of them (a repeated key fails the table's unique key). Otherwise one pass compares the file
+    with the table (rows that fail, new, changed, repeats among matched rows) before any write."""
     q = connection.ops.quote_name
-    cursor.execute(f"DROP TABLE IF EXISTS {ROWS}")
-    cursor.execute(f"CREATE TEMP TABLE {ROWS} AS SELECT s.line, "
-                   f"{', '.join(f'{expr} AS {q(name)}' for name, expr in values.items())}, "
-                   f"{sql.ok(uploader)} AS _ok FROM {sql.source()}")
-    keys = ", ".join(q(k) for k in dataset.db_keys)  # for rows that pass, the same repeats as the file's text
-    cursor.execute(f"SELECT coalesce(bool_and(_ok), true) AND NOT EXISTS "
-                   f"(SELECT 1 FROM {ROWS} GROUP BY {keys} HAVING count(*) > 1) FROM {ROWS}")
-    return list(values), cursor.fetchone()[0]
+    table = q(dataset.model._meta.db_table)
+    values = _db_values(sql, dataset)
+    cols = ", ".join(q(c) for c in values)
+    ok = sql.ok(uploader)
+    select = f"SELECT {', '.join(values.values())} FROM {sql.source()}"
+    keys = list(dataset.db_keys)
+    day = next(k for k in keys if k != "customer_id")
+    cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")  # no other writer between check and write
+    cursor.execute(f"SELECT DISTINCT {_stripped(sql, day)} FROM {STAGE} s")
+    days = []
+    for (text,) in cursor.fetchall():
+        try:
+            days.append(date.fromisoformat(text))
+        except ValueError:
+            return None  # not a date: a row fails
+    sql_days = _literal(days, "date[]")
+    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE {q(day)} = ANY({sql_days}))")
+    try:
+        with transaction.atomic():
+            if not cursor.fetchone()[0]:  # a new day
+                cursor.execute(f"INSERT INTO {table} ({cols}) {select} WHERE {ok}")
+                if cursor.rowcount != rows:
+                    raise _Invalid
+                return rows, 0
+            types = {f.column: f.db_type(connection) for f in dataset.model._meta.concrete_fields}
+            match = " AND ".join(f"t.{q(k)} = {values[k]}" for k in keys) + f" AND t.{q(day)} = ANY({sql_days})"
+            compare = [c for c in values if c not in keys]
+            changed = " OR ".join(f"t.{q(c)} IS DISTINCT FROM ({values[c]})::{types[c]}" for c in compare) or "false"
+            cursor.execute(f"SELECT count(*) FILTER (WHERE NOT ({ok})), count(*) FILTER (WHERE t.id IS NULL), "
+                           f"count(*) FILTER (WHERE t.id IS NOT NULL AND ({changed})), "
+                           f"count(t.id) - count(DISTINCT t.id) FROM {sql.source()} LEFT JOIN {table} t ON {match}")
+            failed, new, different, repeats = cursor.fetchone()
+            if failed or repeats:
+                raise _Invalid
+            inserted = updated = 0
+            if new:
+                cursor.execute(f"INSERT INTO {table} ({cols}) {select} "
+                               f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})")
+                inserted = cursor.rowcount
+            if different:
+                named = ", ".join(f"{expr} AS {q(name)}" for name, expr in values.items())
+                sets = ", ".join(f"{q(c)} = n.{q(c)}" for c in compare)
+                same_key = " AND ".join(f"t.{q(k)} = n.{q(k)}" for k in keys)
+                changed_n = " OR ".join(f"t.{q(c)} IS DISTINCT FROM n.{q(c)}::{types[c]}" for c in compare)
+                cursor.execute(f"UPDATE {table} t SET {sets} FROM (SELECT {named} FROM {sql.source()}) n "
+                               f"WHERE {same_key} AND t.{q(day)} = ANY({sql_days}) AND ({changed_n})")
+                updated = cursor.rowcount
+            return inserted, updated
+    except (_Invalid, IntegrityError):
+        return None
+
+
+class _Invalid(Exception):
+    """The typed try found a row that fails: its savepoint is rolled back."""
 
 
 def _literal(value, cast):
@@ -439,14 +490,13 @@ def import_staged(dataset_name, raw, *, uploader, skip_invalid, max_errors, resu
                     continue  # a number PostgreSQL will not read: stage as text
                 raise
             if typed:
-                columns, valid = _typed_rows(cursor, sql, dataset, uploader)
-                if not valid:
+                written = _typed_import(cursor, sql, dataset, uploader, rows)
+                if written is None:
                     continue  # an invalid file: checked again as text, which words each error
-                count, bad_lines, refused = 0, 0, False
-                cursor.execute(f"DROP TABLE IF EXISTS {ERRORS}")
-                cursor.execute(f"CREATE TEMP TABLE {ERRORS} (line bigint, field text, value text, message text, "
-                               f"refusal boolean, ord int)")
-                break
+                result.rows, result.written = rows, True
+                result.inserted, result.updated = written
+                cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+                return result
             columns = _check(cursor, sql, dataset, uploader)
             cursor.execute(f"SELECT count(*), count(DISTINCT line), bool_or(refusal) FROM {ERRORS}")
             count, bad_lines, refused = cursor.fetchone()

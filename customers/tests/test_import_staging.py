@@ -111,7 +111,21 @@ def test_the_bad_snapshot_file_errors_worked_by_hand(book, staged):
     assert staged == ["snapshots"]
 
 
-def test_a_good_file_is_written_from_the_staging_table_and_reimported_unchanged(book, staged):
+@pytest.fixture
+def worded(monkeypatch):
+    """Counts the files checked as text, error by error (the typed try found a row that fails)."""
+    calls = []
+    original = staging._check
+
+    def spy(*args, **kwargs):
+        calls.append(args[2].name)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(staging, "_check", spy)
+    return calls
+
+
+def test_a_good_file_is_written_from_the_staging_table_and_reimported_unchanged(book, staged, worded):
     data = csv_bytes(SNAP_HEADER, snap(), snap("B2", total="50.555", sec="50.555", eq="0", fi="0", cash="0",
                                                ratio="130.5"))
     first = import_file("snapshots", data)
@@ -126,6 +140,20 @@ def test_a_good_file_is_written_from_the_staging_table_and_reimported_unchanged(
     assert (later.inserted, later.updated, later.unchanged) == (1, 1, 1)
     assert str(Snapshot.objects.get(customer=book["a"]).cash) == "300.00"
     assert staged == ["snapshots"] * 3
+    assert worded == []  # each good file was decided by the typed try alone (new day, unchanged, mixed)
+
+
+def test_a_repeated_key_in_a_good_looking_new_day_is_found(book, staged, worded):
+    # Every row passes on its own; only the table's unique key sees line 4 repeat line 2 on the typed try.
+    result = import_file("snapshots", csv_bytes(SNAP_HEADER, snap(), snap("B2"), snap()))
+    assert [(e["line"], e["field"], e["message"]) for e in result.errors] == [
+        (4, "customer_code+date", "duplicate key, first seen on line 2")]
+    assert Snapshot.objects.count() == 0 and worded == ["snapshots"]
+    # The same on a day already in the table (found by comparing with it, not by the unique key).
+    import_file("snapshots", csv_bytes(SNAP_HEADER, snap(), snap("B2")))
+    result = import_file("snapshots", csv_bytes(SNAP_HEADER, snap("B2", cash="300", total="1100"), snap(), snap()))
+    assert [(e["line"], e["field"]) for e in result.errors] == [(4, "customer_code+date")]
+    assert str(Snapshot.objects.get(customer=book["b"]).cash) == "200.00"  # nothing written
 
 
 def test_activity_whole_numbers_and_quoted_fields_stage(book, staged):
