@@ -107,7 +107,9 @@ def test_job_runs_render_counts_whose_keys_shadow_dict_methods(db, make_staff, c
     response = client_for(make_staff(Role.BRANCH_MANAGER, "ZS")).get("/jobs/")
     assert response.status_code == 200
     text = response.content.decode()
-    assert 'items {&quot;CSX&quot;: 20}' in text and "values 249" in text and "items 249" in text
+    # since issue 20 as words: a mapping as "code value" pairs, never a dict; the plain counts beside it
+    assert "customers sampled:</span> CSX 20" in text and "values:</span> 249" in text
+    assert "customers sampled:</span> 249" in text and "&quot;CSX&quot;" not in text
 
 
 def test_no_template_iterates_a_json_field_by_attribute():
