@@ -14,7 +14,6 @@ path of a good file); a file with any error, or whose numbers PostgreSQL will no
 text, where numbers are parsed behind a pattern (a safe cast) and every value shown in an error is the file's
 own text. The client holds the file's bytes and the kept errors: memory does not grow with the file's rows.
 """
-import io
 from datetime import date
 
 import numpy as np
@@ -49,7 +48,8 @@ def applies(dataset_name, *, keep_rejects):
 def _header(raw):
     """The header's names and the body's bytes, or Unstageable (the pandas path reports an odd header)."""
     end = raw.find(b"\n")
-    first, body = (raw, b"") if end < 0 else (raw[:end], raw[end + 1:])
+    # The body is a view of the file's bytes, not a copy: a 100 MB file stays 100 MB in memory.
+    first, body = (raw, memoryview(b"")) if end < 0 else (raw[:end], memoryview(raw)[end + 1:])
     try:
         text = first.decode("utf-8-sig").rstrip("\r")
     except UnicodeDecodeError as exc:
@@ -60,7 +60,23 @@ def _header(raw):
 
 
 def _lines_in(body):
-    return body.count(b"\n") + (1 if body and not body.endswith(b"\n") else 0)
+    """The lines of the body (a memoryview), a last line without its end of line included."""
+    raw, start = body.obj, len(body.obj) - len(body)
+    return raw.count(b"\n", start) + (1 if len(body) and body[-1] != ord("\n") else 0)
+
+
+class _Chunks:
+    """A file-like read of a memoryview for COPY, a chunk at a time (no copy of the whole)."""
+
+    def __init__(self, view):
+        self.view, self.at = view, 0
+
+    def read(self, size=1 << 20):
+        size = 1 << 20 if size is None or size < 0 else size
+        part = self.view[self.at:self.at + size]
+        self.at += len(part)
+        return part.tobytes()
+
 
 
 class _Sql:
@@ -272,7 +288,7 @@ def _stage(cursor, header, body, dataset, typed):
         with transaction.atomic():
             _create_stage(cursor, header, dataset, typed)
             copy_columns = ", ".join(f"c{i}" for i in range(len(header)))
-            cursor.cursor.copy_expert(f"COPY {STAGE} ({copy_columns}) FROM STDIN WITH (FORMAT csv)", io.BytesIO(body))
+            cursor.cursor.copy_expert(f"COPY {STAGE} ({copy_columns}) FROM STDIN WITH (FORMAT csv)", _Chunks(body))
             rows = cursor.cursor.rowcount
             if rows != _lines_in(body):  # a quoted field across lines, or the end-of-data marker
                 raise Unstageable
@@ -498,7 +514,8 @@ def import_staged(dataset_name, raw, *, uploader, skip_invalid, max_errors, resu
                 cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
                 return result
             columns = _check(cursor, sql, dataset, uploader)
-            cursor.execute(f"SELECT count(*), count(DISTINCT line), bool_or(refusal) FROM {ERRORS}")
+            distinct = "count(DISTINCT line)" if skip_invalid else "0"  # the lines to skip: only when skipping
+            cursor.execute(f"SELECT count(*), {distinct}, bool_or(refusal) FROM {ERRORS}")
             count, bad_lines, refused = cursor.fetchone()
         result.rows = rows
         result.error_count = count
