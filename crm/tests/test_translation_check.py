@@ -3,8 +3,9 @@
 1. Every GET page of the project (the URL resolver's routes, as walked by test_scope_matrix.py) is rendered as
    each role, in Chinese (the language switch's cookie), on a small generated branch (tiered, scanned, surveyed).
    The visible text — text nodes and the `title`, `placeholder`, `aria-label` and `alt` attributes, without
-   `<script>`/`<style>` and without elements marked `translate="no"` (the HTML standard's mark for data:
-   codes, names) — must hold no raw identifier and no English word outside data:
+   `<script>`/`<style>`/`<textarea>` (text being edited) and without elements marked `translate="no"` (the
+   HTML standard's mark for data: codes, names, audit records) — must hold no raw identifier and no English
+   word outside data:
    - an enum's stored value (`platinum`, `potential`, `open` …) instead of its label;
    - a snake_case key (`large_outflow`, `assets_elsewhere`);
    - a Python repr (`True`/`False`/`None`, `{'…'}`, `Decimal(`);
@@ -68,7 +69,7 @@ ALLOWED_LATIN = {
     "Swagger": "the API documentation tool's name", "ReDoc": "the API documentation tool's name",
     "OpenAPI": "the API description format's name",
     "ping": "the trivial page the web benchmark measures against (/ping/), named as the URL",
-    "Tab": "the keyboard key, as printed on it", "UTF": "the file encoding's name (UTF-8)",
+    "Tab": "the keyboard key, as printed on it", "APP": "as Chinese brokerages write a mobile app (金太阳 APP)", "UTF": "the file encoding's name (UTF-8)",
 }
 ALLOWED_LATIN.pop("WeChat")  # a channel label must read 微信
 
@@ -91,7 +92,8 @@ class VisibleText(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        hide = tag in ("script", "style", "template") or attrs.get("translate") == "no"
+        # a <textarea> holds the text being edited (data in whatever language it was written)
+        hide = tag in ("script", "style", "template", "textarea") or attrs.get("translate") == "no"
         if not self.hidden and not hide:
             self.chunks.extend(v for k, v in attrs.items() if k in self.SHOWN_ATTRIBUTES and v)
             if tag == "input" and attrs.get("type") in ("submit", "button") and attrs.get("value"):
