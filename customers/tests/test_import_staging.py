@@ -39,6 +39,17 @@ BAD_FILES = {
         "A1,2026-11-20,ipo_win,12000,2026-11-23", "B2,2026-11-20, ipo_win ,-1,")),
     "applications": ("applications", csv_bytes(APP_HEADER, "A1,2026-11-20,close,filed", "A1,2026-11-20,close,lost")),
     "ipo_quotas": ("ipo_quotas", csv_bytes(QUOTA_HEADER, "A1,2026-11-20,12,30", "B2,2026-11-20,1e3,2147483648")),
+    # The file's form: Windows line ends; a byte-order mark, a column the dataset does not know, the columns in
+    # another order and no end of line after the last row.
+    "crlf": ("snapshots", csv_bytes(SNAP_HEADER, snap(), snap("NOPE")).replace(b"\n", b"\r\n")),
+    "bom-extra-column": ("ipo_quotas", "\ufeffnote,sz_units,date,customer_code,sh_units\nx,1,2026-11-20,A1,2\n"
+                                       "y,-1,2026-11-20,NOPE,2".encode()),
+}
+# Files the staging path hands to the pandas path (their lines cannot be staged one for one).
+UNSTAGED = {
+    "blank-line": ("snapshots", csv_bytes(SNAP_HEADER, snap(), "", snap("NOPE"))),
+    "field-count": ("snapshots", csv_bytes(SNAP_HEADER, snap(), snap("B2") + ",9")),
+    "bad-encoding": ("snapshots", csv_bytes(SNAP_HEADER, snap()) + "客户".encode("gbk") + b",2026-11-30,1,1,0,0,0,0,0,0,\n"),
 }
 
 
@@ -87,6 +98,14 @@ def test_sql_and_pandas_checks_give_the_same_errors(book, staged, monkeypatch, c
     assert by_sql.error_count > 0
     assert outcome(by_sql) == outcome(by_pandas)
     assert [c for c, _pk in written_by_sql] == sorted(model.objects.values_list("customer_id", flat=True))
+
+
+@pytest.mark.parametrize("case", sorted(UNSTAGED))
+def test_files_that_cannot_be_staged_line_for_line_are_read_by_the_pandas_path(book, staged, monkeypatch, case):
+    dataset, data = UNSTAGED[case]
+    result = import_file(dataset, data)
+    assert staged == [] and result.error_count > 0 and not result.written
+    assert outcome(result) == outcome(through_pandas(monkeypatch, dataset, data))
 
 
 def test_the_bad_snapshot_file_errors_worked_by_hand(book, staged):
