@@ -383,7 +383,10 @@ def _typed_import(cursor, sql, dataset, uploader, rows):
             types = {f.column: f.db_type(connection) for f in dataset.model._meta.concrete_fields}
             match = " AND ".join(f"t.{q(k)} = {values[k]}" for k in keys) + f" AND t.{q(day)} = ANY({sql_days})"
             compare = [c for c in values if c not in keys]
-            changed = " OR ".join(f"t.{q(c)} IS DISTINCT FROM ({values[c]})::{types[c]}" for c in compare) or "false"
+            # Equal values are the same whatever their scale (1000.00 = 1000.0000): the cast to the column's
+            # type (its rounding) is paid only by a value that differs.
+            changed = " OR ".join(f"(t.{q(c)} IS DISTINCT FROM {values[c]} AND t.{q(c)} IS DISTINCT FROM "
+                                  f"({values[c]})::{types[c]})" for c in compare) or "false"
             cursor.execute(f"SELECT count(*) FILTER (WHERE NOT ({ok})), count(*) FILTER (WHERE t.id IS NULL), "
                            f"count(*) FILTER (WHERE t.id IS NOT NULL AND ({changed})), "
                            f"count(t.id) - count(DISTINCT t.id) FROM {sql.source()} LEFT JOIN {table} t ON {match}")
