@@ -57,6 +57,9 @@ def test_the_home_says_why_the_customer_list_counts_more(book, make_staff, clien
     assert home.context["counts_explained"] == {"listed": 7, "closed": 1, "unranked": 1}
     assert client.get("/customers/").context["page"].paginator.count == 7
     assert "the customer list shows 7 customers: 1 closed, 1 not yet tiered" in home.content.decode()
+    # the advisor's own dashboard says the same of the advisor's book
+    dashboard = client_for(book).get("/workspace/advisor/").content.decode()
+    assert "the customer list shows 7 customers: 1 closed, 1 not yet tiered" in dashboard
 
 
 def test_filters_and_the_list_name_stars_stages_and_quadrants_in_chinese(book, client_for):

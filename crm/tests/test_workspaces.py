@@ -187,7 +187,7 @@ def test_advisor_dashboard_runs_the_same_queries_for_a_small_and_a_larger_book(m
     _book(large, customer_of, 40)
     first = _queries(client_for(small), "/workspace/advisor/")
     assert first == _queries(client_for(large), "/workspace/advisor/")
-    assert first <= 12
+    assert first <= 13  # 12, and the count that says why the customer list shows more (issue 20)
 
 
 # --- manager home -----------------------------------------------------------------------------------------

@@ -205,8 +205,9 @@ def birthdays(scope, day=None, days=BIRTHDAY_DAYS, limit=LIST_LIMIT):
 
 def advisor_dashboard(user, scope):
     months = contact_months()
+    summary = book_summary(scope)
     return {
-        "summary": book_summary(scope),
+        "summary": summary, "counts_explained": counts_explained(scope, summary),
         "alert_counts": alert_counts(user),
         "alerts": todays_alerts(user, TODAY_ROWS),
         "contacts": contacts_due(scope, months, limit=TODAY_ROWS),
