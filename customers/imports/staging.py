@@ -14,6 +14,7 @@ path of a good file); a file with any error, or whose numbers PostgreSQL will no
 text, where numbers are parsed behind a pattern (a safe cast) and every value shown in an error is the file's
 own text. The client holds the file's bytes and the kept errors: memory does not grow with the file's rows.
 """
+import re
 from datetime import date
 
 import numpy as np
@@ -88,6 +89,7 @@ class _Sql:
         self.dataset, self.typed = dataset, typed
         self.position = {name: header.index(name) for name in dataset.column_names}
         self.kinds = {c.name: c.kind for c in dataset.columns}
+        self.known_dates = {}  # typed: {date column: its texts}, when every one is a valid, plausible date
 
     @staticmethod
     def p(value):
@@ -121,11 +123,14 @@ class _Sql:
             else:
                 strip.append(f"btrim(coalesce({c}, ''), {self.p(BLANKS)}) AS v_{name}")
                 if self.kinds[name] == "date":
-                    parsed.append(f"{self._valid_date(f'b.v_{name}')} AS ok_{name}")
+                    if name in self.known_dates:  # the file's few days, checked once: no pattern per row
+                        parsed.append(f"b.v_{name} = ANY({self.p(self.known_dates[name])}::text[]) AS ok_{name}")
+                    else:
+                        parsed.append(f"{self._valid_date(f'b.v_{name}')} AS ok_{name}")
                     # The date to write: NULL unless valid and plausible (pandas reads year 0, PostgreSQL not).
                     dates.append(f"CASE WHEN d.ok_{name} AND substr(d.v_{name}, 1, 4) COLLATE \"C\" "
                                  f"BETWEEN '1900' AND '2100' THEN d.v_{name}::date END AS d_{name}")
-        level1 = f"SELECT s.line, {', '.join(strip)} FROM {STAGE} s OFFSET 0"
+        level1 = f"SELECT {'' if self.typed else 's.line, '}{', '.join(strip)} FROM {STAGE} s OFFSET 0"
         level2 = f"SELECT b.*{''.join(', ' + p for p in parsed)} FROM ({level1}) b OFFSET 0"
         level2 = f"SELECT d.*{''.join(', ' + p for p in dates)} FROM ({level2}) d OFFSET 0"
         joins = []
@@ -275,9 +280,10 @@ def _create_stage(cursor, header, dataset, typed):
     # number of 10^16 or more, or an infinity, does not fit: the file is then staged as text.
     numeric = {c.name for c in dataset.columns if c.kind in ("decimal", "int")} if typed else set()
     columns = ", ".join(f"c{i} {'numeric(20, 4)' if name in numeric else 'text'}" for i, name in enumerate(header))
+    # Line numbers only as text: a typed try that finds an error stages the file again, as text.
+    line = "" if typed else "line bigint GENERATED ALWAYS AS IDENTITY (START WITH 2 CACHE 10000), "
     cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
-    cursor.execute(f"CREATE TEMP TABLE {STAGE} (line bigint GENERATED ALWAYS AS IDENTITY (START WITH 2 CACHE 10000), "
-                   f"{columns})")
+    cursor.execute(f"CREATE TEMP TABLE {STAGE} ({line}{columns})")
 
 
 def _stage(cursor, header, body, dataset, typed):
@@ -357,21 +363,20 @@ def _typed_import(cursor, sql, dataset, uploader, rows):
     with the table (rows that fail, new, changed, repeats among matched rows) before any write."""
     q = connection.ops.quote_name
     table = q(dataset.model._meta.db_table)
-    values = _db_values(sql, dataset)
-    cols = ", ".join(q(c) for c in values)
-    ok = sql.ok(uploader)
-    select = f"SELECT {', '.join(values.values())} FROM {sql.source()}"
     keys = list(dataset.db_keys)
     day = next(k for k in keys if k != "customer_id")
     cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")  # no other writer between check and write
     cursor.execute(f"SELECT DISTINCT {_stripped(sql, day)} FROM {STAGE} s")
-    days = []
-    for (text,) in cursor.fetchall():
-        try:
-            days.append(date.fromisoformat(text))
-        except ValueError:
-            return None  # not a date: a row fails
+    texts = [text for (text,) in cursor.fetchall()]
+    days = [_plausible_date(text) for text in texts]
+    if None in days:
+        return None  # a row's day is not a plausible date
+    sql.known_dates[day] = texts
     sql_days = _literal(days, "date[]")
+    values = _db_values(sql, dataset)
+    cols = ", ".join(q(c) for c in values)
+    ok = sql.ok(uploader)
+    select = f"SELECT {', '.join(values.values())} FROM {sql.source()}"
     cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE {q(day)} = ANY({sql_days}))")
     try:
         with transaction.atomic():
@@ -409,6 +414,17 @@ def _typed_import(cursor, sql, dataset, uploader, rows):
             return inserted, updated
     except (_Invalid, IntegrityError):
         return None
+
+
+def _plausible_date(text):
+    """The date of a YYYY-MM-DD text from 1900 to 2100 (the checks' valid and plausible dates), else None."""
+    if not re.fullmatch(DATE.strip("^$"), text):
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day if 1900 <= day.year <= 2100 else None
 
 
 class _Invalid(Exception):
