@@ -1,18 +1,22 @@
 """The PostgreSQL path of the per-customer datasets (snapshots, activity, IPO quotas, applications, events):
-COPY the file into a temporary staging table and check and write it there with set-based SQL.
+COPY the file into a temporary staging table, check it there with set-based SQL and write from there.
 
-The staging table holds the file as it is, one column per header column, and a line number from the staging
-row order (the header is line 1; a file whose rows do not map one to one onto its lines is left to the pandas
-path, see `import_staged`). Each check of the pandas path (columns.check_column, the datasets' cross-field
-checks, the duplicate keys, the uploader's office) is one SQL expression here, with the same messages; the
-errors land in a temporary table, from which the first ones are read in (line, field) order with the total.
-A valid file is then written straight from the staging table: new rows by INSERT … SELECT, changed rows by
-UPDATE, unchanged rows not at all.
+Two tries. First the numbers are COPYed typed (numeric(20, 4): the value the pandas path checks), so
+PostgreSQL parses them in COPY itself, and one pass decides a good file: a new day (no row of the file's days
+in the table) is a single INSERT … SELECT of the rows that pass ok(), which must be every row (a repeated key
+fails the unique key); a day already in the table is compared with it first (rows that fail, new, changed,
+repeated keys), then only new rows are inserted and changed rows updated. Any doubt (a number PostgreSQL will
+not read, a row that fails, a repeated key) rolls that try back and stages the file again as text, with a line
+number from the staging row order (the header is line 1). There every check of the pandas path
+(columns.check_column, the datasets' cross-field checks, duplicate keys by a window, the uploader's office) is
+an SQL expression with the same message, numbers are parsed behind a pattern (a safe cast), the errors land in
+a temporary table and the first ones are read in (line, field) order with the total; with skip_invalid the
+good rows are written. test_import_staging runs shared bad files through both paths.
 
-Two tries: the numbers are first COPYed as `numeric`, so PostgreSQL parses them in COPY itself (the fast
-path of a good file); a file with any error, or whose numbers PostgreSQL will not parse, is staged again as
-text, where numbers are parsed behind a pattern (a safe cast) and every value shown in an error is the file's
-own text. The client holds the file's bytes and the kept errors: memory does not grow with the file's rows.
+A file whose rows are not its lines one for one (a quoted line break, a blank line, a wrong field count), that
+is not UTF-8, or whose header lacks or repeats a column, raises Unstageable before anything is written: the
+pandas path reads it and reports it. The client holds the file's bytes (COPY reads them through a view) and the
+kept errors: memory does not grow with the file's rows.
 """
 import re
 from datetime import date
