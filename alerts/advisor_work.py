@@ -23,7 +23,7 @@ from django.db.models import Count, Exists, F, Min, OuterRef, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from customers.models import ADVISOR_ROLES, Interaction, Staff
+from customers.models import ADVISOR_ROLES, Customer, Interaction, Staff
 
 from .models import Alert, AlertTransition, TodayListEntry
 
@@ -43,13 +43,17 @@ def record_today_lists(day=None):
         return 0
     rows = today.work_rows(Alert.objects.filter(owner__role__in=ADVISOR_ROLES, owner__is_active=True), day,
                            with_owner=True)
-    roles = dict(Staff.objects.filter(pk__in={r["owner_id"] for r in rows}).values_list("pk", "role"))
     contacts = today.last_contacts(sorted({r["customer_id"] for r in rows})) if rows else {}
     params = today.active_params()
-    lists = today.lists_by_advisor(rows, contacts, day, params, lambda owner: params.capacity_of(roles[owner]))
+    advisors = dict(Staff.objects.filter(role__in=ADVISOR_ROLES, is_active=True).values_list("pk", "role"))
+    room = today.room_rows(Customer.objects.filter(Q(advisor_id__in=list(advisors)) | Q(
+        advisor__isnull=True, investment_advisor_id__in=list(advisors))), day, params)
+    lists = today.lists_by_advisor(rows, contacts, day, params,
+                                   lambda owner: params.capacity_of(advisors[owner]) if owner in advisors else None,
+                                   room=room)
     entries = [TodayListEntry(day=day, advisor_id=owner, customer_id=c.customer_id, rank=rank,
                               value_at_risk=c.value_at_risk)
-               for owner, (cards, _all) in lists.items() for rank, c in enumerate(cards, 1)]
+               for owner, (cards, _alerts, _room) in lists.items() for rank, c in enumerate(cards, 1)]
     TodayListEntry.objects.bulk_create(entries, batch_size=5000, ignore_conflicts=True)
     return len(entries)
 

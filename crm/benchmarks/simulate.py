@@ -60,7 +60,8 @@ class Night:
     over_load_limit: int  # advisors with more than LOAD_LIMIT × capacity open items
     list_max: int
     over_capacity: int  # advisors whose list is longer than their capacity (must be 0)
-    cards_total: int
+    cards_total: int  # alert cards, today's and later
+    room_listed: int  # cards on today's lists that fill free room (no alert behind them)
     handled: int
 
 
@@ -132,10 +133,20 @@ def _at(day, hour):
 
 
 def todays_lists(rows, contacts, work_day, params, capacities):
-    """{advisor id: (today's cards, all cards)} — crm.workspaces.today's ranking and cut, per advisor."""
-    from crm.workspaces.today import lists_by_advisor
+    """{advisor id: (today's cards, alert cards, room cards)} — crm.workspaces.today's ranking, cut and room on
+    the list (one more query for the branch's room candidates), per advisor."""
+    from crm.workspaces.today import lists_by_advisor, room_rows
+    from customers.models import Customer
 
-    return lists_by_advisor(rows, contacts, work_day, params, capacities.get)
+    return lists_by_advisor(rows, contacts, work_day, params, capacities.get,
+                            room=room_rows(Customer.objects.all(), work_day, params))
+
+
+def total_assets():
+    """customer id → total assets of the current tier (one query)."""
+    from customers.models import CurrentTier
+
+    return {pk: float(v or 0) for pk, v in CurrentTier.objects.values_list("customer_id", "total_assets")}
 
 
 def by_assets(cards, size, assets):
@@ -144,7 +155,7 @@ def by_assets(cards, size, assets):
 
 
 def measure(day, rows, lists, capacities, handled):
-    open_items = {pk: len(cards) for pk, (_today, cards) in lists.items()}
+    open_items = {pk: len(cards) for pk, (_today, cards, _room) in lists.items()}
     open_alerts = defaultdict(int)
     for row in rows:
         if row["owner_id"] in capacities and not row["waiting"]:
@@ -152,7 +163,7 @@ def measure(day, rows, lists, capacities, handled):
     alert_counts = np.array([open_alerts.get(pk, 0) for pk in capacities], dtype=float)
     counts = np.array([open_items.get(pk, 0) for pk in capacities], dtype=float)
     loads = np.array([open_items.get(pk, 0) / cap for pk, cap in capacities.items()], dtype=float)
-    lengths = [len(today) for today, _ in lists.values()]
+    lengths = [len(today) for today, _cards, _room in lists.values()]
     return Night(
         day=day.isoformat(), advisors=len(capacities),
         open_median=float(np.median(counts)) if len(counts) else 0.0,
@@ -162,8 +173,9 @@ def measure(day, rows, lists, capacities, handled):
         load_max=round(float(loads.max()), 2) if len(loads) else 0.0,
         over_load_limit=int((loads > LOAD_LIMIT).sum()),
         list_max=max(lengths, default=0),
-        over_capacity=sum(1 for pk, (today, _) in lists.items() if len(today) > capacities[pk]),
-        cards_total=sum(len(cards) for _, cards in lists.values()),
+        over_capacity=sum(1 for pk, (today, _c, _r) in lists.items() if len(today) > capacities[pk]),
+        cards_total=sum(len(cards) for _, cards, _r in lists.values()),
+        room_listed=sum(1 for today, _c, _r in lists.values() for card in today if card.room),
         handled=handled)
 
 
@@ -176,7 +188,7 @@ def handle(lists, work_day):
     from customers.services import contacts_made
 
     at = _at(work_day, CONTACT_HOUR)
-    staff_of = {card.customer_id: owner for owner, (today, _) in lists.items() for card in today}
+    staff_of = {card.customer_id: owner for owner, (today, _c, _r) in lists.items() for card in today}
     if not staff_of:
         return 0
     with transaction.atomic():
@@ -242,12 +254,13 @@ def simulate(*, days, start=None, handle_lists=True, report=None):
             raise SimulationError(f"reclassification of {day} failed: {reclassified.error}")
         run_scan(day=day)
         rows = work_rows(day)
-        assets = {row["customer_id"]: float(row["tier_assets"] or 0) for row in rows}
+        assets = total_assets()
         lists = todays_lists(rows, last_contacts(work_day), work_day, params, capacities)
-        for today, cards in lists.values():
+        for today, cards, room in lists.values():
             for card in today:
                 first_on_list.setdefault(card.customer_id, work_day)
-            for card in by_assets(cards, len(today), assets):
+            # the same pool (alert cards and the room candidates), the same length, ranked by assets alone
+            for card in by_assets(cards + room, len(today), assets):
                 first_by_assets.setdefault(card.customer_id, work_day)
         handled = handle(lists, work_day) if handle_lists else 0
         night = measure(day, rows, lists, capacities, handled)

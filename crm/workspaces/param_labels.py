@@ -43,6 +43,9 @@ TODAY_SECTIONS = (
             _("The chance that the reason ends with the customer gone within a quarter; ranks the list by value at "
               "risk.")),
     Section("urgency", _("Urgency points"), _("Points that move a card up the list, whatever its value.")),
+    Section("room", _("Room on the list"),
+            _("When the alerts leave room under the capacity, the list is filled with customers worth a call who "
+              "have no alert.")),
 )
 TODAY_PARAMS = {
     "capacity": P(_("Customers on today's list"), _("customers per day"),
@@ -59,5 +62,9 @@ TODAY_PARAMS = {
     "payment_due_days": P(_("Payment due within"), DAYS, _("1 = due by tomorrow."), "urgency"),
     "id_expiry_points": P(_("ID card expiring"), POINTS, _("Added while the ID card expires soon."), "urgency"),
     "id_expiry_days": P(_("ID card expiring within"), DAYS, _("Days before the ID card expires."), "urgency"),
+    "room_quiet_days": P(_("In decline and not contacted for"), DAYS,
+                         _("A customer in the decline stage without a contact this long fills free room."), "room"),
+    "room_planned_days": P(_("Planned contact within"), DAYS,
+                           _("A planned contact this close may be made early to fill free room."), "room"),
 }
 TODAY_LABELS = PolicyLabels(TodayParams, TODAY_SECTIONS, TODAY_PARAMS)

@@ -30,7 +30,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Count, F, Max
+from django.db.models import Count, F, Max, OuterRef, Q, Subquery
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
@@ -71,6 +71,11 @@ class TodayParams(JsonParams):
     payment_due_days: int = 1  # a payment due within this many days (1 = by tomorrow)
     id_expiry_points: int = 1
     id_expiry_days: int = 7
+    # room on the list: when an advisor's alert cards leave room under the capacity, it is filled with the
+    # customers most worth a call who have no card — in decline and not contacted for room_quiet_days, or with
+    # their planned contact within room_planned_days (called early)
+    room_quiet_days: int = 30
+    room_planned_days: int = 7
 
     def validate(self):
         errors = self.shape_errors()
@@ -87,6 +92,9 @@ class TodayParams(JsonParams):
         for name in ("red_due_points", "payment_due_points", "id_expiry_points"):
             if not 0 <= getattr(self, name) <= 9:
                 errors[name] = _("points between 0 and 9")
+        for name in ("room_quiet_days", "room_planned_days"):
+            if not 0 <= getattr(self, name) <= 365:
+                errors[name] = _("days between 0 and 365")
         return errors
 
     def capacity_of(self, role):
@@ -163,18 +171,23 @@ def work_rows(alerts, day, with_owner=False):
     return rows
 
 
-def lists_by_advisor(rows, contacts, day, params, capacity_of):
-    """{advisor id: (today's cards, all cards)} from work rows carrying `owner_id`: every advisor's list at once
-    (the nightly record, simulate_days). `capacity_of(advisor id)`; advisors it gives None are left out."""
+def lists_by_advisor(rows, contacts, day, params, capacity_of, room=None):
+    """{advisor id: (today's cards, all alert cards, room cards)} from work rows carrying `owner_id`: every
+    advisor's list at once (the nightly record, simulate_days). `capacity_of(advisor id)`; advisors it gives None
+    are left out. `room`: room_rows of the whole branch (optional), to fill each list's free room."""
     by_owner = defaultdict(list)
     for row in rows:
         by_owner[row["owner_id"]].append(row)
+    room_by_owner = defaultdict(list)
+    for row in room or ():
+        room_by_owner[room_owner(row)].append(row)
     lists = {}
-    for owner, owner_rows in by_owner.items():
+    for owner in set(by_owner) | set(room_by_owner):
         capacity = capacity_of(owner)
         if capacity is not None:
-            cards = build_cards(owner_rows, contacts, day, params)
-            lists[owner] = (cards[:capacity], cards)
+            cards = build_cards(by_owner.get(owner, []), contacts, day, params)
+            extra = room_cards(room_by_owner.get(owner, []), day, params, {c.customer_id for c in cards})
+            lists[owner] = (with_room(cards, extra, capacity), cards, extra)
     return lists
 
 
@@ -204,9 +217,10 @@ class Card:
     last_contact: object
     channels: list
     alert_ids: list
-    top_alert_id: int
+    top_alert_id: object  # None on a card that fills free room (no alert behind it)
     action: str = ""
     product: object = None
+    room: bool = False
 
     @property
     def reason_text(self):
@@ -244,6 +258,66 @@ def build_cards(rows, contacts, day, params):
     return cards
 
 
+# -- room on the list ------------------------------------------------------------------------------------------
+
+ROOM_STAGE, ROOM_PLANNED = "stage_decline", "planned_contact"  # the reasons of a card that fills free room
+
+
+def room_rows(customers, day, params):
+    """The open customers of `customers` (a queryset, already the advisor's book in the reader's scope) who may
+    fill free room on the list: in decline with no contact for `room_quiet_days`, or with a planned contact in
+    the next `room_planned_days` — one query, with the owner the alert rules would give (alerts.rules._owners)."""
+    from alerts.sla import local_midnight
+
+    last = Interaction.objects.filter(customer_id=OuterRef("pk")).order_by("-at").values("at")[:1]
+    quiet = local_midnight(day - timedelta(days=params.room_quiet_days))
+    wanted = ((Q(tier__lifecycle_stage="decline") & (Q(last_at__isnull=True) | Q(last_at__lt=quiet)))
+              | Q(next_contact_on__gt=day, next_contact_on__lte=day + timedelta(days=params.room_planned_days)))
+    return list(customers.filter(closed_on__isnull=True).annotate(last_at=Subquery(last)).filter(wanted)
+                .annotate(tier_clv=F("tier__clv"), tier_assets=F("tier__total_assets"), tier_star=F("tier__star"),
+                          tier_stage=F("tier__lifecycle_stage"))
+                .order_by().values("id", "customer_code", "name", "next_contact_on", "advisor_id",
+                                   "investment_advisor_id", "tier_clv", "tier_assets", "tier_star", "tier_stage",
+                                   "last_at"))
+
+
+def room_owner(row):
+    return row["advisor_id"] or row["investment_advisor_id"]
+
+
+def room_cards(rows, day, params, exclude=()):
+    """Cards for `rows` of room_rows (customers in `exclude` — those with a card already — left out), ranked by
+    the same priority as alert cards; their reasons carry no alert (alert_id None) (pure: no queries)."""
+    cards = []
+    for row in rows:
+        if row["id"] in exclude:
+            continue
+        last = timezone.localdate(row["last_at"]) if row["last_at"] else None
+        decline = row["tier_stage"] == "decline" and (
+            last is None or last < day - timedelta(days=params.room_quiet_days))
+        rule = ROOM_STAGE if decline else ROOM_PLANNED
+        evidence = ({"last_contact": last.isoformat() if last else None} if decline
+                    else {"planned_on": row["next_contact_on"].isoformat()})
+        base = float(row["tier_clv"]) if row["tier_clv"] else float(row["tier_assets"] or 0)
+        risk = params.churn_risk.get("lifecycle_decline" if decline else "contact_due", 0.0)
+        value = round(base * float(risk), 2)
+        days = None if last is None else (day - last).days
+        cards.append(Card(
+            customer_id=row["id"], customer_code=row["customer_code"], name=row["name"], star=row["tier_star"] or "",
+            value_at_risk=value, priority=priority(value, 0, days),
+            reasons=[{"rule": rule, "level": "reminder", "due_at": None, "evidence": evidence, "alert_id": None,
+                      "status": "", "waiting": False}],
+            last_contact=row["last_at"], channels=[], alert_ids=[], top_alert_id=None, room=True))
+    cards.sort(key=lambda c: (-c.priority, -c.value_at_risk, c.customer_code))
+    return cards
+
+
+def with_room(cards, room, capacity):
+    """Today's cards: the alert cards up to the capacity, then room cards while there is room."""
+    today = cards[:capacity]
+    return today + room[:max(capacity - len(today), 0)]
+
+
 def put_in_words(cards, day):
     """Each reason's text and the suggested channel, for the cards that are shown."""
     from . import today_texts
@@ -279,7 +353,8 @@ def _products(cards):
         with_facts,
     )
 
-    wanted = {c.customer_id: c for c in cards if any(r["rule"] in RETENTION_RULES for r in c.reasons)}
+    wanted = {c.customer_id: c for c in cards
+              if any(r["rule"] in RETENTION_RULES or r["rule"] == ROOM_STAGE for r in c.reasons)}
     if not wanted:
         return
     ctx = current_match_context()
@@ -331,7 +406,13 @@ def today_list(user, advisor, day=None, with_products=True):
     contacts = last_contacts(sorted({r["customer_id"] for r in rows})) if rows else {}
     cards = build_cards(rows, contacts, day, params)
     capacity = params.capacity_of(advisor.role)
-    now_cards, later = cards[:capacity], cards[capacity:]
+    later = cards[capacity:]
+    # free room is filled with the customers most worth a call who have no card (read even when the list is
+    # full, so that every list costs the same queries)
+    book = (Q(advisor=advisor) | Q(advisor__isnull=True, investment_advisor=advisor))
+    room = room_cards(room_rows(scope_for(user).customers().filter(book), day, params), day, params,
+                      {c.customer_id for c in cards})
+    now_cards = with_room(cards, room, capacity)
     put_in_words(now_cards + later[:LATER_SHOWN], day)
     if with_products:
         _products(now_cards)
@@ -351,6 +432,7 @@ def as_api(result):
                          "due_at": r["due_at"].isoformat() if r["due_at"] else None, "text": r["text"]}
                         for r in c.reasons],
             "suggested_action": c.action_text,
+            "fills_room": c.room,  # no alert behind it: a call worth making while the list has room
         } for c in result["cards"]],
         "later_count": len(result["later"]),
     }

@@ -102,6 +102,12 @@ def reason_text(rule, e, today):
         return _("risk assessment expires %(date)s") % {"date": d("expires_on")}
     if rule == "birthday":
         return _("birthday %(date)s") % {"date": d("birthday")}
+    if rule == "stage_decline":  # room on the list (crm.workspaces.today.room_cards)
+        if not e.get("last_contact"):
+            return _("in decline, never contacted")
+        return _("in decline, no contact since %(date)s") % {"date": d("last_contact")}
+    if rule == "planned_contact":
+        return _("contact planned for %(date)s: call early") % {"date": d("planned_on")}
     if rule == "contact_due":
         if not e.get("due_on"):
             return _("never contacted")

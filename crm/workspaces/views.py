@@ -154,16 +154,16 @@ def today_policy(request):
     _manager_scope(request)
     can_edit = services.can_edit_today_policy(request.user)
     current = today.active_params()
-    form = TodayPolicyForm(initial=TodayPolicyForm.initial_from(current))
+    form = TodayPolicyForm(initial_params=current, editable=can_edit)
     if request.method == "POST":
-        form = TodayPolicyForm(request.POST)
+        form = TodayPolicyForm(request.POST, initial_params=current)
         if form.is_valid():
             try:
-                policy = services.save_today_policy(user=request.user, params=form.params(current),
+                policy = services.save_today_policy(user=request.user, params=form.params(),
                                                     note=form.cleaned_data["note"])
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
-                    form.add_error(None, errors)
+                    form.add_error(field if field in form.fields else None, errors)
             else:
                 messages.success(request, _("Today list policy v%(v)s is now active.") % {"v": policy.version})
                 return redirect("workspaces:today-policy")

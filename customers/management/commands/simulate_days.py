@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from crm.benchmarks import simulate
 
 HEADER = (f"{'night':10s} {'advisors':>8s} {'open med':>8s} {'alerts':>7s} {'p90':>7s} {'max':>6s} {'load max':>8s} "
-          f"{'>5×cap':>6s} {'list max':>8s} {'>cap':>4s} {'cards':>8s} {'handled':>7s}")
+          f"{'>5×cap':>6s} {'list max':>8s} {'>cap':>4s} {'cards':>8s} {'room':>6s} {'handled':>7s}")
 
 
 class Command(BaseCommand):
@@ -40,7 +40,7 @@ class Command(BaseCommand):
     def _row(self, n):
         self.stdout.write(f"{n.day:10s} {n.advisors:8d} {n.open_median:8.1f} {n.open_alerts_median:7.1f} {n.open_p90:7.1f} {n.open_max:6d} "
                           f"{n.load_max:8.2f} {n.over_load_limit:6d} {n.list_max:8d} {n.over_capacity:4d} "
-                          f"{n.cards_total:8d} {n.handled:7d}")
+                          f"{n.cards_total:8d} {n.room_listed:6d} {n.handled:7d}")
 
     def _summary(self, result):
         nights = result.nights
