@@ -79,11 +79,14 @@ def advisor_tables(context):
 
 def _work(rows, by_advisor):
     headers = [_("Office"), _("Items handled per day"), _("On today's list"), _("Contacted that day"),
-               _("Share done"), _("Value at risk with an SLA"), _("Contacted within the SLA"), _("Share")]
+               _("Share done"), _("Value at risk with an SLA"), _("Contacted within the SLA"), _("Share"),
+               _("Warned, contacted within 7 days"), _("Assets kept after 30 days"),
+               _("Warned, not contacted"), _("Assets kept after 30 days (not contacted)")]
     return ([_("Advisor"), *headers] if by_advisor else headers,
             [((f"{r['code']} {r['name']}",) if by_advisor else ()) + (
                 r["office"], r["items_per_day"], r["listed"], r["listed_done"], _pct(r["done_share"]), r["var_due"],
-                r["var_in_sla"], _pct(r["var_share"])) for r in rows])
+                r["var_in_sla"], _pct(r["var_share"]), r["kept_n"], _pct(r["kept_share"]), r["lost_n"],
+                _pct(r["lost_share"])) for r in rows])
 
 
 def manager_tables(context):
