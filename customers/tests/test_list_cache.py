@@ -114,10 +114,10 @@ def test_an_investment_advisors_book_is_cached_and_follows_its_customers(make_st
     tier(served, "3", "mature", "A", 500_000, 1_000)
     client = client_for(investment_advisor)
     html, _n = view(client)
-    assert codes(html) == ["I001"] and "<td>3</td>" in html
+    assert codes(html) == ["I001"] and "<td>3★</td>" in html
     assert view(client)[1] == 3  # from the cache
     CurrentTier.objects.filter(customer=served).update(star="4")  # as a publish does, then it moves the marks
-    assert "<td>3</td>" in view(client)[0]  # the mark has not moved yet: still the cached page
+    assert "<td>3★</td>" in view(client)[0]  # the mark has not moved yet: still the cached page
     services.touch_books(customer_ids=[served.pk])
     html, _n = view(client)
-    assert codes(html) == ["I001"] and "<td>4</td>" in html
+    assert codes(html) == ["I001"] and "<td>4★</td>" in html
