@@ -81,7 +81,9 @@ def _alerts(gen, c, frames, rng):
     apps = frames["applications"]
     filed = pd.Series(pd.to_datetime(apps["filed_on"]).to_numpy().astype("datetime64[D]"),
                       index=apps["customer_id"].to_numpy() - c["id"][0] if len(apps) else [])
-    filed = filed[~filed.index.duplicated()]
+    first = ~filed.index.duplicated()
+    filed = filed[first]
+    filed_kind = pd.Series(apps["kind"].to_numpy()[first] if len(apps) else [], index=filed.index, dtype=object)
     idx = np.flatnonzero(gone)
     has_app = np.isin(idx, filed.index.to_numpy())
     by_app = has_app & (rng.random(len(idx)) < 0.5)
@@ -91,6 +93,7 @@ def _alerts(gen, c, frames, rng):
     day = closed[idx] - lead
     day = np.where(by_app, filed.reindex(idx).to_numpy().astype("datetime64[D]"), day)
     parts.append((idx, rule, day, "churned"))
+    app_kind = filed_kind.reindex(np.arange(n)).fillna("close").to_numpy()  # the closing rule keys by filed_on:kind
 
     # declining customers: warned while their trading fell away
     idx = np.flatnonzero(live & (c["profile"] == "declining") & (rng.random(n) < 0.6))
@@ -184,7 +187,7 @@ def _alerts(gen, c, frames, rng):
         np.datetime_as_string(day + 3, "D")).to_numpy() + '"}', '{"history": true, "fired_on": "' + iso_day + '"}')
     fire_key = np.where(np.isin(rule, ["large_outflow"]), iso_day,
                         np.where(rule == "birthday", np.datetime_as_string(day + 3, "D"),
-                                 np.where(red, iso_day + ":close", "")))
+                                 np.where(red, iso_day + ":" + app_kind[idx].astype(str), "")))
     alerts = pd.DataFrame({
         "id": alert_ids, "customer_id": c["id"][idx], "rule": rule, "level": level, "status": status,
         "evidence": evidence, "fire_key": fire_key, "owner_id": owner,

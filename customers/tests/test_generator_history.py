@@ -17,7 +17,7 @@ from alerts.models import Alert, AlertTransition
 from alerts.params import RULES
 from customers import permissions
 from customers.generator import Generator, core, write
-from customers.models import CurrentTier, Customer, Interaction, Snapshot, TierSnapshot
+from customers.models import Application, CurrentTier, Customer, Interaction, Snapshot, TierSnapshot
 from surveys.models import Answer, SurveyResponse
 
 AS_OF = date(2026, 11, 26)  # a Thursday: the day's transfers are in the data
@@ -91,10 +91,24 @@ def test_six_months_of_alert_history(first_night):
     # churned customers warned before they left mostly read "lost"
     churned = history.filter(customer__closed_on__isnull=False, rule__in=["large_outflow", "falling_trading"])
     assert Counter(churned.values_list("outcome", flat=True)).most_common(1)[0][0] == "lost"
+    # an event-like warning carries the rule's own key (alerts.rules: filed_on:kind), so tonight's scan sees the
+    # application as handled instead of opening it again
+    filed = {(c, f"{d.isoformat()}:{k}") for c, d, k in Application.objects.values_list("customer_id", "filed_on",
+                                                                                        "kind")}
+    keyed = set(history.filter(rule="closing_application").values_list("customer_id", "fire_key"))
+    assert keyed and keyed <= filed
+    assert not tonight_reopens(history)
     # escalated exactly when acknowledged after the due time
     for due, acked, escalated in history.exclude(level="reminder").filter(status="resolved").values_list(
             "due_at", "acknowledged_at", "escalated_at"):
         assert (escalated is not None) == (acked > due)
+
+
+def tonight_reopens(history):
+    """Closing alerts opened tonight for an application a history alert already worked."""
+    worked = set(history.filter(rule="closing_application").values_list("customer_id", "fire_key"))
+    tonight = Alert.objects.filter(rule="closing_application", opened_run_id__isnull=False)
+    return worked & set(tonight.values_list("customer_id", "fire_key"))
 
 
 def test_survey_history_keeps_the_failed_attempts(first_night):
