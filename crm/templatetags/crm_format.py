@@ -70,8 +70,8 @@ register.filter("plain_number", plain_number)
 
 @register.filter
 def enum_label(value, enum):
-    """A stored choice value in the reader's words, by the enum's dotted name: {{ k|enum_label:"surveys.PlanItem.Reason" }}
-    (app label, model, enum). An unknown value is shown as it is."""
+    """A stored choice value in the reader's words, by the enum's dotted name (app label, model, enum):
+    {{ k|enum_label:"surveys.PlanItem.Reason" }}. An unknown value is shown as it is."""
     from django.apps import apps
 
     app_label, model, name = enum.split(".")

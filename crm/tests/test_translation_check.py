@@ -69,7 +69,8 @@ ALLOWED_LATIN = {
     "Swagger": "the API documentation tool's name", "ReDoc": "the API documentation tool's name",
     "OpenAPI": "the API description format's name",
     "ping": "the trivial page the web benchmark measures against (/ping/), named as the URL",
-    "Tab": "the keyboard key, as printed on it", "APP": "as Chinese brokerages write a mobile app (金太阳 APP)", "UTF": "the file encoding's name (UTF-8)",
+    "Tab": "the keyboard key, as printed on it", "UTF": "the file encoding's name (UTF-8)",
+    "APP": "as Chinese brokerages write a mobile app (金太阳 APP)",
 }
 ALLOWED_LATIN.pop("WeChat")  # a channel label must read 微信
 
@@ -77,6 +78,7 @@ ENGLISH_WORD = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z][A-Za-z'’]{2,}(?![A-Za-z0
 SNAKE = re.compile(r"(?<![\w.])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w])")
 REPR = re.compile(r"(?<![A-Za-z])(True|False|None)(?![A-Za-z])|\{'|'\}|\['|Decimal\(|datetime\.|<[A-Z]\w+: ")
 RAW_NUMBER = re.compile(r"(?<![\d.,:/-])\d+\.(?:\d{3,}|0)(?![\d.%‰])")
+REPR_WORDS = ("True", "False", "None")  # reported as Python reprs, not as English
 CODE_LIKE = re.compile(r"^(?:[A-Z0-9][A-Z0-9_\-]*\d[A-Z0-9_\-]*|I{1,3}|IV|VI?)$")  # C3, R5, S2020, Q6; STP I–VI
 
 
@@ -153,7 +155,7 @@ def findings(chunks, data_words, raw_enums):
             found.append(Finding("unformatted number", m.group(0), chunk[:120]))
         for m in ENGLISH_WORD.finditer(chunk):
             word = m.group(0).strip("'’")
-            if word in data_words or word in ALLOWED_LATIN or CODE_LIKE.match(word) or word in ("True", "False", "None"):
+            if word in data_words or word in ALLOWED_LATIN or CODE_LIKE.match(word) or word in REPR_WORDS:
                 continue
             if SNAKE.fullmatch(chunk[m.start():m.end()]):
                 continue
@@ -254,8 +256,8 @@ def branch(django_db_setup, django_db_blocker):
         batch = ImportBatch.objects.create(dataset="snapshots", filename="x.csv", content=b"",
                                            uploaded_by=operations.user)
         product = Product.objects.order_by("code").first()
-        override = SuitabilityOverride.objects.create(customer=customer, product=product,
-                                                      waive_min_investment=True, reason="测试", created_by=operations.user)
+        override = SuitabilityOverride.objects.create(customer=customer, product=product, waive_min_investment=True,
+                                                      reason="测试", created_by=operations.user)
         values = {
             "code": customer.customer_code, "customer_code": customer.customer_code, "pk": None,
         }
@@ -304,8 +306,8 @@ def _route_names():
     for path, name, _params in routes():
         if path.startswith("api/") or "export" in name:
             continue
-        marks = [pytest.mark.xfail(reason="policy pages being reworked by another engineer (POLICY_PAGES_IN_PROGRESS)",
-                                   strict=False)] if name in POLICY_PAGES_IN_PROGRESS else []
+        reason = "policy pages being reworked by another engineer (POLICY_PAGES_IN_PROGRESS)"
+        marks = [pytest.mark.xfail(reason=reason, strict=False)] if name in POLICY_PAGES_IN_PROGRESS else []
         out.append(pytest.param(name, marks=marks, id=name))
     return out
 

@@ -14,7 +14,8 @@ DAY = date(2026, 11, 26)
 
 def _cells():
     rows = [  # (kind, star, stage, customers, cev)
-        ("retail", "5", "mature", 1, 6000.0), ("retail", "3", "growth", 2, 3000.0), ("retail", "1", "budding", 1, 1000.0),
+        ("retail", "5", "mature", 1, 6000.0), ("retail", "3", "growth", 2, 3000.0),
+        ("retail", "1", "budding", 1, 1000.0),
         ("institutional", "platinum", "mature", 3, 300.0), ("institutional", "prestige", "mature", 1, 700.0)]
     return pd.DataFrame([{"kind": k, "star": s, "legacy_star": "", "lifecycle_stage": st, "quadrant": "A",
                           "stp_subtype": "", "customers": n, "cohort": 0, "cohort_funded": 0, "cev": cev,
