@@ -3,13 +3,13 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from customers.filters import STARS  # labelled: 5★, 铂金 …
 from customers.models import Office
 
 from .models import Channel, Outcome, Questionnaire
 
 STAGES = [("potential", _("potential")), ("budding", _("budding")), ("growth", _("growth")),
           ("mature", _("mature")), ("decline", _("decline")), ("churned", _("churned"))]
-from customers.filters import STARS  # noqa: E402 (labelled: 5★, 铂金 …)
 
 
 class ResponseFilter(django_filters.FilterSet):
