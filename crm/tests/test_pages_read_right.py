@@ -123,3 +123,6 @@ def test_a_narrow_screen_gets_today_first_and_the_contact_actions_first(book, cl
     dashboard = client.get("/workspace/advisor/").content.decode()
     assert 'class="today-first"' in dashboard and 'id="customer-filters"' in dashboard
     assert "collapse d-md-flex" in dashboard  # the filter bar folds behind its button below 768 px
+    inbox = client.get("/alerts/").content.decode()
+    assert 'id="alert-filters"' in inbox and 'data-bs-target="#alert-filters"' in inbox
+    assert "collapse d-md-flex show" in client.get("/alerts/?level=red").content.decode()  # a filter in use stays open
