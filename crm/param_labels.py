@@ -141,8 +141,16 @@ def _display(value, param):
         return "—"
     if param and param.choices and not callable(param.choices):
         return str(dict(param.choices).get(value, value))
-    if isinstance(value, float) and value.is_integer() and abs(value) >= 1000:
-        return f"{int(value):,}"
+    if isinstance(value, float) and value.is_integer():  # 80.0 reads 80, 6000000.0 reads 6,000,000
+        return f"{int(value):,}" if abs(value) >= 1000 else str(int(value))
+    if isinstance(value, float) and math.isfinite(value):
+        text = f"{value:.8f}".rstrip("0").rstrip(".")  # the stored value, without a float's noise
+        if len(text.partition(".")[2]) < 3:
+            return text
+        if param and (param.unit is PER_MILLE or param.unit is PERCENT_RATIO):
+            return f"{text}{param.unit}"  # 0.0541‰: the number is in the unit's own measure
+        # a small share or rate (0.005 per year) as people write it: 0.5%
+        return f"{value * 100:.6f}".rstrip("0").rstrip(".") + "%"
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10000:
         return f"{value:,}"
     return str(value)

@@ -108,6 +108,21 @@ class ParametersForm(forms.Form):
         initial.update({f"risk_{k}": v for k, v in params["holding_class_risk"].items()})
         return initial
 
+    def readonly_rows(self, params):
+        """A stored version as labelled rows for those who may not edit it: (label, value as people read it)."""
+        from crm.templatetags.crm_format import cny
+
+        rows = [(self.fields["assessment_valid_months"].label, params.get("assessment_valid_months", "—"))]
+        threshold = params.get("concentration_threshold")
+        rows.append((self.fields["concentration_threshold"].label,
+                     "—" if threshold is None else f"{float(threshold) * 100:.6f}".rstrip("0").rstrip(".") + "%"))
+        rows.append((self.fields["high_net_worth_assets"].label, cny(params.get("high_net_worth_assets"))))
+        risks = params.get("holding_class_risk") or {}
+        rows.extend((self.fields[f"risk_{c}"].label, risks.get(c, "—")) for c in self.holding_classes)
+        for key in ("white_list_columns", "financing_columns"):
+            rows.append((self.fields[key].label, ", ".join(params.get(key) or ()) or "—"))
+        return rows
+
     def params(self):
         d = self.cleaned_data
 

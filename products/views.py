@@ -188,7 +188,7 @@ def parameters(request):
         if form.is_valid():
             return _save_policy(request, PolicyKind.PARAMETERS, form.params(), "products:parameters", form=form)
     return render(request, "products/parameters.html", {
-        "history": history, "shown": shown, "form": form,
+        "history": history, "shown": shown, "form": form, "readonly_rows": form.readonly_rows(shown.data),
         "can_edit": services.can_edit_catalogue(request.user) and shown.status == "active",
     })
 

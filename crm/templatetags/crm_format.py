@@ -242,3 +242,17 @@ def detail_pairs(detail):
         pairs = [("", detail)]
     return [(str(k), v if isinstance(v, str | int | float | bool) or v is None
              else json.dumps(v, ensure_ascii=False, sort_keys=True)) for k, v in pairs]
+
+
+@register.filter
+def version_note(note):
+    """A policy version's note: a note our migrations shipped (in English) reads through its translated label; a
+    note a person typed is their data, shown as typed (translate="no")."""
+    from crm.shipped_notes import SHIPPED_NOTES
+
+    if not note:
+        return ""
+    label = SHIPPED_NOTES.get(str(note).strip())
+    if label is not None:
+        return str(label)
+    return format_html('<span translate="no">{}</span>', note)

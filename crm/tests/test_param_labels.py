@@ -114,8 +114,12 @@ def test_describe_and_changes_read_as_words():
     with override("en"):
         rows = LABELS.changes(old, new)
     assert [(r["label"], r["old"], r["new"]) for r in rows] == [
-        ("High from the percentile", "80.0", "70.0"),
+        ("High from the percentile", "80", "70"),  # a whole float reads as a whole number, never 80.0
         ("Share of retail customers per star", "1★: 0.16; 2★: 0.32; 3★: 0.32; 4★: 0.16; 5★: 0.04",
          "1★: 0.2; 2★: 0.3; 3★: 0.3; 4★: 0.15; 5★: 0.05"),
     ]
     assert rows[1]["section"] == "§5 Value stars"
+    # a stored value with three decimals or more reads in its unit's measure (‰) or as a percent, never 0.0541
+    assert LABELS.describe("exchange_fee_permille", 0.0541) == "0.0541‰"
+    assert LABELS.describe("product_fee_rate", 0.005) == "0.5%"
+    assert LABELS.describe("retention_by_stage", [0.5, 0.6, 0.85, 0.9, 0.6, 0.0]).endswith(": 0")

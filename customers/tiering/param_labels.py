@@ -92,11 +92,11 @@ PARAMS = {
     "exchange_fee_permille": P(_("Exchange fees deducted from commission"), PER_MILLE,
                                _("Handling fee 0.0341‰ plus regulator's fee 0.02‰ of the traded amount."), "cev"),
     "product_fee_rate": P(_("Product distribution fee"), PER_YEAR,
-                          _("Share of product holdings earned per year (0.005 = 0.5 %)."), "cev"),
+                          _("Share of product holdings earned per year (0.01 = 1 %)."), "cev"),
     "product_turnover": P(_("Product turnover"), _("times per year"),
                           _("How often product holdings are renewed per year."), "cev"),
     "deposit_spread": P(_("Cash-margin spread"), PER_YEAR,
-                        _("Earned on the average cash balance (0.015 = 1.5 %)."), "cev"),
+                        _("Earned on the average cash balance (0.01 = 1 %)."), "cev"),
     "lending_spread": P(_("Margin-lending spread"), PER_YEAR,
                         _("Earned on the average margin debt (0.03 = 3 %)."), "cev"),
     # §3 CPV growth
