@@ -18,8 +18,12 @@ class ObtainTokenView(ObtainAuthToken):
     permission_classes = [AllowAny]
     throttle_classes = []  # crm.auth.throttle instead: shared across processes, per address and username
 
-    @extend_schema(responses=inline_serializer("IssuedToken", {"token": serializers.CharField(),
-                                                               "expires": serializers.DateTimeField()}))
+    @extend_schema(responses={
+        200: inline_serializer("IssuedToken", {"token": serializers.CharField(),
+                                               "expires": serializers.DateTimeField()}),
+        # the login limiter (crm.auth.throttle): too many failures from this address or for this username
+        429: OpenApiResponse(description="too many failed logins; retry after the Retry-After seconds"),
+    })
     def post(self, request, *args, **kwargs):
         data = request.data if isinstance(request.data, Mapping) else {}  # a JSON list or string: a 400 below
         try:
