@@ -11,6 +11,7 @@ from django.utils import timezone
 from alerts import services
 from alerts.models import Alert, AlertPolicy
 from crm.models import AuditEvent
+from crm.tests.policy_forms import posted
 from customers.models import Application, DailyActivity
 
 from .conftest import DAY, act
@@ -242,24 +243,10 @@ def test_measures_queries_are_constant(make_staff, make_customer, make_alert, cl
         manager.get(reverse("alerts:measures"))
 
 
-def _posted(form):
-    """What the thresholds page posts unchanged: numbers by name, list and mapping rows as <name>__<row>."""
-    data = {}
-    for name, field in form.fields.items():
-        value = field.initial
-        if isinstance(value, dict):
-            data.update({f"{name}__{k}": v for k, v in value.items()})
-        elif isinstance(value, (list, tuple)):
-            data.update({f"{name}__{i}": v for i, v in enumerate(value)})
-        elif value is not None:
-            data[name] = value
-    return data
-
-
 def test_branch_manager_edits_thresholds(make_staff, client_for):
     bm = client_for(make_staff("branch_manager", office_code="ZS"))
     form = bm.get(reverse("alerts:policy")).context["form"]
-    data = _posted(form)
+    data = posted(form)
     data["outflow_amount"] = 80_000
     data["note"] = "tighter outflow"
     data["holidays__0"] = "2026-10-01"  # a blank row filled in adds a holiday

@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 
 from alerts.models import Alert
 from crm.models import TodayPolicy
+from crm.tests.policy_forms import posted
 from crm.workspaces import services, today
 from customers.models import CurrentTier, Interaction, Role
 
@@ -285,17 +286,6 @@ def test_expired_and_coming_expiries_read_differently(advisor, customer_of):
 
 # --- the policy page (branch managers edit; other managers read) ---------------------------------------------
 
-def _posted(form):
-    """What the policy page posts unchanged: numbers by name, mapping rows as <name>__<key>."""
-    data = {}
-    for name, field in form.fields.items():
-        value = field.initial
-        if isinstance(value, dict):
-            data.update({f"{name}__{k}": v for k, v in value.items()})
-        elif value is not None:
-            data[name] = value
-    return data
-
 
 def test_branch_managers_save_a_new_policy_version_from_the_page(make_staff, client_for):
     client = client_for(make_staff(Role.BRANCH_MANAGER, "CS"))
@@ -306,7 +296,7 @@ def test_branch_managers_save_a_new_policy_version_from_the_page(make_staff, cli
     html = page.content.decode()
     assert "Closing / transfer application" in html and '"closing_application"' not in html
     assert "In decline and not contacted for" in html  # the room on the list is policy too
-    data = _posted(form)
+    data = posted(form)
     data.update({"capacity__wealth_advisor": 15, "churn_risk__closing_application": "0.8",
                  "churn_risk__contact_due": "0.1", "room_quiet_days": 45, "note": "fewer calls"})
     response = client.post("/workspace/today/policy/", data)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import override
 
 from crm.models import AuditEvent, JobRun
+from crm.tests.policy_forms import posted
 from customers import services
 from customers.models import Customer, Role, StarOverride, TieringPolicy
 from customers.tests.factories import StaffFactory, office
@@ -29,23 +30,9 @@ def bm(db, client_for):
     return client_for(StaffFactory(role=Role.BRANCH_MANAGER, office=office("ZS"), with_user=True))
 
 
-def _posted(form):
-    """What the new-version page posts unchanged: scalars by name, list and table rows as <name>__<row>."""
-    data = {}
-    for name, field in form.fields.items():
-        value = field.initial
-        if isinstance(value, dict):
-            data.update({f"{name}__{k}": v for k, v in value.items()})
-        elif isinstance(value, (list, tuple)):
-            data.update({f"{name}__{i}": v for i, v in enumerate(value)})
-        elif value is not None:
-            data[name] = value
-    return data
-
-
 def test_policy_draft_preview_and_activation(branch, bm, django_capture_on_commit_callbacks):
     form = bm.get(reverse("customers:tiering-policy-new"))
-    data = _posted(form.context["form"])
+    data = posted(form.context["form"])
     data["quadrant_percentile"] = 70
     data.update({f"star_shares__{i}": v for i, v in enumerate([0.2, 0.3, 0.3, 0.15, 0.05])})
     data["note"] = "wider top stars"
@@ -86,7 +73,7 @@ def test_policy_draft_preview_and_activation(branch, bm, django_capture_on_commi
 
 def test_invalid_policy_is_refused_field_by_field(branch, bm):
     form = bm.get(reverse("customers:tiering-policy-new"))
-    data = _posted(form.context["form"])
+    data = posted(form.context["form"])
     data.update({f"star_shares__{i}": v for i, v in enumerate([0.5, 0.5, 0.5, 0, 0])})
     data.update(note="bad", horizon_years=0, legacy_asset_bounds__1="nope")
     page = bm.post(reverse("customers:tiering-policy-new"), data)
