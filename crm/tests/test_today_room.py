@@ -81,3 +81,24 @@ def test_another_advisors_book_never_fills_my_room(advisor, make_staff, customer
     stage(theirs, "decline", clv=1_000_000)
     assert today.today_list(advisor.user, advisor, day=DAY)["cards"] == []
     assert [c.customer_code for c in today.today_list(other.user, other, day=DAY)["cards"]] == [theirs.customer_code]
+
+
+def test_an_advisors_own_list_is_cached_until_their_book_changes(advisor, room_book, client_for,
+                                                                  django_assert_max_num_queries):
+    from django.core.cache import cache
+
+    from customers.scope import scope_for
+    from customers.services import touch_books
+
+    cache.clear()
+    client = client_for(advisor)
+    first = client.get("/api/workspace/today/").json()
+    with django_assert_max_num_queries(6):  # session, user, staff and scope, the policy version: no list reads
+        again = client.get("/api/workspace/today/").json()
+    assert again == first and len(first["items"]) == 4
+    contact(room_book["A"], DAY)  # logged outside the services: the book's mark has not moved yet
+    assert client.get("/api/workspace/today/").json() == first
+    touch_books(customer_ids=[room_book["A"].pk])  # what every contact, alert step and nightly job does
+    codes = [i["customer_code"] for i in client.get("/api/workspace/today/").json()["items"]]
+    assert "C80000002" not in codes  # A was contacted today: not quiet any more
+    assert scope_for(advisor.user).is_advisor

@@ -42,7 +42,7 @@ class TodayView(APIView):
     @extend_schema(responses=TodayListSerializer, operation_id="workspace_today")
     def get(self, request):
         try:
-            _scope, advisor = today.list_target(request.user, request.GET.get("advisor"))
+            scope, advisor = today.list_target(request.user, request.GET.get("advisor"))
         except today.AdvisorRequired:
             return Response({"detail": _("Name an advisor: ?advisor=<staff code>.")}, status=400)
-        return Response(today.as_api(today.today_list(request.user, advisor)))
+        return Response(today.as_api(today.list_for(request.user, scope, advisor)))

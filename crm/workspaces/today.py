@@ -265,20 +265,24 @@ ROOM_STAGE, ROOM_PLANNED = "stage_decline", "planned_contact"  # the reasons of 
 
 def room_rows(customers, day, params):
     """The open customers of `customers` (a queryset, already the advisor's book in the reader's scope) who may
-    fill free room on the list: in decline with no contact for `room_quiet_days`, or with a planned contact in
-    the next `room_planned_days` — one query, with the owner the alert rules would give (alerts.rules._owners)."""
-    from alerts.sla import local_midnight
-
+    fill free room on the list — in decline, or with a planned contact in the next `room_planned_days` — with
+    their last contact (room_cards keeps the declines quiet for `room_quiet_days`): one query, with what
+    room_owner needs to find the owner the alert rules would give (alerts.rules._owners)."""
     last = Interaction.objects.filter(customer_id=OuterRef("pk")).order_by("-at").values("at")[:1]
-    quiet = local_midnight(day - timedelta(days=params.room_quiet_days))
-    wanted = ((Q(tier__lifecycle_stage="decline") & (Q(last_at__isnull=True) | Q(last_at__lt=quiet)))
-              | Q(next_contact_on__gt=day, next_contact_on__lte=day + timedelta(days=params.room_planned_days)))
-    return list(customers.filter(closed_on__isnull=True).annotate(last_at=Subquery(last)).filter(wanted)
+    # the last contact is read only for the rows found (room_cards tells a quiet decline from a recent one):
+    # in the WHERE clause it would be looked up for every customer in decline before the filter
+    wanted = (Q(tier__lifecycle_stage="decline")
+              | Q(next_contact_on__gt=day, next_contact_on__lte=planned_until(day, params)))
+    return list(customers.filter(closed_on__isnull=True).filter(wanted).annotate(last_at=Subquery(last))
                 .annotate(tier_clv=F("tier__clv"), tier_assets=F("tier__total_assets"), tier_star=F("tier__star"),
                           tier_stage=F("tier__lifecycle_stage"))
                 .order_by().values("id", "customer_code", "name", "next_contact_on", "advisor_id",
                                    "investment_advisor_id", "tier_clv", "tier_assets", "tier_star", "tier_stage",
                                    "last_at"))
+
+
+def planned_until(day, params):
+    return day + timedelta(days=params.room_planned_days)
 
 
 def room_owner(row):
@@ -295,6 +299,9 @@ def room_cards(rows, day, params, exclude=()):
         last = timezone.localdate(row["last_at"]) if row["last_at"] else None
         decline = row["tier_stage"] == "decline" and (
             last is None or last < day - timedelta(days=params.room_quiet_days))
+        planned = row["next_contact_on"] is not None and day < row["next_contact_on"] <= planned_until(day, params)
+        if not (decline or planned):  # in decline but contacted lately, and no contact planned soon
+            continue
         rule = ROOM_STAGE if decline else ROOM_PLANNED
         evidence = ({"last_contact": last.isoformat() if last else None} if decline
                     else {"planned_on": row["next_contact_on"].isoformat()})
@@ -419,6 +426,32 @@ def today_list(user, advisor, day=None, with_products=True):
     for card in now_cards:
         card.action_text = today_texts.action_text(card)
     return {"date": day, "capacity": capacity, "cards": now_cards, "later": later, "advisor": advisor}
+
+
+OWN_LIST_CACHE_SECONDS = 15 * 60  # at most; a write to the book, a nightly job or a new policy ends it sooner
+
+
+def list_for(user, scope, advisor, day=None):
+    """today_list, served from this process's cache when an advisor reads their own list (they come back to it
+    all day): the key holds their book's change mark (customers.selectors.own_book_mark: every contact, alert
+    step, snooze and nightly job moves it), the active policy version, the language and the day."""
+    from django.core.cache import cache
+    from django.utils.translation import get_language
+
+    from crm.models import TodayPolicy
+    from customers.selectors import own_book_mark
+
+    day = day or timezone.localdate()
+    mark = own_book_mark(user, scope) if advisor == scope.staff else None
+    if mark is None:
+        return today_list(user, advisor, day)
+    version = TodayPolicy.objects.filter(status=TodayPolicy.Status.ACTIVE).values_list("version", flat=True).first()
+    key = f"today-list:{mark}:{version}:{get_language()}:{day.isoformat()}"
+    result = cache.get(key)
+    if result is None:
+        result = today_list(user, advisor, day)
+        cache.set(key, result, OWN_LIST_CACHE_SECONDS)
+    return result
 
 
 def as_api(result):

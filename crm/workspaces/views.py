@@ -140,7 +140,7 @@ def today_page(request):
         advisors = (scope_for(request.user).staff_queryset().filter(role__in=ADVISOR_ROLES, is_active=True)
                     .order_by("office__code", "name"))
         return render(request, "crm/workspace_today.html", {"advisors": advisors, "result": None})
-    result = today.today_list(request.user, advisor)
+    result = today.list_for(request.user, scope, advisor)
     return render(request, "crm/workspace_today.html", {
         "result": result, "own": scope.is_advisor, "channels": Interaction.Channel.choices,
         "later_shown": today.LATER_SHOWN})
