@@ -173,3 +173,55 @@ class TodayListEntry(models.Model):
         constraints = [models.UniqueConstraint(fields=["day", "advisor", "customer"], name="one_today_entry")]
         indexes = [models.Index(fields=["advisor", "day"])]
         verbose_name = _("today list entry")
+
+
+class ChurnModel(models.Model):
+    """One trained version of the learned churn risk (alerts/churn/): its training window, features, backtest
+    figures and the fitted estimator serialized under MEDIA_ROOT. At most one is active (a manager's choice)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", pgettext_lazy("churn model status", "draft")
+        ACTIVE = "active", pgettext_lazy("churn model status", "active")
+        RETIRED = "retired", pgettext_lazy("churn model status", "retired")
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.DRAFT)
+    algorithm = models.CharField(_("algorithm"), max_length=40)
+    horizon_days = models.PositiveSmallIntegerField(_("horizon (days)"), default=90)
+    trained_at = models.DateTimeField(_("trained"))
+    trained_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name=_("trained by"))
+    training_cutoffs = models.JSONField(_("training cut-offs"), default=list)  # ISO dates
+    test_cutoff = models.DateField(_("test cut-off"), null=True, blank=True)
+    features = models.JSONField(_("features"), default=list)  # feature codes, in the estimator's column order
+    metrics = models.JSONField(_("backtest"), default=dict)  # model and rules: auc, top-k, calibration, lift
+    file = models.CharField(_("file"), max_length=200, blank=True)  # relative to MEDIA_ROOT
+    checksum = models.CharField(_("checksum"), max_length=64, blank=True)  # sha256 of the file
+    activated_at = models.DateTimeField(_("activated"), null=True, blank=True)
+    activated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+", verbose_name=_("activated by"))
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [models.UniqueConstraint(fields=["status"], condition=Q(status="active"),
+                                               name="one_active_churn_model")]
+        verbose_name = _("churn model")
+
+    def __str__(self):
+        return f"churn model v{self.version} ({self.status})"
+
+
+class ChurnScore(models.Model):
+    """A customer's churn risk on one night (history kept a year): probability within the model's horizon and
+    the top reasons that raise it ([{"feature": code, "contribution": float}], words added when read)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", db_index=False)
+    scored_on = models.DateField(_("scored on"))
+    model = models.ForeignKey(ChurnModel, on_delete=models.CASCADE, related_name="scores", db_index=False)
+    risk = models.FloatField(_("churn risk"))
+    reasons = models.JSONField(_("reasons"), default=list)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["customer", "scored_on"], name="one_churn_score_per_day")]
+        indexes = [models.Index(fields=["scored_on"])]
+        verbose_name = _("churn score")
