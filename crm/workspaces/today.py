@@ -11,7 +11,9 @@ customer's card; the card is never one per alert.
 - value_at_risk = base × churn_risk. base: the current tier's CLV, or its total assets where the CLV is missing
   (null or 0), else 0. churn_risk = 1 − Π(1 − w_rule) over the distinct rules of the customer's reasons, with
   w_rule from TodayParams.churn_risk (the chance that the reason ends with the customer gone within a quarter;
-  independent reasons compound, two reasons of 0.2 and 0.05 give 0.24).
+  independent reasons compound, two reasons of 0.2 and 0.05 give 0.24). When a learned churn model is active
+  (issue 19, alerts/churn) and has scored the customer, churn_risk is that score instead (the probability of
+  leaving within the model's horizon); the rule weights stay the fallback for customers it has not scored.
 - band = floor(4 × log10(1 + value_at_risk)): value at risk to a quarter of an order of magnitude (steps of
   ×1.78). Within a band the stakes count as equal and the deadlines decide; a higher band always comes first.
 - deadline_points (0–7): 4 for a red alert due by the end of today (or overdue), 2 for a payment (IPO win,
@@ -21,7 +23,7 @@ customer's card; the card is never one per alert.
 Example: CLV 200,000 with a closing application (0.9) → value at risk 180,000 → band floor(4 × 5.255) = 21;
 the red alert is due today → 4 points; contacted 10 days ago → priority 2_104_010.
 
-Set-based: the alerts of the advisor with their customers' tiers (1 query), the contact history of those
+Set-based: the alerts of the advisor with their customers' tiers and churn scores (1 query), the contact history of those
 customers (1 grouped query), the policy (1), suitability facts of the cards (1): a constant number of queries
 whatever the size of the book.
 """
@@ -154,7 +156,17 @@ def priority(value_at_risk, points, days_since_contact):
 # -- reading ---------------------------------------------------------------------------------------------------
 
 ALERT_FIELDS = ("id", "customer_id", "rule", "level", "status", "due_at", "evidence", "opens_on",
-                "customer__customer_code", "customer__name", "tier_clv", "tier_assets", "tier_star")
+                "customer__customer_code", "customer__name", "tier_clv", "tier_assets", "tier_star", "model_risk")
+
+
+def model_risk(day, customer="customer_id"):
+    """The active churn model's latest score on or before `day` of the row's customer (`customer`: the outer
+    row's customer id), or None: a subquery of the list's own read, so the model costs the list no query. The
+    same score alerts.churn.selectors.churn_risks reads for pages (the active model's, scored_on <= day)."""
+    from alerts.models import ChurnScore
+
+    return Subquery(ChurnScore.objects.filter(customer_id=OuterRef(customer), model__status="active",
+                                              scored_on__lte=day).order_by("-scored_on").values("risk")[:1])
 
 
 def work_rows(alerts, day, with_owner=False):
@@ -164,7 +176,7 @@ def work_rows(alerts, day, with_owner=False):
     fields = ("owner_id", *ALERT_FIELDS) if with_owner else ALERT_FIELDS
     rows = list(alerts.exclude(snoozed(day)).filter(status__in=WORK_STATUSES)
                 .annotate(tier_clv=F("customer__tier__clv"), tier_assets=F("customer__tier__total_assets"),
-                          tier_star=F("customer__tier__star"))
+                          tier_star=F("customer__tier__star"), model_risk=model_risk(day))
                 .order_by().values(*fields))
     for row in rows:
         row["waiting"] = row["opens_on"] is not None and row["opens_on"] > day
@@ -221,6 +233,8 @@ class Card:
     action: str = ""
     product: object = None
     room: bool = False
+    churn_risk: float = 0.0  # value_at_risk / base: the model's score, or the rule weights compounded
+    risk_from_model: bool = False
 
     @property
     def reason_text(self):
@@ -241,7 +255,9 @@ def build_cards(rows, contacts, day, params):
         first = alerts[0]
         clv, assets = first["tier_clv"], first["tier_assets"]
         base = float(clv) if clv else float(assets or 0)
-        value = round(base * churn_risk([a["rule"] for a in alerts], params), 2)
+        scored = first.get("model_risk")
+        risk = float(scored) if scored is not None else churn_risk([a["rule"] for a in alerts], params)
+        value = round(base * risk, 2)
         last, channels = contacts.get(customer_id, (None, []))
         days = None if last is None else (day - timezone.localdate(last)).days
         # reminders that could still wait are done in the same call: they follow the card's own reasons
@@ -253,7 +269,7 @@ def build_cards(rows, contacts, day, params):
             star=first["tier_star"] or "", value_at_risk=value,
             priority=priority(value, deadline_points(reasons, day, params), days),
             reasons=reasons, last_contact=last, channels=channels, alert_ids=[a["id"] for a in alerts + riding],
-            top_alert_id=first["id"]))
+            top_alert_id=first["id"], churn_risk=risk, risk_from_model=scored is not None))
     cards.sort(key=lambda c: (-c.priority, -c.value_at_risk, c.customer_code))
     return cards
 
@@ -275,10 +291,10 @@ def room_rows(customers, day, params):
               | Q(next_contact_on__gt=day, next_contact_on__lte=planned_until(day, params)))
     return list(customers.filter(closed_on__isnull=True).filter(wanted).annotate(last_at=Subquery(last))
                 .annotate(tier_clv=F("tier__clv"), tier_assets=F("tier__total_assets"), tier_star=F("tier__star"),
-                          tier_stage=F("tier__lifecycle_stage"))
+                          tier_stage=F("tier__lifecycle_stage"), model_risk=model_risk(day, "pk"))
                 .order_by().values("id", "customer_code", "name", "next_contact_on", "advisor_id",
                                    "investment_advisor_id", "tier_clv", "tier_assets", "tier_star", "tier_stage",
-                                   "last_at"))
+                                   "last_at", "model_risk"))
 
 
 def planned_until(day, params):
@@ -306,15 +322,18 @@ def room_cards(rows, day, params, exclude=()):
         evidence = ({"last_contact": last.isoformat() if last else None} if decline
                     else {"planned_on": row["next_contact_on"].isoformat()})
         base = float(row["tier_clv"]) if row["tier_clv"] else float(row["tier_assets"] or 0)
-        risk = params.churn_risk.get("lifecycle_decline" if decline else "contact_due", 0.0)
-        value = round(base * float(risk), 2)
+        scored = row.get("model_risk")
+        risk = float(scored) if scored is not None else float(
+            params.churn_risk.get("lifecycle_decline" if decline else "contact_due", 0.0))
+        value = round(base * risk, 2)
         days = None if last is None else (day - last).days
         cards.append(Card(
             customer_id=row["id"], customer_code=row["customer_code"], name=row["name"], star=row["tier_star"] or "",
             value_at_risk=value, priority=priority(value, 0, days),
             reasons=[{"rule": rule, "level": "reminder", "due_at": None, "evidence": evidence, "alert_id": None,
                       "status": "", "waiting": False}],
-            last_contact=row["last_at"], channels=[], alert_ids=[], top_alert_id=None, room=True))
+            last_contact=row["last_at"], channels=[], alert_ids=[], top_alert_id=None, room=True,
+            churn_risk=risk, risk_from_model=scored is not None))
     cards.sort(key=lambda c: (-c.priority, -c.value_at_risk, c.customer_code))
     return cards
 
@@ -434,24 +453,39 @@ OWN_LIST_CACHE_SECONDS = 15 * 60  # at most; a write to the book, a nightly job 
 def list_for(user, scope, advisor, day=None):
     """today_list, served from this process's cache when an advisor reads their own list (they come back to it
     all day): the key holds their book's change mark (customers.selectors.own_book_mark: every contact, alert
-    step, snooze and nightly job moves it), the active policy version, the language and the day."""
+    step, snooze and nightly job moves it), the active policy and churn model versions, the language and the
+    day."""
     from django.core.cache import cache
     from django.utils.translation import get_language
 
-    from crm.models import TodayPolicy
     from customers.selectors import own_book_mark
 
     day = day or timezone.localdate()
     mark = own_book_mark(user, scope) if advisor == scope.staff else None
     if mark is None:
         return today_list(user, advisor, day)
-    version = TodayPolicy.objects.filter(status=TodayPolicy.Status.ACTIVE).values_list("version", flat=True).first()
-    key = f"today-list:{mark}:{version}:{get_language()}:{day.isoformat()}"
+    version, churn_model = _active_versions()
+    key = f"today-list:{mark}:{version}:{churn_model}:{get_language()}:{day.isoformat()}"
     result = cache.get(key)
     if result is None:
         result = today_list(user, advisor, day)
         cache.set(key, result, OWN_LIST_CACHE_SECONDS)
     return result
+
+
+def _active_versions():
+    """(today policy version, churn model version) in force, None for none: one query for the cache key (a
+    newly activated churn model re-ranks every list)."""
+    from django.db import connection
+
+    from alerts.models import ChurnModel
+    from crm.models import TodayPolicy
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT (SELECT version FROM {TodayPolicy._meta.db_table} WHERE status = %s), "
+                       f"(SELECT version FROM {ChurnModel._meta.db_table} WHERE status = %s)",
+                       [TodayPolicy.Status.ACTIVE, ChurnModel.Status.ACTIVE])
+        return cursor.fetchone()
 
 
 def as_api(result):
