@@ -1,33 +1,28 @@
 """Words for the churn model's feature codes: a label (what the feature is) and a reason phrase (how it reads
 when it raises a customer's risk). Codes are stable: scores store codes, words are added when read."""
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 FEATURE_LABELS = {
     "log_assets": _("Total assets (log)"),
     "assets_change_30": _("Change of assets over 30 days"),
     "assets_change_90": _("Change of assets over 90 days"),
     "assets_change_180": _("Change of assets over 180 days"),
-    "net_outflow_30": _("Net transfers out over 30 days, share of assets"),
-    "net_outflow_90": _("Net transfers out over 90 days, share of assets"),
-    "trading_vs_baseline": _("Trading in the last 30 days against its own 180-day baseline"),
+    "net_outflow_30": _("Net transfers out over 30 days, share of the assets 30 days before"),
+    "net_outflow_90": _("Net transfers out over 90 days, share of the assets 90 days before"),
+    "trading_vs_baseline": _("Trading in the last 30 days against the 90 days before"),
+    "trades_120": _("Trades in the last 120 days (log)"),
     "trade_days_30": _("Trading days in the last 30 days"),
     "products_change_90": _("Change in product kinds held over 90 days"),
-    "pnl_90": _("P&L over 90 days, share of assets"),
+    "pnl_90": _("P&L over 90 days, share of the assets 90 days before"),
     "cash_share": _("Cash share of assets"),
     "elsewhere_evidence": _("Evidence of assets at other brokers"),
     "tenure_years": _("Years since the account opened"),
     "risk_level": _("Risk level"),
-    "star": _("Star rating"),
-    "stage_decline": pgettext_lazy("lifecycle stage", "In decline"),
-    "stage_growth": pgettext_lazy("lifecycle stage", "In growth"),
     "satisfaction": _("Latest satisfaction answer"),
     "referral": _("Latest willingness to refer"),
     "no_survey": _("No recent survey answer"),
     "days_since_contact": _("Days since the last contact"),
     "contacts_90": _("Contacts in the last 90 days"),
-    "churn_alerts_90": _("Churn warnings in the last 90 days"),
-    "open_churn_alerts": _("Open churn warnings"),
     "pending_closing": _("Closing or transfer application pending"),
 }
 
@@ -40,6 +35,7 @@ REASON_PHRASES = {
     "net_outflow_30": _("money transferred out in the last 30 days"),
     "net_outflow_90": _("money transferred out in the last 90 days"),
     "trading_vs_baseline": _("trading has changed against its usual level"),
+    "trades_120": _("level of trading"),
     "trade_days_30": _("fewer trading days recently"),
     "products_change_90": _("fewer products held than 90 days ago"),
     "pnl_90": _("recent gains or losses"),
@@ -47,16 +43,11 @@ REASON_PHRASES = {
     "elsewhere_evidence": _("signs of assets at other brokers"),
     "tenure_years": _("length of the relationship"),
     "risk_level": _("risk level"),
-    "star": _("star rating"),
-    "stage_decline": _("in the decline stage"),
-    "stage_growth": _("lifecycle stage"),
     "satisfaction": _("low satisfaction in the latest survey"),
     "referral": _("unwilling to recommend us in the latest survey"),
     "no_survey": _("no recent survey answer"),
     "days_since_contact": _("not contacted for a long time"),
     "contacts_90": _("few recent contacts"),
-    "churn_alerts_90": _("recent churn warnings"),
-    "open_churn_alerts": _("churn warnings still open"),
     "pending_closing": _("a closing or transfer application is pending"),
 }
 
