@@ -214,7 +214,8 @@ class CurrentTier(models.Model):
 class Snapshot(models.Model):
     """End-of-day positions (at least month-ends)."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="snapshots")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="snapshots",
+                                 db_index=False)  # the unique key leads with customer_id
     date = models.DateField(_("date"))
     total_assets = models.DecimalField(_("total assets"), **MONEY)
     securities_value = models.DecimalField(_("securities"), **MONEY)
@@ -235,7 +236,8 @@ class Snapshot(models.Model):
 class DailyActivity(models.Model):
     """One row per customer-day with any activity."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="activity")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="activity",
+                                 db_index=False)  # the unique key leads with customer_id
     date = models.DateField(_("date"))
     trade_count = models.PositiveIntegerField(_("trades"), default=0)
     traded_amount = models.DecimalField(_("traded amount"), **MONEY)
@@ -252,7 +254,8 @@ class DailyActivity(models.Model):
 
 
 class IpoQuota(models.Model):
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="ipo_quotas")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="ipo_quotas",
+                                 db_index=False)  # the unique key leads with customer_id
     date = models.DateField(_("date"))
     sh_units = models.PositiveIntegerField(_("Shanghai units"), default=0)
     sz_units = models.PositiveIntegerField(_("Shenzhen units"), default=0)
@@ -274,7 +277,8 @@ class Application(models.Model):
         ACCEPTED = "accepted", _("Accepted")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="applications")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="applications",
+                                 db_index=False)  # the unique key leads with customer_id
     filed_on = models.DateField(_("filed on"))
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.FILED)
@@ -295,7 +299,8 @@ class Event(models.Model):
         RIGHTS_ISSUE = "rights_issue", _("Rights issue payment")
         MARGIN_DEBT_DUE = "margin_debt_due", _("Margin debt due")
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events",
+                                 db_index=False)  # the unique key leads with customer_id
     date = models.DateField(_("date"))
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     amount = models.DecimalField(_("amount"), **MONEY)
