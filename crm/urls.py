@@ -32,6 +32,9 @@ urlpatterns = [
     path("products/", include("products.urls")),
     path("surveys/", include("surveys.urls")),
     path("alerts/", include("alerts.urls")),
+    path("planner/", include("planner.urls")),
+    path("outreach/", include("outreach.urls")),
+    path("campaigns/", include("campaigns.urls")),
     path("api/auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("api/auth/token/revoke/", RevokeTokenView.as_view(), name="api-token-revoke"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -41,5 +44,8 @@ urlpatterns = [
     path("api/products/", include("products.api.urls")),
     path("api/surveys/", include("surveys.api.urls")),
     path("api/alerts/", include("alerts.api.urls")),
+    path("api/planner/", include("planner.api.urls")),
+    path("api/outreach/", include("outreach.api.urls")),
+    path("api/campaigns/", include("campaigns.api.urls")),
     path("api/workspace/", include("crm.workspaces.api_urls")),
 ]

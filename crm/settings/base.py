@@ -40,6 +40,9 @@ INSTALLED_APPS = [
     "products",
     "surveys",
     "alerts",
+    "planner",
+    "outreach",
+    "campaigns",
 ]
 
 MIDDLEWARE = [

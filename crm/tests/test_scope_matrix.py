@@ -19,7 +19,7 @@ from customers.tests.factories import CustomerFactory, StaffFactory, TierFactory
 
 SKIPPED_PREFIXES = ("admin/", "i18n/", "static/", "accounts/", "health/", "api/schema/", "api/docs/", "api/redoc/",
                     "api/auth/")
-OUR_APPS = ("crm", "customers", "products", "surveys", "alerts")
+OUR_APPS = ("crm", "customers", "products", "surveys", "alerts", "planner", "outreach", "campaigns")
 
 
 def routes():

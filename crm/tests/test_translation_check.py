@@ -43,7 +43,7 @@ from crm.tests.test_scope_matrix import concrete, routes
 
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = date(2026, 11, 26)
-OUR_APPS = ("crm", "customers", "products", "surveys", "alerts")
+OUR_APPS = ("crm", "customers", "products", "surveys", "alerts", "planner", "outreach", "campaigns")
 ROLES = ("wealth_advisor", "investment_advisor", "institutional_advisor", "operations", "office_manager",
          "branch_manager", "compliance")
 
@@ -368,7 +368,8 @@ def used_translations(tmp_path):
     today, read as the site reads it (the project catalogue first, then the apps')."""
     import polib
 
-    sources = ["manage.py", "crm", "customers", "products", "surveys", "alerts", "templates"]
+    sources = ["manage.py", "crm", "customers", "products", "surveys", "alerts", "planner", "outreach", "campaigns",
+               "templates"]
     for name in sources:
         source = ROOT / name
         if source.is_dir():
