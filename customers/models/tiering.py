@@ -70,6 +70,10 @@ class TierFields(models.Model):
     survey_on = models.DateField(null=True, blank=True)  # the newest survey answer the run read
     survey_stale_on = models.DateField(null=True, blank=True)  # the newest answer left out as too old
     survey_max_age = models.PositiveSmallIntegerField(null=True, blank=True)  # months (the policy's survey age)
+    # Under a policy whose retention comes from the churn model: "model" (with the score's date) or "rules" (no
+    # score: the fallback); "" under the rules policy.
+    retention_source = models.CharField(max_length=8, blank=True, default="")
+    retention_scored_on = models.DateField(null=True, blank=True)
     assets_elsewhere = models.DecimalField(null=True, blank=True, **MONEY)
     securities_share = models.FloatField(null=True, blank=True)
     products_share = models.FloatField(null=True, blank=True)

@@ -23,7 +23,8 @@ DEFAULT_CHUNK = 50_000
 STAGING_COLUMNS = (
     "legacy_star", "legacy_observed", "legacy_year", "stp_subtype", "stp_weak", "lifecycle_stage", "cev", "cpv",
     "clv", "total_assets", "stage_reason", "stage_days", "stage_figure", "growth", "retention", "neutral_inputs",
-    "survey_on", "survey_stale_on", "survey_max_age", "assets_elsewhere", "securities_share", "products_share", "holding_days", "main_product_share",
+    "survey_on", "survey_stale_on", "survey_max_age", "retention_source", "retention_scored_on", "assets_elsewhere",
+    "securities_share", "products_share", "holding_days", "main_product_share",
 )
 SNAPSHOT_COLUMNS = STAGING_COLUMNS + ("star", "computed_star", "below_runs", "quadrant", "overridden",
                                       "clv_top_share")
@@ -131,7 +132,7 @@ def staged_values(run_id):
     frame = read_frame(
         f"SELECT s.customer_id, c.customer_code, s.kind, c.advisor_id, c.investment_advisor_id, {columns} "
         "FROM customers_tierstaging s JOIN customers_customer c ON c.id = s.customer_id WHERE s.run_id = %s",
-        (run_id,), text=TEXT_COLUMNS + ("customer_code", "kind", "stage_reason", "neutral_inputs"),
+        (run_id,), text=TEXT_COLUMNS + ("customer_code", "kind", "stage_reason", "neutral_inputs", "retention_source"),
     ).set_index("customer_id")
     for column in ("legacy_observed", "stp_weak"):
         frame[column] = frame[column].astype(bool)

@@ -20,7 +20,7 @@ def customer_values(lo, hi, day, data_start, p, prev):
     stage, reason, days, figure = rules.lifecycle(df, p, day)
     cev = rules.cev(df, p)
     g = rules.growth_rate(df, p)
-    r = rules.retention_rate(df, stage, p)
+    r, r_source, r_scored_on = rules.retention(df, stage, p)
     cpv = rules.cpv(cev, g, r, p)
     prev = prev.reindex(df.index)
     legacy_computed = rules.legacy_level(df["kind"], df["ye_net_assets"], rules.legacy_income(df, p), p)
@@ -37,6 +37,7 @@ def customer_values(lo, hi, day, data_start, p, prev):
             "lifecycle_stage": stage, "stage_reason": reason, "stage_days": days, "stage_figure": figure,
             "cev": np.round(cev, 2), "cpv": np.round(cpv, 2), "clv": np.round(cev + cpv, 2),
             "growth": g, "retention": r,
+            "retention_source": r_source, "retention_scored_on": iso_dates(r_scored_on),
             "neutral_inputs": _names_where(neutral),
             "survey_on": iso_dates(df["survey_on"]), "survey_stale_on": iso_dates(df["survey_stale_on"]),
             "survey_max_age": p.survey_max_age_months,

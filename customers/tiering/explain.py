@@ -72,8 +72,20 @@ def explain(t):
             "stage": stage_label(t.lifecycle_stage), "reason": _(reason) % values if reason else ""})
     parts.append(_("CEV %(cev)s CNY a year, CPV %(cpv)s CNY (growth %(g)s, retention %(r)s)") % {
         "cev": f"{float(t.cev):,.0f}", "cpv": f"{float(t.cpv):,.0f}", "g": _pct(t.growth), "r": _pct(t.retention)})
+    parts.extend(_retention_parts(t))
     parts.extend(_survey_parts(t))
     return "; ".join(parts)
+
+
+def _retention_parts(t):
+    """Where the retention came from under a policy that takes it from the churn model ("" under the rules)."""
+    source = getattr(t, "retention_source", "") or ""
+    if source == "model":
+        return [_("retention from the churn model's risk scored on %(date)s") % {
+            "date": _date(getattr(t, "retention_scored_on", None) or "")}]
+    if source == "rules":
+        return [_("retention from the rules: the churn model has no score for this customer")]
+    return []
 
 
 def _date(value):

@@ -152,6 +152,28 @@ def open_warnings(customer_ids):
     return open_warning_customer_ids(customer_ids)
 
 
+CHURN_SLICE = 10_000  # ids per read: an IN list stays under SQLite's bound on a statement's parameters
+
+
+def churn_inputs(customer_ids, day):
+    """The active churn model's latest score of each customer on or before `day` (alerts app: a few set-based
+    reads per slice of ids): model_risk (probability of churning within the horizon), model_horizon_days and
+    model_scored_on; customers without a score are absent (the rules' retention stays theirs)."""
+    from alerts.churn.selectors import active_churn_model, churn_risks
+
+    columns = ["model_risk", "model_horizon_days", "model_scored_on"]
+    model = active_churn_model()
+    ids = [int(i) for i in customer_ids]
+    frames = [churn_risks(ids[i:i + CHURN_SLICE], day, model=model)
+              for i in range(0, len(ids), CHURN_SLICE)] if model is not None else []
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=columns, index=pd.Index([], name="customer_id"))
+    risks = pd.concat(frames)
+    return pd.DataFrame({"model_risk": risks["risk"].astype(float), "model_horizon_days": float(model.horizon_days),
+                         "model_scored_on": pd.to_datetime(risks["scored_on"])}, index=risks.index)[columns]
+
+
 def chunk_frame(lo, hi, day, data_start, p):
     """Everything the rules need for customers with ids in [lo, hi], as of `day`."""
     # The activity aggregate is mostly server time: it runs on a second connection meanwhile.
@@ -183,4 +205,6 @@ def chunk_frame(lo, hi, day, data_start, p):
     df["prior_experience"] = np.where(reported.isna(), df["prior_experience"],
                                       np.where(reported >= p.experienced_from_level, "yes", "no"))
     df["open_warning"] = open_warnings(df.index)
+    if p.retention_source == "model":  # read only when the policy asks for the model
+        df = df.join(churn_inputs(df.index, day))
     return df

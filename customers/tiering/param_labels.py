@@ -13,6 +13,8 @@ INSTITUTION_ROWS = (("platinum", _("platinum")), ("diamond", _("diamond")), ("pr
 STAGE_ROWS = (("potential", _("potential")), ("budding", _("budding")), ("growth", _("growth")),
               ("mature", _("mature")), ("decline", _("decline")), ("churned", _("churned")))
 
+RETENTION_SOURCE_CHOICES = (("rules", _("the rules")), ("model", _("the churn model")))
+
 SECTIONS = (
     Section("legacy", _("§1 Legacy star grade (table 3-2)"),
             _("The branch's old rule, kept to compare with the value star: the higher of the asset and the income "
@@ -132,6 +134,10 @@ PARAMS = {
     "retention_open_warning": P(_("Open churn warning adjustment"), SHARE,
                                 _("Added to retention while a churn warning is open (negative)."), "retention"),
     "retention_max": P(_("Retention at most"), SHARE, _("Upper cap of the yearly retention."), "retention"),
+    "retention_source": P(_("Retention from"), "",
+                          _("The rules above, or the active churn model's risk: retention = (1 − risk) to the power "
+                            "365 / the model's horizon in days, capped like the rules. Customers without a score "
+                            "keep the rules."), "retention", choices=RETENTION_SOURCE_CHOICES),
     "neutral_satisfaction": P(_("Neutral satisfaction"), SHARE,
                               _("Taken for customers without survey answers."), "retention"),
     "neutral_loyalty": P(_("Neutral loyalty"), SHARE, _("Taken for customers without survey answers."), "retention"),

@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 
 from crm.params import JsonParams
 
+RETENTION_SOURCES = ("rules", "model")
+
 
 @dataclass(frozen=True)
 class TieringParams(JsonParams):
@@ -58,6 +60,10 @@ class TieringParams(JsonParams):
     retention_assets_elsewhere: float = -0.1
     retention_open_warning: float = -0.15
     retention_max: float = 0.99
+    # Where the yearly retention comes from: "rules" (the adjustments above) or "model" (the active learned churn
+    # model, alerts/churn: r = (1 − risk) ** (365 / horizon days), capped like the rules); customers without a
+    # score keep the rules.
+    retention_source: str = "rules"
     neutral_satisfaction: float = 0.5
     neutral_loyalty: float = 0.5
     annual_cost_to_serve: float = 100.0
@@ -110,6 +116,8 @@ class TieringParams(JsonParams):
             errors["demotion_runs"] = _("at least 1")
         if not 0 < self.stp_dominant_share <= 1:
             errors["stp_dominant_share"] = _("between 0 and 1")
+        if self.retention_source not in RETENTION_SOURCES:
+            errors["retention_source"] = _("the rules or the churn model")
         stages = {"potential", "budding", "growth", "mature", "decline", "churned"}
         if set(self.retention_by_stage) != stages or not all(0 <= v <= 1 for v in self.retention_by_stage.values()):
             errors["retention_by_stage"] = _("a probability between 0 and 1 for each of the six stages")

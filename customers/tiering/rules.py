@@ -159,6 +159,25 @@ def retention_rate(df, stage, p):
     return np.where(np.asarray(stage) == "churned", 0.0, r)
 
 
+def retention(df, stage, p):
+    """(r, source, scored_on): the rules' retention, or — with the policy's retention_source "model" — the
+    learned churn risk's for the customers it scored: r = (1 − risk) ** (365 / horizon days) (a risk of leaving
+    within the horizon, compounded to a year), capped like the rules' and 0 in the churned stage. source is ""
+    under the rules policy, "model" or "rules" (no score: the fallback) under the model policy."""
+    r = retention_rate(df, stage, p)
+    empty = np.full(len(df), "", dtype=object)
+    if p.retention_source != "model":
+        return r, empty, pd.Series(pd.NaT, index=df.index)
+    risk = df["model_risk"].astype(float) if "model_risk" in df else pd.Series(np.nan, index=df.index)
+    horizon = df["model_horizon_days"].astype(float) if "model_horizon_days" in df else risk * np.nan
+    scored = risk.notna().to_numpy() & (horizon > 0).to_numpy()
+    yearly = np.power((1 - risk.clip(0, 1)).to_numpy(), 365 / horizon.where(horizon > 0, 1).to_numpy())
+    from_model = np.where(np.asarray(stage) == "churned", 0.0, np.clip(yearly, 0, p.retention_max))
+    on = df["model_scored_on"] if "model_scored_on" in df else pd.Series(pd.NaT, index=df.index)
+    return (np.where(scored, from_model, r), np.where(scored, "model", "rules").astype(object),
+            pd.to_datetime(on).where(scored))
+
+
 def cpv(cev_values, g, r, p):
     """CPV = Σ_{t=1..H} CEV·(1+g)^t·r^t/(1+d)^t − cost to serve (its own discounted, retention-weighted sum)."""
     cev_values, g, r = (np.asarray(x, float) for x in (cev_values, g, r))
