@@ -2,10 +2,11 @@
 explanation and timeline, contacts and the service focus of the customer's stage.
 
 A constant number of queries whatever the customer has (customers/tests/test_customer_page.py): positions 1,
-tier timeline 1, tier changes 1, contacts 1, the people's names 1, the run behind the tier 1. The latest
-snapshot is the last row of the positions history, not a query of its own. The customer must come from
-`selectors.customer_detail` (scoped, with its tier joined). Each read is a `CompiledRead`: the page is a dozen
-one-customer probes, and compiling them with the ORM cost more than running them.
+tier timeline 1, tier changes 1, contacts 1, the people's names 1, the run behind the tier 1, the churn risk 3
+(2 while no churn model is active). The latest snapshot is the last row of the positions history, not a query
+of its own. The customer must come from `selectors.customer_detail` (scoped, with its tier joined). Each read is
+a `CompiledRead`: the page is a dozen one-customer probes, and compiling them with the ORM cost more than running
+them.
 """
 from decimal import Decimal
 
@@ -148,7 +149,8 @@ def recent_contacts(customer):
 EXPLAINED_FIELDS = ("star", "computed_star", "below_runs", "overridden", "clv_top_share", "stp_subtype", "stp_weak",
                     "holding_days", "securities_share", "products_share", "main_product_share", "lifecycle_stage",
                     "stage_reason", "stage_days", "stage_figure", "cev", "cpv", "growth", "retention",
-                    "neutral_inputs", "survey_on", "survey_stale_on", "survey_max_age")
+                    "neutral_inputs", "survey_on", "survey_stale_on", "survey_max_age", "retention_source",
+                    "retention_scored_on")
 _people = CompiledRead(lambda customer_id: Customer.objects.filter(pk=customer_id).values(
     office_code=F("office__code"), office_name=F("office__name_zh"),
     advisor_code=F("advisor__staff_code"), advisor_name=F("advisor__name"),
@@ -179,6 +181,37 @@ def current_tier(customer):
     return getattr(customer, "tier", None)
 
 
+CHURN_HISTORY_DAYS = 180
+CHURN_REASONS_SHOWN = 3
+SPARK_WIDTH, SPARK_HEIGHT = 160, 32
+
+
+def churn_panel(customer):
+    """The learned churn risk (issue 19, alerts.churn.selectors): the active model's latest score with its top
+    reasons in words and the nightly history as sparkline points, or None without an active model's score.
+    Three queries whether or not the customer has a score (the model, the score, the history)."""
+    from alerts.churn.selectors import churn_risk_history, churn_risk_of
+
+    risk = churn_risk_of(customer.pk)
+    history = churn_risk_history(customer.pk, days=CHURN_HISTORY_DAYS)
+    if risk is None:
+        return None
+    return {"risk": risk["risk"], "scored_on": risk["scored_on"], "model_version": risk["model_version"],
+            "horizon_days": risk["horizon_days"],
+            "reasons": [r["text"] for r in risk["reasons"][:CHURN_REASONS_SHOWN]],
+            "spark": sparkline(history), "history_from": history[0][0] if history else None}
+
+
+def sparkline(history, width=SPARK_WIDTH, height=SPARK_HEIGHT):
+    """SVG polyline points of [(date, risk)] on a 0–100 % scale (top = 100 %), by date; "" below two nights."""
+    if len(history) < 2:
+        return ""
+    first, last = history[0][0], history[-1][0]
+    span = max((last - first).days, 1)
+    return " ".join(f"{(d - first).days / span * width:.1f},{(1 - min(max(r, 0.0), 1.0)) * height:.1f}"
+                    for d, r in history)
+
+
 def customer_page(customer):
     """Everything the page shows about the customer itself (panels of other apps come from crm.panels)."""
     tier = current_tier(customer)
@@ -204,4 +237,5 @@ def customer_page(customer):
         "stage": stage,
         "service_focus": focus_for(stage),
         "people": people(customer),
+        "churn": churn_panel(customer),
     }

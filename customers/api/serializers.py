@@ -68,6 +68,37 @@ class PermissionDatesField(serializers.Field):
         return {code: dates.get(code) for code in customer.permissions}
 
 
+CHURN_REASONS_SHOWN = 3
+
+
+@extend_schema_field({
+    "type": "object", "nullable": True,
+    "properties": {"risk": {"type": "number", "description": "probability of leaving within the model's horizon"},
+                   "scored_on": {"type": "string", "format": "date"}, "model_version": {"type": "integer"},
+                   "reasons": {"type": "array", "items": {"type": "string"}}},
+    "example": {"risk": 0.23, "scored_on": "2026-12-04", "model_version": 3,
+                "reasons": ["money transferred out in the last 30 days", "not contacted for a long time"]}})
+class ChurnRiskField(serializers.Field):
+    """The active churn model's latest score of the customer (issue 19) with its top reasons in the request's
+    language; null without one, and null in a list of customers (read one customer for it: a list reads no
+    score per row)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, customer):
+        from alerts.churn.selectors import churn_risk_of
+
+        if isinstance(getattr(self.parent, "parent", None), serializers.ListSerializer):
+            return None
+        risk = churn_risk_of(customer.pk)
+        if risk is None:
+            return None
+        return {"risk": round(float(risk["risk"]), 4), "scored_on": risk["scored_on"].isoformat(),
+                "model_version": risk["model_version"],
+                "reasons": [r["text"] for r in risk["reasons"][:CHURN_REASONS_SHOWN]]}
+
+
 class MaskedField(serializers.CharField):
     def to_representation(self, value):
         return mask(value)
@@ -96,6 +127,7 @@ class CustomerSerializer(serializers.ModelSerializer):
     cpv = TierMoneyField("cpv")
     clv = TierMoneyField("clv")
     explanation = ExplanationField()
+    churn_risk = ChurnRiskField()
 
     class Meta:
         model = Customer
@@ -103,7 +135,7 @@ class CustomerSerializer(serializers.ModelSerializer):
             "customer_code", "name", "kind", "office", "advisor", "investment_advisor", "risk_level",
             "risk_assessed_on", "permissions", "permission_dates", "phone", "id_number", "opened_on", "first_funded_on", "closed_on",
             "total_assets", "star", "stp_subtype", "stp_weak", "lifecycle_stage", "quadrant", "cev", "cpv", "clv",
-            "legacy_star", "explanation",
+            "legacy_star", "explanation", "churn_risk",
         ]
 
 
