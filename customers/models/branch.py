@@ -149,6 +149,10 @@ class Customer(models.Model):
     # contacts, from the star) it was planned for; both empty when the star calls for no regular contact.
     next_contact_on = models.DateField(_("next contact"), null=True, blank=True)
     contact_cycle_months = models.PositiveSmallIntegerField(_("contact every (months)"), null=True, blank=True)
+    # Opt-outs for campaigns (campaigns.services re-reads both at send time): marketing needs the customer's
+    # consent (off until the back office says otherwise); do-not-contact stops every campaign message.
+    marketing_consent = models.BooleanField(_("marketing consent"), default=False, db_default=False)
+    do_not_contact = models.BooleanField(_("do not contact"), default=False, db_default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
