@@ -47,6 +47,14 @@ class Write(StrEnum):
     EDIT_TODAY_POLICY = "today.policy"
     EDIT_CAPACITY = "staff.capacity"
     READ_OWN_NOTIFICATIONS = "self.notifications"
+    PLAN_TASKS = "planner.task"
+    MANAGE_OWN_FEED = "self.calendar_feed"
+    RETRY_MESSAGES = "outreach.retry"
+    EDIT_OWN_NOTIFICATION_PREFS = "self.notification_prefs"
+    EDIT_CAMPAIGNS = "campaign.edit"
+    APPROVE_CAMPAIGNS = "campaign.approve"
+    PLAN_TASKS = "planner.task"
+    MANAGE_OWN_FEED = "self.calendar_feed"
 
 
 WRITE_RIGHTS = {
@@ -74,6 +82,8 @@ WRITE_RIGHTS = {
     Write.EDIT_TODAY_POLICY: (BM,),  # advisors' daily capacity and the churn risk per rule (today's list)
     Write.EDIT_CAPACITY: (BM,),  # customers per advisor (AdvisorCapacityPolicy), a new version per change
     Write.READ_OWN_NOTIFICATIONS: (*ADVISORS, OPS, OM, BM, COMP),  # one's own inbox, not customer data
+    Write.PLAN_TASKS: (*ADVISORS, OPS, OM, BM),  # tasks and appointments; the owner's own (or a manager's in scope)
+    Write.MANAGE_OWN_FEED: (*ADVISORS, OPS, OM, BM),  # one's own ICS feed URL (a new one revokes the old)
 }
 assert set(WRITE_RIGHTS) == set(Write), "every write action needs its row"
 
