@@ -38,6 +38,16 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=6, minute=0),
         "kwargs": {"unless_done": True},
     },
+    # The churn scores follow the scan (alerts.tasks.scan_alerts queues them); this late run is their safety net.
+    "score-churn-safety": {
+        "task": "alerts.tasks.score_churn",
+        "schedule": crontab(hour=6, minute=20),
+        "kwargs": {"unless_done": True},
+    },
+    "train-churn-model": {  # a new draft version monthly, after the 1st's night; a manager activates it
+        "task": "alerts.tasks.train_churn_model",
+        "schedule": crontab(day_of_month=2, hour=4, minute=30),
+    },
     "escalate-overdue-alerts": {  # red alerts are due in 4 hours: check every quarter of an hour
         "task": "alerts.tasks.escalate_overdue",
         "schedule": crontab(minute="*/15"),

@@ -43,7 +43,8 @@ def _keep(frame, customer_ids):
     return frame[frame.index.isin([int(i) for i in customer_ids])]
 
 
-def _params():
+def policies():
+    """(tiering params, alert params) of the active policies: dormancy, survey age, quota values."""
     from alerts.selectors import active_params
     from customers.tiering.batch import active_policy
     from customers.tiering.params import TieringParams
@@ -110,7 +111,7 @@ def _accepted_exits(start, end, customer_ids):
 def population(cutoff, customer_ids=None, tiering=None):
     """Customers effective at the cut-off who have not entered the churned stage (index customer_id, with
     opened_on, first_funded_on, closed_on, risk_level)."""
-    tiering = tiering or _params()[0]
+    tiering = tiering or policies()[0]
     customers = _customers(cutoff, customer_ids)
     closed = customers["closed_on"].notna() & (customers["closed_on"] <= _ts(cutoff))
     exited = customers.index.isin(_accepted_exits(None, cutoff, customer_ids).index)
@@ -124,8 +125,11 @@ def population(cutoff, customer_ids=None, tiering=None):
 def label_series(cutoff, horizon_days, customer_ids=None, tiering=None):
     """True when a customer of the cut-off's population entered the churned stage within
     (cutoff, cutoff + horizon]: closed or transferred out, an accepted application filed, or dormant at the end."""
-    tiering = tiering or _params()[0]
-    base = population(cutoff, customer_ids, tiering)
+    tiering = tiering or policies()[0]
+    return _labels(population(cutoff, customer_ids, tiering), cutoff, horizon_days, tiering)
+
+
+def _labels(base, cutoff, horizon_days, tiering):
     end = cutoff + timedelta(days=horizon_days)
     closed = base["closed_on"].notna() & (base["closed_on"] <= _ts(end))
     exited = base.index.isin(_accepted_exits(cutoff, end, base.index).index)
@@ -258,8 +262,24 @@ def _pending_closing(cutoff, ids, customer_ids):
 def feature_frame(cutoff, customer_ids=None, params=None):
     """One row per customer of the cut-off's population (index customer_id), columns FEATURES. Values that
     have no data stay NaN (no survey answer); the model decides how to fill them."""
-    tiering, alert_params = params or _params()
-    base = population(cutoff, customer_ids, tiering)
+    params = params or policies()
+    return _features(population(cutoff, customer_ids, params[0]), cutoff, customer_ids, params)
+
+
+def labelled_frame(cutoff, horizon_days, params=None):
+    """(features, labels) of the whole population at a cut-off, the population read once."""
+    params = params or policies()
+    base = population(cutoff, None, params[0])
+    return _features(base, cutoff, None, params), _labels(base, cutoff, horizon_days, params[0])
+
+
+def assets_of(features):
+    """Total assets at the cut-off, back from the log feature (for the assets-caught measure)."""
+    return 10 ** features["log_assets"] - 1
+
+
+def _features(base, cutoff, customer_ids, params):
+    tiering, alert_params = params
     ids = base.index
     snap, now = _snapshot_features(cutoff, ids, customer_ids)
     out = snap.join(_activity_features(cutoff, ids, customer_ids, now))
@@ -270,4 +290,3 @@ def feature_frame(cutoff, customer_ids=None, params=None):
     out["pending_closing"] = _pending_closing(cutoff, ids, customer_ids)
     out.index.name = "customer_id"
     return out[FEATURES]
-

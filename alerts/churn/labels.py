@@ -26,35 +26,45 @@ FEATURE_LABELS = {
     "pending_closing": _("Closing or transfer application pending"),
 }
 
-# How each feature reads when its contribution raises the risk (the direction the model learned).
+# How a feature reads when its contribution raises the risk: (value above the training mean, below it). The
+# model learns the direction; the words follow the customer's value, so they stay true whatever was learned.
 REASON_PHRASES = {
-    "log_assets": _("assets level typical of customers who left"),
-    "assets_change_30": _("assets moved in the last 30 days"),
-    "assets_change_90": _("assets moved in the last 90 days"),
-    "assets_change_180": _("assets moved in the last 180 days"),
-    "net_outflow_30": _("money transferred out in the last 30 days"),
-    "net_outflow_90": _("money transferred out in the last 90 days"),
-    "trading_vs_baseline": _("trading has changed against its usual level"),
-    "trades_120": _("level of trading"),
-    "trade_days_30": _("fewer trading days recently"),
-    "products_change_90": _("fewer products held than 90 days ago"),
-    "pnl_90": _("recent gains or losses"),
-    "cash_share": _("much of the account sits in cash"),
-    "elsewhere_evidence": _("signs of assets at other brokers"),
-    "tenure_years": _("length of the relationship"),
-    "risk_level": _("risk level"),
-    "satisfaction": _("low satisfaction in the latest survey"),
-    "referral": _("unwilling to recommend us in the latest survey"),
-    "no_survey": _("no recent survey answer"),
-    "days_since_contact": _("not contacted for a long time"),
-    "contacts_90": _("few recent contacts"),
-    "pending_closing": _("a closing or transfer application is pending"),
+    "log_assets": (_("large assets"), _("small assets")),
+    "assets_change_30": (_("assets grew in the last 30 days"), _("assets fell in the last 30 days")),
+    "assets_change_90": (_("assets grew in the last 90 days"), _("assets fell in the last 90 days")),
+    "assets_change_180": (_("assets grew in the last 180 days"), _("assets fell in the last 180 days")),
+    "net_outflow_30": (_("money transferred out in the last 30 days"), _("money transferred in in the last 30 days")),
+    "net_outflow_90": (_("money transferred out in the last 90 days"), _("money transferred in in the last 90 days")),
+    "trading_vs_baseline": (_("trading above its usual level"), _("trading below its usual level")),
+    "trades_120": (_("trades often"), _("trades rarely")),
+    "trade_days_30": (_("many trading days recently"), _("few trading days recently")),
+    "products_change_90": (_("more kinds of products than 90 days ago"), _("fewer kinds of products than 90 days ago")),
+    "pnl_90": (_("gains over the last 90 days"), _("losses over the last 90 days")),
+    "cash_share": (_("much of the account in cash"), _("little cash in the account")),
+    "elsewhere_evidence": (_("signs of assets at other brokers"), _("no sign of assets at other brokers")),
+    "tenure_years": (_("a long relationship"), _("a new relationship")),
+    "risk_level": (_("a high risk level"), _("a low risk level")),
+    "satisfaction": (_("satisfied in the latest survey"), _("low satisfaction in the latest survey")),
+    "referral": (_("willing to recommend us in the latest survey"),
+                 _("unwilling to recommend us in the latest survey")),
+    "no_survey": (_("no recent survey answer"), _("answered a recent survey")),
+    "days_since_contact": (_("not contacted for a long time"), _("contacted recently")),
+    "contacts_90": (_("many contacts in the last 90 days"), _("few contacts in the last 90 days")),
+    "pending_closing": (_("a closing or transfer application is pending"), _("no closing application pending")),
 }
 
-assert set(REASON_PHRASES) == set(FEATURE_LABELS), "every feature needs a label and a reason phrase"
+assert set(REASON_PHRASES) == set(FEATURE_LABELS), "every feature needs a label and its reason phrases"
+
+ALGORITHM_LABELS = {
+    "hgb": _("Gradient boosting (HistGradientBoosting)"),
+    "logistic": _("Logistic regression (regularised)"),
+}
 
 
-def reason_text(code):
-    """The reason phrase in the active language (a code the model no longer knows reads as itself)."""
-    phrase = REASON_PHRASES.get(code)
-    return str(phrase) if phrase is not None else code
+def reason_text(code, direction="high"):
+    """The reason phrase in the active language for a value above ("high") or below ("low") the training mean
+    (a code the model no longer knows reads as itself)."""
+    phrases = REASON_PHRASES.get(code)
+    if phrases is None:
+        return code
+    return str(phrases[0] if direction != "low" else phrases[1])

@@ -30,8 +30,8 @@ def _latest_run_day(model, day):
 
 
 def _worded(reasons):
-    return [{"feature": r["feature"], "text": reason_text(r["feature"]), "contribution": r["contribution"]}
-            for r in reasons or []]
+    return [{"feature": r["feature"], "text": reason_text(r["feature"], r.get("direction", "high")),
+             "contribution": r["contribution"], "direction": r.get("direction", "high")} for r in reasons or []]
 
 
 def _empty_risks():
@@ -43,7 +43,8 @@ def _empty_risks():
 def churn_risks(customer_ids, day=None, model=None):
     """Risk of each customer (index customer_id) from the active model's latest run on or before `day`
     (default today): risk (probability of churning within the model's horizon), scored_on, model_version,
-    reasons (top contributions raising the risk, worded in the active language). customer_ids=None: everyone
+    reasons (top contributions raising the risk: feature code, text in the active language, contribution in
+    log-odds, direction "high"/"low" = the customer's value against the training mean). customer_ids=None: everyone
     scored that night. Empty when no model is active or it has not scored yet; customers not scored that night
     (closed since) are absent."""
     model = model or active_churn_model()
@@ -88,3 +89,9 @@ def churn_risk_history(customer_id, days=180, day=None):
                                       scored_on__lte=end)
             .order_by("scored_on").values_list("scored_on", "risk"))
     return [(scored_on, float(risk)) for scored_on, risk in rows]
+
+
+def scored(day):
+    """Whether the active model has scored `day` (the late safety run then does nothing)."""
+    model = active_churn_model()
+    return model is not None and ChurnScore.objects.filter(model=model, scored_on=day).exists()

@@ -1,11 +1,15 @@
-"""Writes of the churn model: activation (a branch manager, after reading the backtest; audited)."""
+"""Writes of the churn model: training a new version (draft), activation (a branch manager, after reading the
+backtest; audited) and the nightly scoring."""
+from datetime import timedelta
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alerts.models import ChurnModel
-from crm.services import audit
+from crm.services import audit, job_run
 from customers.rights import Write
 from customers.scope import scope_for
 
@@ -40,4 +44,61 @@ def activate(model, user):
     model.save(update_fields=["status", "activated_at", "activated_by"])
     audit(user, "churn_model.activate", model, version=model.version,
           replaced=previous.version if previous else None)
+    transaction.on_commit(_queue_scoring)  # the pages read the new version's scores from tonight's data date
     return model
+
+
+def _queue_scoring():
+    from alerts.tasks import score_churn
+
+    score_churn.delay()
+
+
+def default_test_cutoff(horizon_days, day=None):
+    """The latest cut-off whose horizon has been observed: the data date minus the horizon."""
+    from alerts.selectors import default_scan_date
+
+    return (day or default_scan_date()) - timedelta(days=horizon_days)
+
+
+def train_model(*, user=None, test_cutoff=None, horizon_days=90, algorithm=None, history_days=None, task_id=""):
+    """Train and backtest a new version (a draft until a manager activates it). The stored estimator is the one
+    the backtest measured: trained on the cut-offs before `test_cutoff`, tested on it."""
+    from . import model as churn_model
+
+    test_cutoff = test_cutoff or default_test_cutoff(horizon_days)
+    with job_run("churn_train", params={"date": test_cutoff.isoformat(), "horizon_days": horizon_days},
+                 user=user, task_id=task_id) as run:
+        bundle, report = churn_model.train_and_test(test_cutoff, horizon_days, algorithm=algorithm,
+                                                    history_days=history_days or churn_model.HISTORY_DAYS)
+        with transaction.atomic():
+            version = (ChurnModel.objects.select_for_update().aggregate(v=Max("version"))["v"] or 0) + 1
+            path, checksum = churn_model.save(bundle, version)
+            model = ChurnModel.objects.create(
+                version=version, status=ChurnModel.Status.DRAFT, algorithm=report["algorithm"],
+                horizon_days=horizon_days, trained_at=timezone.now(),
+                trained_by=user if getattr(user, "is_authenticated", False) else None,
+                training_cutoffs=report["training_cutoffs"], test_cutoff=test_cutoff, features=bundle["features"],
+                metrics=report, file=path, checksum=checksum)
+            audit(user, "churn_model.train", model, version=version, algorithm=model.algorithm,
+                  auc=report["model"]["auc"])
+        run.counts = {"version": version, "rows": report["training_rows"], "auc": report["model"]["auc"]}
+    return model
+
+
+def score_branch(day=None, *, user=None, task_id=""):
+    """Score every customer with the active model for `day` (default: the latest data date). None when no model
+    is active (the rules stay the only warning)."""
+    from alerts.selectors import default_scan_date
+
+    from . import batch
+    from .selectors import active_churn_model
+
+    active = active_churn_model()
+    if active is None:
+        return None
+    day = day or default_scan_date()
+    with job_run("churn_score", params={"date": day.isoformat(), "version": active.version},
+                 user=user, task_id=task_id) as run:
+        run.counts = batch.score(day, active)
+    return run

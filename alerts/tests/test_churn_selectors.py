@@ -20,8 +20,9 @@ def churn_model(version, status="draft", horizon=90):
 
 
 def score(customer, model, day, risk, reasons=()):
-    return ChurnScore.objects.create(customer=customer, model=model, scored_on=day, risk=risk,
-                                     reasons=[{"feature": f, "contribution": c} for f, c in reasons])
+    """reasons: (feature, contribution, direction) triples as the nightly batch stores them."""
+    return ChurnScore.objects.create(customer=customer, model=model, scored_on=day, risk=risk, reasons=[
+        {"feature": f, "contribution": c, "direction": d} for f, c, d in reasons])
 
 
 @pytest.fixture
@@ -45,7 +46,7 @@ def test_risks_come_from_the_active_models_latest_night_on_or_before_the_day(two
     score(first, old, NIGHT - timedelta(days=2), 0.9)  # a retired model's score is not read
     score(first, active, NIGHT - timedelta(days=1), 0.2)
     score(second, active, NIGHT - timedelta(days=1), 0.05)
-    score(first, active, NIGHT, 0.3, [("net_outflow_30", 0.8), ("days_since_contact", 0.1)])
+    score(first, active, NIGHT, 0.3, [("net_outflow_30", 0.8, "high"), ("contacts_90", 0.1, "low")])
     score(second, active, NIGHT, 0.07)
     score(first, active, NIGHT + timedelta(days=1), 0.5)  # after the day asked for
 
@@ -56,8 +57,10 @@ def test_risks_come_from_the_active_models_latest_night_on_or_before_the_day(two
     assert risks.loc[first.pk, "scored_on"] == NIGHT
     assert risks.loc[first.pk, "model_version"] == 2
     assert risks.loc[first.pk, "reasons"] == [
-        {"feature": "net_outflow_30", "text": "money transferred out in the last 30 days", "contribution": 0.8},
-        {"feature": "days_since_contact", "text": "not contacted for a long time", "contribution": 0.1}]
+        {"feature": "net_outflow_30", "text": "money transferred out in the last 30 days", "contribution": 0.8,
+         "direction": "high"},
+        {"feature": "contacts_90", "text": "few contacts in the last 90 days", "contribution": 0.1,
+         "direction": "low"}]
 
     with translation.override("en"):
         one = selectors.churn_risk_of(first.pk, day=NIGHT)

@@ -1,0 +1,248 @@
+"""Training data, the two candidate estimators, per-feature contributions and the serialized model.
+
+- Cut-offs: the training cut-offs lie before the test cut-off D, each `horizon` days apart from D at least
+  (c + horizon <= D: no training label looks past D), monthly (30 days apart), as far back as the activity data
+  covers the longest feature window (HISTORY_DAYS) before them.
+- Candidates: HistGradientBoostingClassifier, and a regularised (L2) logistic regression on standardised
+  features. The choice is made on the training cut-offs only: fit on all but the latest, compare the AUC on the
+  latest (a validation cut-off), then refit the winner on all of them. The test cut-off is never looked at.
+- Contributions (log-odds): logistic = coefficient × standardised value (coef × (x − mean) / sd); gradient
+  boosting = the score's change when a feature is replaced by its training mean, one batch prediction per
+  feature (not per customer).
+"""
+import hashlib
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+
+from crm.bulk import read_frame
+
+from .features import FEATURES, assets_of, labelled_frame
+
+HISTORY_DAYS = 120  # the longest activity window of a feature (30 recent + 90 baseline days)
+STEP_DAYS = 30
+MAX_TRAINING_CUTOFFS = 12
+MODEL_DIR = "churn_models"
+ALGORITHMS = ("hgb", "logistic")
+ALGORITHM_NAMES = {"hgb": "HistGradientBoostingClassifier", "logistic": "LogisticRegression (L2, standardised)"}
+PREDICT_CHUNK = 50_000
+
+
+class NotEnoughHistory(Exception):
+    """No training cut-off has both its feature window and its label horizon inside the data."""
+
+
+def activity_start():
+    frame = read_frame("SELECT MIN(date) AS first FROM customers_dailyactivity")
+    first = frame["first"].iloc[0] if len(frame) else None
+    return None if first is None or pd.isna(first) else pd.Timestamp(first).date()
+
+
+def training_cutoffs(test_cutoff, horizon_days, history_days=HISTORY_DAYS, count=MAX_TRAINING_CUTOFFS):
+    """Newest first: D − horizon, then 30 days earlier each, while the feature window fits in the data."""
+    start = activity_start()
+    if start is None:
+        return []
+    first_allowed = start + timedelta(days=history_days)
+    out = []
+    cutoff = test_cutoff - timedelta(days=horizon_days)
+    while cutoff >= first_allowed and len(out) < count:
+        out.append(cutoff)
+        cutoff -= timedelta(days=STEP_DAYS)
+    return out
+
+
+def dataset(cutoffs, horizon_days, params=None):
+    """Features, labels and assets (for the assets-caught measure) of every cut-off, stacked; `cutoff` column."""
+    frames = []
+    for cutoff in cutoffs:
+        features, labels = labelled_frame(cutoff, horizon_days, params=params)
+        frame = features.assign(churned=labels.reindex(features.index).to_numpy(), assets=assets_of(features),
+                                cutoff=pd.Timestamp(cutoff))
+        frames.append(frame.reset_index())
+    if not frames:
+        return pd.DataFrame(columns=["customer_id", *FEATURES, "churned", "assets", "cutoff"])
+    return pd.concat(frames, ignore_index=True)
+
+
+# -- estimators -------------------------------------------------------------------------------------------
+def _estimator(algorithm):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    if algorithm == "hgb":
+        # shallow trees, many leaves' worth of data each: the churners are a few percent of the rows
+        return HistGradientBoostingClassifier(learning_rate=0.05, max_iter=200, max_leaf_nodes=15,
+                                              min_samples_leaf=100, l2_regularization=1.0, random_state=0)
+    if algorithm == "logistic":
+        return make_pipeline(SimpleImputer(strategy="mean"), StandardScaler(),
+                             LogisticRegression(C=0.1, max_iter=2000))
+    raise ValueError(f"unknown algorithm {algorithm}")
+
+
+def fit(algorithm, X, y):
+    """A bundle: the fitted estimator with what explaining and checking it needs."""
+    started = time.perf_counter()
+    estimator = _estimator(algorithm).fit(X[FEATURES].to_numpy(float), np.asarray(y, bool))
+    means = X[FEATURES].astype(float).mean().fillna(0.0)
+    return {"algorithm": algorithm, "estimator": estimator, "features": list(FEATURES),
+            "means": means.to_dict(), "fit_seconds": round(time.perf_counter() - started, 2),
+            "rows": int(len(X)), "positives": int(np.sum(y))}
+
+
+def _matrix(bundle, X):
+    return X.reindex(columns=bundle["features"]).to_numpy(float)
+
+
+def predict(bundle, X):
+    """Probability of churning within the horizon, in chunks (one batch call per chunk)."""
+    M = _matrix(bundle, X)
+    if len(M) == 0:
+        return np.zeros(0)
+    return np.concatenate([bundle["estimator"].predict_proba(M[i:i + PREDICT_CHUNK])[:, 1]
+                           for i in range(0, len(M), PREDICT_CHUNK)])
+
+
+def _logit(p):
+    p = np.clip(p, 1e-9, 1 - 1e-9)
+    return np.log(p / (1 - p))
+
+
+def contributions(bundle, X, risk=None):
+    """(n, features) log-odds contributions; positive raises the risk."""
+    M = _matrix(bundle, X)
+    if len(M) == 0:
+        return np.zeros((0, len(bundle["features"])))
+    estimator = bundle["estimator"]
+    if bundle["algorithm"] == "logistic":
+        imputer, scaler, logistic = estimator.named_steps.values()
+        return scaler.transform(imputer.transform(M)) * logistic.coef_[0]
+    base = _logit(risk if risk is not None else predict(bundle, X))
+    means = np.array([bundle["means"][f] for f in bundle["features"]])
+    out = np.empty_like(M)
+    for j in range(M.shape[1]):  # one batch prediction per feature
+        replaced = M.copy()
+        replaced[:, j] = means[j]
+        out[:, j] = base - _logit(np.concatenate([estimator.predict_proba(replaced[i:i + PREDICT_CHUNK])[:, 1]
+                                                  for i in range(0, len(M), PREDICT_CHUNK)]))
+    return out
+
+
+def top_reasons(bundle, X, contribution, count=3):
+    """Per row the `count` largest positive contributions as [{"feature", "contribution", "direction"}], the
+    direction being the customer's value against the training mean (set-based;
+    a missing value is never a reason: "no recent survey answer" says it in words)."""
+    if len(contribution) == 0:
+        return []
+    M = _matrix(bundle, X)
+    contribution = np.where(np.isnan(M), 0.0, contribution)
+    order = np.argsort(-contribution, axis=1)[:, :count]
+    values = np.take_along_axis(contribution, order, axis=1)
+    means = np.array([bundle["means"][f] for f in bundle["features"]])
+    high = np.take_along_axis(M > means, order, axis=1)
+    names = np.asarray(bundle["features"])[order]
+    return [[{"feature": str(n), "contribution": round(float(v), 4), "direction": "high" if h else "low"}
+             for n, v, h in zip(row_names, row_values, row_high) if v > 0]
+            for row_names, row_values, row_high in zip(names, values, high)]
+
+
+# -- choosing and storing -----------------------------------------------------------------------------------
+def choose_algorithm(data, algorithms=ALGORITHMS):
+    """AUC of each candidate on the latest training cut-off, fitted on the earlier ones. With a single training
+    cut-off there is nothing to validate on: gradient boosting's default is kept and said so."""
+    from sklearn.metrics import roc_auc_score
+
+    cutoffs = sorted(data["cutoff"].unique())
+    if len(cutoffs) < 2:
+        return algorithms[0], {"validation_cutoff": None, "auc": {}}
+    latest = data["cutoff"] == cutoffs[-1]
+    train, valid = data[~latest], data[latest]
+    scores = {}
+    for algorithm in algorithms:
+        if train["churned"].nunique() < 2 or valid["churned"].nunique() < 2:
+            continue
+        bundle = fit(algorithm, train, train["churned"])
+        scores[algorithm] = round(float(roc_auc_score(valid["churned"], predict(bundle, valid))), 4)
+    chosen = max(scores, key=scores.get) if scores else algorithms[0]
+    return chosen, {"validation_cutoff": pd.Timestamp(cutoffs[-1]).date().isoformat(), "auc": scores}
+
+
+def save(bundle, version):
+    """joblib file under MEDIA_ROOT/churn_models/ -> (relative path, sha256)."""
+    import joblib
+
+    relative = f"{MODEL_DIR}/churn_model_v{version}.joblib"
+    path = Path(settings.MEDIA_ROOT) / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump(bundle, path, compress=3)
+    return relative, hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class ModelFileError(Exception):
+    """The stored file is missing or its checksum differs from the one recorded at training."""
+
+
+def load(churn_model):
+    import joblib
+
+    path = Path(settings.MEDIA_ROOT) / churn_model.file
+    if not churn_model.file or not path.exists():
+        raise ModelFileError(f"churn model v{churn_model.version}: file {churn_model.file!r} is missing")
+    content = path.read_bytes()
+    if hashlib.sha256(content).hexdigest() != churn_model.checksum:
+        raise ModelFileError(f"churn model v{churn_model.version}: checksum mismatch")
+    return joblib.load(path)
+
+
+# -- the whole backtest -------------------------------------------------------------------------------------
+def train_and_test(test_cutoff, horizon_days, algorithm=None, with_rules=True, params=None,
+                   history_days=HISTORY_DAYS):
+    """Train on the cut-offs before `test_cutoff` (choosing the algorithm on them unless given), then measure
+    the model and the rules on the test cut-off. Returns (bundle, report)."""
+    from .backtest import compare, rule_flags
+    from .features import policies
+
+    params = params or policies()
+    cutoffs = training_cutoffs(test_cutoff, horizon_days, history_days)
+    if not cutoffs:
+        raise NotEnoughHistory(
+            f"no training cut-off: each needs {history_days} days of activity before it and {horizon_days} days "
+            f"after it ending on or before {test_cutoff} (activity starts {activity_start()})")
+    timings = {}
+    started = time.perf_counter()
+    train = dataset(cutoffs, horizon_days, params)
+    timings["training_features"] = round(time.perf_counter() - started, 2)
+    if train["churned"].nunique() < 2:
+        raise NotEnoughHistory("the training cut-offs hold no churned customer (or only churned ones)")
+    chosen, selection = (algorithm, {"validation_cutoff": None, "auc": {}}) if algorithm else choose_algorithm(train)
+    started = time.perf_counter()
+    bundle = fit(chosen, train, train["churned"])
+    timings["fit"] = round(time.perf_counter() - started, 2)
+    bundle["horizon_days"] = horizon_days
+    started = time.perf_counter()
+    test = dataset([test_cutoff], horizon_days, params)
+    timings["test_features"] = round(time.perf_counter() - started, 2)
+    risk = predict(bundle, test)
+    report = {
+        "test_cutoff": test_cutoff.isoformat(), "horizon_days": horizon_days,
+        "training_cutoffs": [c.isoformat() for c in cutoffs], "algorithm": chosen, "selection": selection,
+        "training_rows": int(len(train)), "training_churned": int(train["churned"].sum()),
+    }
+    if with_rules:
+        started = time.perf_counter()
+        flags = rule_flags(test_cutoff, test["customer_id"], params[1])
+        timings["rules"] = round(time.perf_counter() - started, 2)
+        report.update(compare(risk, test["churned"], test["assets"], flags.reset_index(drop=True)))
+    else:
+        from .backtest import measures
+
+        report["model"] = measures(risk, test["churned"], test["assets"], probability=True)
+    report["timings"] = timings
+    return bundle, report

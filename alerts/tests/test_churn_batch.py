@@ -1,0 +1,134 @@
+"""Nightly scoring: every customer of the population in one set-based pass (one batch prediction per chunk,
+never per customer), a re-run replaces the night, history older than a year goes; tasks and the command."""
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from alerts import tasks
+from alerts.churn import model, services
+from alerts.churn.features import FEATURES
+from alerts.models import ChurnModel, ChurnScore
+from alerts.tests.conftest import act, snap
+from crm.models import JobRun
+
+NIGHT = date(2026, 11, 26)
+
+
+class CountingEstimator:
+    def __init__(self, inner):
+        self.inner, self.calls = inner, []
+
+    def predict_proba(self, M):
+        self.calls.append(len(M))
+        return self.inner.predict_proba(M)
+
+    @property
+    def named_steps(self):  # the logistic pipeline's steps, read for its coefficients
+        return self.inner.named_steps
+
+
+def _bundle(algorithm="logistic"):
+    rng = np.random.default_rng(5)
+    X = pd.DataFrame(rng.normal(size=(300, len(FEATURES))), columns=FEATURES)
+    y = X["net_outflow_30"] + rng.normal(size=300) > 1.0
+    return model.fit(algorithm, X, y)
+
+
+@pytest.fixture
+def active_model(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+    def make(algorithm="logistic", version=1):
+        path, checksum = model.save(_bundle(algorithm), version)
+        return ChurnModel.objects.create(version=version, status="active", algorithm=algorithm, horizon_days=90,
+                                         trained_at=timezone.now(), file=path, checksum=checksum,
+                                         features=FEATURES)
+    return make
+
+
+@pytest.fixture
+def branch(make_customer):
+    """Five effective customers (securities held), one of them moving money out; one closed before the night."""
+    customers = []
+    for i in range(5):
+        c = make_customer(opened_on=date(2020, 1, 1), first_funded_on=date(2020, 1, 2))
+        for n in (90, 60, 30, 0):
+            snap(c, NIGHT - timedelta(days=n), 100_000, securities=80_000, cash=20_000)
+        act(c, NIGHT - timedelta(days=5), trades=2, transfer_out=60_000 if i == 0 else 0)
+        customers.append(c)
+    closed = make_customer(opened_on=date(2020, 1, 1), first_funded_on=date(2020, 1, 2),
+                           closed_on=NIGHT - timedelta(days=3))
+    snap(closed, NIGHT - timedelta(days=30), 100_000, securities=80_000)
+    return customers
+
+
+@pytest.mark.parametrize("algorithm", ["logistic", "hgb"])
+def test_the_night_scores_everyone_in_one_pass(branch, active_model, monkeypatch, algorithm):
+    active = active_model(algorithm)
+    counters = []
+    real_load = model.load
+
+    def counted_load(churn_model):
+        bundle = real_load(churn_model)
+        bundle["estimator"] = CountingEstimator(bundle["estimator"])
+        counters.append(bundle["estimator"])
+        return bundle
+
+    monkeypatch.setattr(model, "load", counted_load)
+    run = services.score_branch(NIGHT)
+    assert run.counts["customers"] == 5  # the closed account is not scored
+    scores = ChurnScore.objects.filter(scored_on=NIGHT, model=active)
+    assert sorted(scores.values_list("customer_id", flat=True)) == sorted(c.pk for c in branch)
+    # five customers, one call for the risk (+ one per feature for boosting's reasons): never one per customer
+    expected = [5] * (1 + (len(FEATURES) if algorithm == "hgb" else 0))
+    assert counters[0].calls == expected
+    for s in scores:
+        assert 0 <= s.risk <= 1 and len(s.reasons) <= 3
+        assert all(r["contribution"] > 0 and r["feature"] in FEATURES for r in s.reasons)
+    assert JobRun.objects.get(job="churn_score").status == JobRun.Status.SUCCEEDED
+
+
+def test_a_rerun_replaces_the_night_and_a_year_old_history_goes(branch, active_model):
+    active = active_model()
+    old = ChurnScore.objects.create(customer=branch[1], model=active, scored_on=NIGHT - timedelta(days=366),
+                                    risk=0.5, reasons=[])
+    kept = ChurnScore.objects.create(customer=branch[1], model=active, scored_on=NIGHT - timedelta(days=365),
+                                     risk=0.5, reasons=[])
+    services.score_branch(NIGHT)
+    services.score_branch(NIGHT)
+    assert ChurnScore.objects.filter(scored_on=NIGHT).count() == 5
+    assert not ChurnScore.objects.filter(pk=old.pk).exists()
+    assert ChurnScore.objects.filter(pk=kept.pk).exists()
+
+
+def test_no_active_model_scores_nothing(branch):
+    assert services.score_branch(NIGHT) is None
+    assert tasks.score_churn(NIGHT.isoformat()) is None
+    assert not ChurnScore.objects.exists()
+
+
+def test_the_late_safety_run_skips_a_scored_night(branch, active_model):
+    active_model()
+    first = tasks.score_churn(NIGHT.isoformat(), unless_done=True)
+    assert first is not None
+    assert tasks.score_churn(NIGHT.isoformat(), unless_done=True) is None
+    assert JobRun.objects.filter(job="churn_score").count() == 1
+
+
+def test_the_score_command_says_when_no_model_is_active(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="no churn model is active"):
+        call_command("churn_model", "score", "--date", NIGHT.isoformat())
+
+
+def test_beat_runs_the_safety_scoring_and_the_monthly_training():
+    from crm.celery import app
+
+    tasks_by_entry = {v["task"]: v for v in app.conf.beat_schedule.values()}
+    assert tasks_by_entry["alerts.tasks.score_churn"]["kwargs"] == {"unless_done": True}
+    assert "alerts.tasks.train_churn_model" in tasks_by_entry

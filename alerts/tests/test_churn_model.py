@@ -1,0 +1,124 @@
+"""The churn model's parts on hand-made numbers: training cut-offs, backtest measures worked out by hand,
+contributions (logistic: coefficient × standardised value; boosting: one batch prediction per feature), top
+reasons with their direction, the stored file's checksum."""
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alerts.churn import model
+from alerts.churn.backtest import measures
+from alerts.churn.features import FEATURES
+from alerts.tests.conftest import act
+
+SCORES = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05]
+CHURNED = [1, 0, 1, 0, 0, 0, 0, 0, 0, 1]
+ASSETS = [100, 50, 200, 10, 10, 10, 10, 10, 10, 700]
+
+
+def test_training_cut_offs_end_their_horizon_before_the_test_and_fit_in_the_data(make_customer):
+    start = date(2025, 1, 1)
+    act(make_customer(), start, trades=1)
+    test = start + timedelta(days=400)
+    cutoffs = model.training_cutoffs(test, 90, history_days=120)
+    # D − 90 = start + 310, then every 30 days back while 120 days of activity lie before: + 130 is the last
+    assert cutoffs == [start + timedelta(days=n) for n in (310, 280, 250, 220, 190, 160, 130)]
+    assert all(c + timedelta(days=90) <= test for c in cutoffs)
+    assert model.training_cutoffs(start + timedelta(days=200), 90, history_days=120) == []
+
+
+def test_measures_of_a_probability_by_hand():
+    m = measures(SCORES, CHURNED, ASSETS, probability=True)
+    assert (m["n"], m["churned"], m["base_rate"]) == (10, 3, 0.3)
+    # churners score 0.9 (above all 7 others), 0.7 (above 6, below 0.8) and 0.05 (above none): 13 of 21 pairs
+    assert m["auc"] == pytest.approx(13 / 21, abs=1e-4)
+    # top 5 % and 10 % of 10 customers = the first one (0.9, a churner with 100 of the 1,000 churned assets)
+    assert (m["top5_precision"], m["top5_recall"], m["top5_assets_caught"]) == (1.0, pytest.approx(1 / 3, abs=1e-4),
+                                                                                 0.1)
+    half = next(p for p in m["lift"] if p["share"] == 0.5)  # the first five hold two of the three churners
+    assert half["captured"] == pytest.approx(2 / 3, abs=1e-4) and half["lift"] == pytest.approx(4 / 3, abs=1e-3)
+    assert m["calibration"][0] == {"decile": 1, "n": 1, "predicted": 0.05, "observed": 1.0}
+    assert m["calibration"][9] == {"decile": 10, "n": 1, "predicted": 0.9, "observed": 1.0}
+
+
+def test_a_rule_is_a_flag_and_equal_flags_take_the_larger_assets_first():
+    flags = [0, 1, 1, 0, 0, 0, 0, 0, 0, 0]
+    m = measures(flags, CHURNED, ASSETS)
+    # flagged: customer 1 (50, stayed) and customer 2 (200, churned): the top one is customer 2
+    assert m["top5_precision"] == 1.0 and m["top5_assets_caught"] == 0.2
+    # pairs: churner 2 beats 6 unflagged and ties the flagged stayer (½); churners 0 and 9 tie 6 each (3 + 3)
+    assert m["auc"] == pytest.approx(12.5 / 21, abs=1e-4)
+    assert m["calibration"] == [{"score": 0.0, "n": 8, "observed": 0.25}, {"score": 1.0, "n": 2, "observed": 0.5}]
+
+
+def _toy(n=400, seed=3):
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(rng.normal(size=(n, len(FEATURES))), columns=FEATURES)
+    y = (X["net_outflow_30"] * 2 - X["contacts_90"] + rng.normal(size=n)) > 1.5
+    return X, y
+
+
+def test_logistic_contributions_are_coefficient_times_standardised_value():
+    X, y = _toy()
+    bundle = model.fit("logistic", X, y)
+    contribution = model.contributions(bundle, X)
+    _imputer, scaler, logistic = bundle["estimator"].named_steps.values()
+    z = (X.to_numpy() - scaler.mean_) / scaler.scale_
+    np.testing.assert_allclose(contribution, z * logistic.coef_[0])
+    # with the intercept they add up to the predicted log-odds
+    p = model.predict(bundle, X)
+    np.testing.assert_allclose(contribution.sum(axis=1) + logistic.intercept_[0], np.log(p / (1 - p)), rtol=1e-6)
+
+
+class CountingEstimator:
+    """Wraps an estimator and counts predict_proba calls and the rows each one saw."""
+
+    def __init__(self, inner):
+        self.inner, self.calls = inner, []
+
+    def predict_proba(self, M):
+        self.calls.append(len(M))
+        return self.inner.predict_proba(M)
+
+
+def test_boosting_contributions_take_one_batch_prediction_per_feature():
+    X, y = _toy()
+    bundle = model.fit("hgb", X, y)
+    counting = CountingEstimator(bundle["estimator"])
+    bundle["estimator"] = counting
+    risk = model.predict(bundle, X)
+    contribution = model.contributions(bundle, X, risk)
+    assert counting.calls == [len(X)] * (1 + len(FEATURES))  # the risk, then one per feature: never per customer
+    # the contribution of a feature is the log-odds lost when it is set to its training mean
+    j = FEATURES.index("net_outflow_30")
+    replaced = X.copy()
+    replaced["net_outflow_30"] = bundle["means"]["net_outflow_30"]
+    p0 = counting.inner.predict_proba(replaced.to_numpy())[:, 1]
+    expected = np.log(risk / (1 - risk)) - np.log(p0 / (1 - p0))
+    np.testing.assert_allclose(contribution[:, j], expected, rtol=1e-6, atol=1e-9)
+
+
+def test_top_reasons_are_the_largest_positive_contributions_with_the_values_direction():
+    bundle = {"features": ["a", "b", "c", "d"], "means": {"a": 0.0, "b": 0.0, "c": 0.0, "d": 0.0}}
+    X = pd.DataFrame({"a": [1.0, -1.0], "b": [-2.0, 2.0], "c": [float("nan"), 3.0], "d": [0.5, 0.5]})
+    contribution = np.array([[0.3, 0.9, 5.0, -0.1],   # c is missing: never a reason; d lowers the risk
+                             [0.2, 0.1, 0.05, 0.4]])
+    reasons = model.top_reasons(bundle, X, contribution)
+    assert reasons[0] == [{"feature": "b", "contribution": 0.9, "direction": "low"},
+                          {"feature": "a", "contribution": 0.3, "direction": "high"}]
+    assert [r["feature"] for r in reasons[1]] == ["d", "a", "b"]
+    assert [r["direction"] for r in reasons[1]] == ["high", "low", "high"]
+
+
+def test_a_changed_file_is_refused(settings, tmp_path):
+    from alerts.models import ChurnModel
+
+    settings.MEDIA_ROOT = tmp_path
+    X, y = _toy()
+    path, checksum = model.save(model.fit("logistic", X, y), 7)
+    stored = ChurnModel(version=7, file=path, checksum=checksum)
+    assert model.load(stored)["algorithm"] == "logistic"
+    (tmp_path / path).write_bytes((tmp_path / path).read_bytes() + b"x")
+    with pytest.raises(model.ModelFileError):
+        model.load(stored)
