@@ -53,8 +53,6 @@ class Write(StrEnum):
     EDIT_OWN_NOTIFICATION_PREFS = "self.notification_prefs"
     EDIT_CAMPAIGNS = "campaign.edit"
     APPROVE_CAMPAIGNS = "campaign.approve"
-    PLAN_TASKS = "planner.task"
-    MANAGE_OWN_FEED = "self.calendar_feed"
 
 
 WRITE_RIGHTS = {
@@ -84,6 +82,11 @@ WRITE_RIGHTS = {
     Write.READ_OWN_NOTIFICATIONS: (*ADVISORS, OPS, OM, BM, COMP),  # one's own inbox, not customer data
     Write.PLAN_TASKS: (*ADVISORS, OPS, OM, BM),  # tasks and appointments; the owner's own (or a manager's in scope)
     Write.MANAGE_OWN_FEED: (*ADVISORS, OPS, OM, BM),  # one's own ICS feed URL (a new one revokes the old)
+    Write.RETRY_MESSAGES: (OM, BM),  # re-queue failed outgoing messages (an office manager: their office's only)
+    Write.EDIT_OWN_NOTIFICATION_PREFS: (*ADVISORS, OPS, OM, BM),  # one's own events, channel, quiet hours
+    # channel campaigns to 1★/2★ and push lists: draft, submit, cancel (an office role: its office's)
+    Write.EDIT_CAMPAIGNS: (OPS, OM, BM),
+    Write.APPROVE_CAMPAIGNS: (OM, BM),  # approve a submitted campaign (never one's own; an office manager: its office's)
 }
 assert set(WRITE_RIGHTS) == set(Write), "every write action needs its row"
 
