@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import churn_views, views
 
 app_name = "alerts"
 urlpatterns = [
@@ -12,4 +12,6 @@ urlpatterns = [
     path("measures/", views.measures, name="measures"),
     path("policy/", views.policy, name="policy"),
     path("run/", views.run_now, name="run"),
+    path("churn/", churn_views.churn_models_page, name="churn"),
+    path("churn/activate/", churn_views.activate, name="churn-activate"),
 ]

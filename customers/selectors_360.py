@@ -2,8 +2,8 @@
 explanation and timeline, contacts and the service focus of the customer's stage.
 
 A constant number of queries whatever the customer has (customers/tests/test_customer_page.py): positions 1,
-tier timeline 1, tier changes 1, contacts 1, the people's names 1, the run behind the tier 1, the churn risk 3
-(2 while no churn model is active). The latest snapshot is the last row of the positions history, not a query
+tier timeline 1, tier changes 1, contacts 1, the people's names 1, the run behind the tier 1, the churn risk 4
+(1 while no churn model is active). The latest snapshot is the last row of the positions history, not a query
 of its own. The customer must come from `selectors.customer_detail` (scoped, with its tier joined). Each read is
 a `CompiledRead`: the page is a dozen one-customer probes, and compiling them with the ORM cost more than running
 them.
@@ -187,17 +187,19 @@ SPARK_WIDTH, SPARK_HEIGHT = 160, 32
 
 
 def churn_panel(customer):
-    """The learned churn risk (issue 19, alerts.churn.selectors): the active model's latest score with its top
-    reasons in words and the nightly history as sparkline points, or None without an active model's score.
-    Three queries whether or not the customer has a score (the model, the score, the history)."""
-    from alerts.churn.selectors import churn_risk_history, churn_risk_of
+    """The learned churn risk (issue 19, alerts.churn.selectors): None while no churn model is active (one
+    query); else {"scored": False} for a customer it has not scored, or the model's latest score with its top
+    reasons in words and the nightly history as sparkline points (four queries either way)."""
+    from alerts.churn.selectors import active_churn_model, churn_risk_history, churn_risk_of
 
+    if active_churn_model() is None:
+        return None
     risk = churn_risk_of(customer.pk)
     history = churn_risk_history(customer.pk, days=CHURN_HISTORY_DAYS)
     if risk is None:
-        return None
-    return {"risk": risk["risk"], "scored_on": risk["scored_on"], "model_version": risk["model_version"],
-            "horizon_days": risk["horizon_days"],
+        return {"scored": False}
+    return {"scored": True, "risk": risk["risk"], "scored_on": risk["scored_on"],
+            "model_version": risk["model_version"], "horizon_days": risk["horizon_days"],
             "reasons": [r["text"] for r in risk["reasons"][:CHURN_REASONS_SHOWN]],
             "spark": sparkline(history), "history_from": history[0][0] if history else None}
 

@@ -9,12 +9,19 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
+from alerts.churn.labels import reason_text
 from alerts.models import ChurnModel, ChurnScore
 from customers import selectors_360
 from customers.models import Role
 from customers.tests.factories import CustomerFactory, StaffFactory, TierFactory, office
 
 REASONS = [("net_outflow_30", 0.9), ("days_since_contact", 0.5), ("satisfaction", 0.3), ("contacts_90", 0.1)]
+
+
+def top_three():
+    """The words alerts.churn.labels gives the three largest contributions (the fourth is left out)."""
+    with translation.override("en"):
+        return [reason_text(code) for code, _c in REASONS[:3]]
 
 
 def churn_model(version=3, status="active", horizon=90):
@@ -63,9 +70,7 @@ def test_the_panel_shows_the_risk_the_model_the_date_and_three_reasons(scored, a
     assert '<span class="fs-5" data-figure="churn-risk">25.0%</span> chance of leaving within 90 days' in card
     assert f"Churn model v3, scored on {today}." in card
     reasons = re.findall(r"<li>(.*?)</li>", card)
-    # the three largest contributions, in words; the fourth (few recent contacts) is left out
-    assert reasons == ["money transferred out in the last 30 days", "not contacted for a long time",
-                       "low satisfaction in the latest survey"]
+    assert reasons == top_three() and len(set(reasons)) == 3
 
 
 def test_the_sparkline_draws_the_nightly_history_by_date():
@@ -81,20 +86,25 @@ def test_the_page_draws_the_sparkline(scored, advisor, client_for):
     assert '<polyline points="0.0,28.8 80.0,16.0 160.0,24.0"' in card
 
 
-def test_without_an_active_model_the_panel_says_so(customer, advisor, client_for):
+def test_without_an_active_model_there_is_no_panel(customer, advisor, client_for):
     retired = churn_model(status="retired")
     score(customer, retired, 0, 0.8)
+    with translation.override("en"):
+        html = client_for(advisor).get(f"/customers/{customer.customer_code}/").content.decode()
+    assert 'id="churn-risk"' not in html
+
+
+def test_a_customer_the_active_model_has_not_scored_reads_so(customer, advisor, client_for):
+    churn_model()
     card = page(client_for(advisor), customer)
-    assert "No churn score" in card and "data-figure" not in card
+    assert "Not scored by the churn model yet" in card and "data-figure" not in card
 
 
 def test_the_api_detail_carries_the_risk_and_the_list_does_not_read_it(scored, advisor, client_for):
     client = client_for(advisor)
     body = client.get(f"/api/customers/customers/{scored.customer_code}/", HTTP_ACCEPT_LANGUAGE="en").json()
     assert body["churn_risk"] == {
-        "risk": 0.25, "scored_on": timezone.localdate().isoformat(), "model_version": 3,
-        "reasons": ["money transferred out in the last 30 days", "not contacted for a long time",
-                    "low satisfaction in the latest survey"]}
+        "risk": 0.25, "scored_on": timezone.localdate().isoformat(), "model_version": 3, "reasons": top_three()}
     listed = client.get("/api/customers/customers/", HTTP_ACCEPT_LANGUAGE="en").json()["results"]
     assert [row["churn_risk"] for row in listed] == [None]
 
