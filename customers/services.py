@@ -78,20 +78,25 @@ def _move_marks(staff):
 
 
 @transaction.atomic
-def log_interaction(*, customer, actor, channel, summary, note="", at=None):
+def log_interaction(*, customer, actor, channel, summary, note="", at=None, next_step=None):
     """Log a contact with a customer in the actor's scope, if their role logs contacts (customers.rights).
 
     The contact clears the work (contacts_made): the customer's next scheduled contact moves to this contact plus
     their cycle, and the registered contact hooks run in this transaction (alerts closes the contact-due reminder
-    and moves open warnings to contacted)."""
+    and moves open warnings to contacted). A `next_step` ({kind, due_at, note}) goes to the next-step hooks
+    (planner: a task), in the same transaction."""
     scope = scope_for(actor)
     if not scope.may(Write.LOG_CONTACT) or not scope.customers().filter(pk=customer.pk).exists():
         raise PermissionDenied
     refuse_longer(summary=(summary, SHORT_TEXT_MAX_LENGTH), note=(note, NOTE_MAX_LENGTH))
-    interaction = Interaction.objects.create(
-        customer=customer, staff=scope.staff, channel=channel, summary=summary, note=note, at=at or timezone.now()
-    )
-    contacts_made(contacts={customer.pk: (interaction.at, interaction.pk)}, actor=actor)
+    with transaction.atomic():
+        interaction = Interaction.objects.create(
+            customer=customer, staff=scope.staff, channel=channel, summary=summary, note=note,
+            at=at or timezone.now())
+        contacts_made(contacts={customer.pk: (interaction.at, interaction.pk)}, actor=actor)
+        if next_step:
+            for hook in _next_step_hooks:
+                hook(interaction=interaction, actor=actor, **next_step)
     touch_books(customer_ids=[customer.pk])
     return interaction
 
@@ -100,6 +105,16 @@ def log_interaction(*, customer, actor, channel, summary, note="", at=None):
 # register here from their AppConfig.ready (alerts: alerts.services.contact_made), so customers never imports
 # them, and every way of recording a contact (quick log, alert transition, API, survey filing) reaches them.
 _contact_hooks = []
+
+
+# Functions called with a contact's "next step" (log_interaction), registered like the contact hooks (planner).
+_next_step_hooks = []
+
+
+def on_next_step(hook):
+    """Register hook(interaction=…, actor=…, kind=…, due_at=…, note=…)."""
+    if hook not in _next_step_hooks:
+        _next_step_hooks.append(hook)
 
 
 def on_contact(hook):
