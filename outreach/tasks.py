@@ -48,3 +48,12 @@ def send_digest(day=None):
     from . import digest
 
     return digest.send_digests(date.fromisoformat(day) if day else None)
+
+
+@shared_task(acks_late=True, soft_time_limit=5 * 60, time_limit=6 * 60, autoretry_for=(Exception,),
+             retry_backoff=30, max_retries=3)
+def push_alerts():
+    """After the nightly scan and each escalation sweep: push recent red alerts and escalations (once each)."""
+    from . import pushes
+
+    return pushes.push_alerts()
