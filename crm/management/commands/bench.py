@@ -10,6 +10,7 @@ BENCHMARKS = {
     "products": "products.benchmark",
     "web": "crm.benchmarks.web",
     "generate": "crm.benchmarks.generate",  # peak memory of generate_branch (replaces the branch)
+    "digest": "crm.benchmarks.digest",  # every advisor's morning digest built and handed to the channel
 }
 
 
