@@ -24,13 +24,21 @@ def scan_alerts(self, day=None, unless_since=None, unless_done=False):
             return None
     run = services.run_scan(day=scan_day, task_id=self.request.id or "")
     advisor_work.record_today_lists()  # the lists the advisors work today, for the measures
+    from outreach.tasks import push_alerts  # outreach builds on alerts: imported when used
+
+    push_alerts.delay()  # red alerts to their advisors and managers, once each
     score_churn.delay(scan_day.isoformat())  # its own task: a failed scoring never repeats the scan
     return run.pk
 
 
 @shared_task(**TASK_OPTIONS)
 def escalate_overdue():
-    return services.escalate_overdue()
+    escalated = services.escalate_overdue()
+    if escalated:
+        from outreach.tasks import push_alerts
+
+        push_alerts.delay()  # the office managers hear of their escalations at once
+    return escalated
 
 
 # Scoring reads the features of the whole branch and predicts in chunks: a few minutes at most

@@ -48,6 +48,14 @@ app.conf.beat_schedule = {
         "task": "alerts.tasks.train_churn_model",
         "schedule": crontab(day_of_month=2, hour=4, minute=30),
     },
+    "morning-digest": {  # every advisor's digest: today's list, overdue tasks, new red alerts (once a day)
+        "task": "outreach.tasks.send_digest",
+        "schedule": crontab(hour=7, minute=30),
+    },
+    "outreach-sweep": {  # messages whose task was lost (queue or worker down) or that waited out quiet hours
+        "task": "outreach.tasks.sweep_queued",
+        "schedule": crontab(minute="*/5"),
+    },
     "escalate-overdue-alerts": {  # red alerts are due in 4 hours: check every quarter of an hour
         "task": "alerts.tasks.escalate_overdue",
         "schedule": crontab(minute="*/15"),

@@ -36,6 +36,7 @@ class Command(BaseCommand):
             user, _created = User.objects.get_or_create(username=username)
             user.set_password(password)
             user.is_staff = False
+            user.email = f"{username}@branch.example"  # the morning digest and pushes arrive here
             user.save()
             Staff.objects.filter(user=user).exclude(pk=staff.pk).update(user=None)
             staff.user = user
@@ -45,6 +46,7 @@ class Command(BaseCommand):
         admin, _created = User.objects.get_or_create(username="admin", defaults={"is_superuser": True, "is_staff": True})
         admin.is_superuser = admin.is_staff = True
         admin.set_password(password)
+        admin.email = "admin@branch.example"
         admin.save()
         rows.append(("admin", password, "superuser (Django admin)", "-", "-"))
         self.stdout.write(f"{'username':<22} {'password':<16} {'role':<26} {'staff':<8} office")
