@@ -42,8 +42,9 @@ class AdvisorCapacityPolicyAdmin(admin.ModelAdmin):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ("customer_code", "name", "kind", "office", "advisor", "risk_level")
-    list_filter = ("kind", "office", "risk_level")
+    list_display = ("customer_code", "name", "kind", "office", "advisor", "risk_level", "marketing_consent",
+                    "do_not_contact")
+    list_filter = ("kind", "office", "risk_level", "marketing_consent", "do_not_contact")
     search_fields = ("customer_code",)
     list_select_related = ("office", "advisor")
     raw_id_fields = ("advisor", "investment_advisor")
@@ -52,5 +53,6 @@ class CustomerAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         saved_and_audited(lambda: super(CustomerAdmin, self).save_model(request, obj, form, change),
                           actor=request.user, obj=obj, existing=change,
-                          action_of=dict.fromkeys(("advisor_id", "investment_advisor_id", "office_id"),
-                                                  "customer.assign"))
+                          action_of={**dict.fromkeys(("advisor_id", "investment_advisor_id", "office_id"),
+                                                     "customer.assign"),
+                                     **dict.fromkeys(("marketing_consent", "do_not_contact"), "customer.consent")})

@@ -1,2 +1,8 @@
 # Mounted at /api/campaigns/.
-urlpatterns = []
+from rest_framework.routers import DefaultRouter
+
+from .views import CampaignViewSet
+
+router = DefaultRouter()
+router.register("campaigns", CampaignViewSet, basename="campaign")
+urlpatterns = router.urls

@@ -135,8 +135,9 @@ class CustomerSerializer(serializers.ModelSerializer):
             "customer_code", "name", "kind", "office", "advisor", "investment_advisor", "risk_level",
             "risk_assessed_on", "permissions", "permission_dates", "phone", "id_number", "opened_on", "first_funded_on", "closed_on",
             "total_assets", "star", "stp_subtype", "stp_weak", "lifecycle_stage", "quadrant", "cev", "cpv", "clv",
-            "legacy_star", "explanation", "churn_risk",
+            "legacy_star", "explanation", "churn_risk", "marketing_consent", "do_not_contact",
         ]
+        read_only_fields = ["marketing_consent", "do_not_contact"]  # the back office's, through the import
 
 
 class TierChangeSerializer(serializers.ModelSerializer):
