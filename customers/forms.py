@@ -3,6 +3,7 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.job_labels import DATASET_LABELS
 from crm.param_labels import PolicyParamsForm
@@ -39,18 +40,42 @@ class ImportUploadForm(forms.Form):
         return uploaded
 
 
+NEXT_STEP_KINDS = [  # the planner's task kinds (planner.models.Task.Kind), read here without importing it
+    ("", _("No next step")), ("call_back", _("Call back")), ("meeting", _("Meeting")), ("visit", _("Visit")),
+    ("document", _("Document")), ("other", pgettext_lazy("task kind", "Other")),
+]
+NEXT_STEP_FIELDS = ("next_kind", "next_due", "next_note")
+
+
 class InteractionForm(forms.ModelForm):
+    """The contact log, with an optional "next step" (a planner task): `next_step` holds it after validation,
+    {kind, due_at, note} or None, and cleaned_data keeps only the contact's own fields."""
+
     class Meta:
         model = Interaction
         fields = ["channel", "summary", "note"]
 
     note = forms.CharField(label=_("note"), required=False, max_length=NOTE_MAX_LENGTH,
                            widget=forms.Textarea(attrs={"rows": 2}))
+    next_kind = forms.ChoiceField(label=_("Next step"), choices=NEXT_STEP_KINDS, required=False)
+    next_due = forms.DateTimeField(label=_("Next step due"), required=False,
+                                   widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    next_note = forms.CharField(label=_("Next step note"), required=False, max_length=NOTE_MAX_LENGTH)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.next_step = None
+
+    def clean(self):
+        data = super().clean()
+        kind, due, note = (data.pop(name, None) for name in NEXT_STEP_FIELDS)
+        if kind and due is None:
+            self.add_error("next_due", _("Give the next step a date and a time."))
+        elif kind:
+            self.next_step = {"kind": kind, "due_at": due, "note": note or ""}
+        return data
 
 
 class AssignAdvisorForm(forms.Form):

@@ -18,6 +18,7 @@ from customers.filters import CustomerFilter
 from customers.models import ADVISOR_ROLES, Customer, Interaction
 from customers.rights import Write, writes
 from customers.scope import scope_for
+from planner.selectors import today_block
 
 from . import selectors, services, tables, today
 from .selectors import MANAGER_HOME_ROLES  # noqa: F401 (crm.views.home reads it here)
@@ -143,7 +144,7 @@ def today_page(request):
     result = today.list_for(request.user, scope, advisor)
     return render(request, "crm/workspace_today.html", {
         "result": result, "own": scope.is_advisor, "channels": Interaction.Channel.choices,
-        "later_shown": today.LATER_SHOWN})
+        "later_shown": today.LATER_SHOWN, "tasks": today_block(advisor, result["date"], viewer=request.user)})
 
 
 @writes(Write.EDIT_TODAY_POLICY)
