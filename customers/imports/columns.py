@@ -13,13 +13,16 @@ from .. import permissions
 
 MAX_MONEY = 1e15  # NUMERIC(18, 2)
 MAX_INT = 2**31 - 1
+BOOL_VALUES = {"1": True, "0": False, "true": True, "false": False, "yes": True, "no": False, "y": True, "n": False,
+               "是": True, "否": False}
 
 
 @dataclass(frozen=True)
 class Column:
     name: str
-    kind: str  # text | enum | date | decimal | int | ref | permissions
+    kind: str  # text | enum | date | decimal | int | ref | permissions | bool
     required: bool = True
+    optional: bool = False  # may be absent from the file's header: then its field is not written at all
     max_length: int = 100
     choices: tuple = ()
     signed: bool = False  # decimals may be negative (P&L)
@@ -67,6 +70,11 @@ def check_column(col, values, refs):
             parsed = parsed.round(4)
         if not col.signed:
             errors = errors.where(~(ok & (parsed < 0)), _("must not be negative"))
+    elif col.kind == "bool":
+        lowered = values.str.lower()
+        parsed = lowered.map(BOOL_VALUES)
+        bad = present & parsed.isna()
+        errors = errors.where(~bad, _("must be 1 or 0 (yes or no)"))
     elif col.kind == "ref":
         lookup = refs[col.ref]
         parsed = values.map(lookup)

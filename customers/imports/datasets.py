@@ -50,6 +50,10 @@ class Dataset:
     def column_names(self):
         return [c.name for c in self.columns]
 
+    def columns_in(self, header):
+        """The columns a file with this header carries (an optional one may be absent)."""
+        return [c for c in self.columns if c.name in header or not c.optional]
+
     def compare_columns(self, frame):
         return self.compare or tuple(c for c in frame.columns if c not in self.db_keys and c not in self.touch)
 
@@ -130,9 +134,14 @@ def _customer_checks(df, refs):
     return errors
 
 
+CONSENT_COLUMNS = ("marketing_consent", "do_not_contact")  # optional: a file without them keeps the recorded flags
+
+
 def _customer_build(df):
+    consent = {name: df[name].astype(bool) for name in CONSENT_COLUMNS if name in df.columns}
     return pd.DataFrame(
         {
+            **consent,
             "customer_code": df["customer_code"],
             "name": df["name"],
             "kind": df["kind"],
@@ -180,6 +189,8 @@ CUSTOMERS = Dataset(
         C("prior_experience", "enum", required=False, choices=tuple(Customer.Experience.values)),
         C("permissions", "permissions", required=False),
         C("commission_rate", "decimal"),
+        C("marketing_consent", "bool", optional=True),
+        C("do_not_contact", "bool", optional=True),
     ),
     keys=("customer_code",),
     db_keys=("customer_code",),

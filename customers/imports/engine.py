@@ -99,12 +99,13 @@ class _Uniques:
 
 def _check_chunk(dataset, raw_frame, refs, errors, rights):
     """Column, row and rights checks of one chunk -> (parsed chunk, whether a row was refused)."""
-    raw_frame = raw_frame[dataset.column_names]
-    for col in dataset.columns:  # numbers parse with surrounding blanks; everything else is stripped
+    columns = dataset.columns_in(raw_frame.columns)
+    raw_frame = raw_frame[[c.name for c in columns]]
+    for col in columns:  # numbers parse with surrounding blanks; everything else is stripped
         if col.kind not in ("decimal", "int"):
             raw_frame[col.name] = raw_frame[col.name].str.strip()
     parsed = pd.DataFrame(index=raw_frame.index)
-    for col in dataset.columns:
+    for col in columns:
         values, messages = check_column(col, raw_frame[col.name], refs)
         parsed[col.name] = values
         errors.add_series(messages, col.name, raw_frame[col.name])
@@ -153,7 +154,7 @@ def validate(dataset_name, raw, *, uploader=SYSTEM, skip_invalid=False, max_erro
         return _finish(result, errors, refused=True), None, None
     reader = CsvChunks(raw, errors, chunk_rows)
     header = reader.header or []
-    missing = [c for c in dataset.column_names if c not in header]
+    missing = [c.name for c in dataset.columns if c.name not in header and not c.optional]
     duplicated = sorted({h for h in header if header.count(h) > 1})
     for name in missing:
         errors.add(1, name, "", _("column is missing"))
@@ -208,7 +209,8 @@ def validate(dataset_name, raw, *, uploader=SYSTEM, skip_invalid=False, max_erro
 
     parsed = None
     if not refused and (parsed_parts or not errors.count):
-        parsed = pd.concat(parsed_parts) if parsed_parts else pd.DataFrame(columns=dataset.column_names)
+        parsed = pd.concat(parsed_parts) if parsed_parts else pd.DataFrame(
+            columns=[c.name for c in dataset.columns_in(header)])
     raw_frame = pd.concat(raw_parts) if raw_parts else None
     return _finish(result, errors, refused=refused), parsed, raw_frame
 
