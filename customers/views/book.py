@@ -125,7 +125,8 @@ def log_interaction(request, code):
     customer = _get_customer(request, code)
     form = InteractionForm(request.POST)
     if form.is_valid():
-        services.log_interaction(customer=customer, actor=request.user, **form.cleaned_data)
+        services.log_interaction(customer=customer, actor=request.user, next_step=form.next_step,
+                                 **form.cleaned_data)
         messages.success(request, _("Contact logged."))
     else:
         report_form_errors(request, form)
