@@ -115,3 +115,21 @@ def status_counts(queryset):
     from django.db.models import Count
 
     return dict(queryset.order_by().values_list("status").annotate(n=Count("id")))
+
+
+def masked(address):
+    """An address as pages show it: 138****5678, li***@branch.example."""
+    from customers.scope import mask
+
+    if "@" in address:
+        local, domain = address.split("@", 1)
+        return f"{local[:2]}***@{domain}"
+    if address.startswith("http"):
+        return "…"
+    return mask(address)
+
+
+def preference_initial(user_id):
+    pref = preferences_of([user_id])[user_id]
+    return {"events": list(pref.events), "channel": pref.channel, "phone": pref.phone,
+            "quiet_start": pref.quiet_start, "quiet_end": pref.quiet_end}

@@ -15,7 +15,7 @@ from customers.models import Staff
 
 from . import conf, ratelimit, selectors
 from .channels import ChannelDown, Rejected, channel_for
-from .models import Message
+from .models import Message, NotificationPreference
 
 log = logging.getLogger(__name__)
 INSERT_BATCH = 2000
@@ -216,3 +216,11 @@ def retry_failed(message_ids, actor):
     audit_many(actor, [("outreach.retry", "outreach.message", pk, {}) for pk in pks])
     transaction.on_commit(lambda: enqueue_queued(ids=pks))
     return len(pks)
+
+
+def save_preferences(user, *, events, channel, phone="", quiet_start=None, quiet_end=None):
+    """The user's own preferences (a row replaces the defaults). Returns the row."""
+    pref, _created = NotificationPreference.objects.update_or_create(user=user, defaults={
+        "events": sorted(set(events)), "channel": channel, "phone": phone or "", "quiet_start": quiet_start,
+        "quiet_end": quiet_end})
+    return pref

@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "outreach"
-urlpatterns = []
+urlpatterns = [
+    path("", views.my_messages, name="messages"),
+    path("failed/", views.failed, name="failed"),
+    path("failed/retry/", views.retry, name="retry"),
+    path("preferences/", views.preferences, name="preferences"),
+]
