@@ -153,3 +153,26 @@ def test_the_run_stores_the_source_and_the_explanation_reads_it(branch):
     assert other.retention_source == "rules" and other.retention_scored_on is None
     with translation.override("en"):
         assert "retention from the churn model's risk scored on 2026-11-25" in explain(row)
+
+
+def test_a_branch_manager_switches_the_source_in_the_labelled_policy_form(db, client_for):
+    from django.urls import reverse
+
+    from crm.tests.policy_forms import posted
+    from customers.models import Role
+    from customers.tests.factories import StaffFactory, office
+
+    client = client_for(StaffFactory(role=Role.BRANCH_MANAGER, office=office("CS"), with_user=True))
+    with translation.override("en"):
+        form = client.get(reverse("customers:tiering-policy-new"), HTTP_ACCEPT_LANGUAGE="en")
+        html = form.content.decode()
+        assert "Retention from" in html and ">the churn model</option>" in html
+        data = {**posted(form.context["form"]), "retention_source": "model", "note": "retention from the model"}
+        assert client.post(reverse("customers:tiering-policy-new"), data).status_code == 302
+        draft = TieringPolicy.objects.order_by("-version").first()
+        assert draft.status == "draft" and draft.params["retention_source"] == "model"
+        page = client.get(reverse("customers:tiering-policy", args=[draft.version]),
+                          HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert "the rules" in page and "the churn model" in page and "retention_source" not in page
+        refused = client.post(reverse("customers:tiering-policy-new"), {**data, "retention_source": "learned"})
+        assert refused.status_code == 200 and TieringPolicy.objects.count() == 2
