@@ -48,7 +48,7 @@ def _event(item, stamp):
         event.add("transp", "TRANSPARENT")
     else:
         start = timezone.localtime(item.start)
-        end = timezone.localtime(item.end) if item.end else start + timedelta(minutes=TASK_MINUTES)
+        end = timezone.localtime(item.end) if item.end else _plus(start, timedelta(minutes=TASK_MINUTES))
         event.add("dtstart", start)
         event.add("dtend", end)
     if item.location:
@@ -60,3 +60,10 @@ def _event(item, stamp):
     event.add("categories", [str(selectors.ITEM_KINDS[item.kind])])
     return event
 
+
+
+def _plus(moment, delta):
+    try:
+        return moment + delta
+    except OverflowError:  # a task due at the very end of the calendar
+        return moment

@@ -5,7 +5,7 @@ in its owner's; an advisor plans for themself, a manager (office or branch) for 
 task's owner or a manager who sees it completes, reschedules or cancels it."""
 import hashlib
 import secrets
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -41,10 +41,18 @@ def may_change(scope, task):
     return scope.may(Write.PLAN_TASKS) and (task.owner_id == getattr(scope.staff, "pk", None) or _is_manager(scope))
 
 
+PLAN_HORIZON = timedelta(days=3660)  # plans lie within ten years of today (and far from the calendar's ends)
+
+
 def _check_times(due_at, ends_at):
-    if due_at is None or timezone.is_naive(due_at):
+    now = timezone.now()
+    for field, value in (("due_at", due_at), ("ends_at", ends_at)):
+        if value is not None and (timezone.is_naive(value) or value.year in (1, 9999)
+                                  or abs(value - now) > PLAN_HORIZON):
+            raise ValidationError({field: [_("Give a date within ten years of today.")]})
+    if due_at is None:
         raise ValidationError({"due_at": [_("Give a date and a time.")]})
-    if ends_at is not None and (timezone.is_naive(ends_at) or ends_at < due_at):
+    if ends_at is not None and ends_at < due_at:
         raise ValidationError({"ends_at": [_("An appointment ends after it starts.")]})
 
 
@@ -132,6 +140,7 @@ def reschedule(*, actor, task_id, due_at, ends_at=None):
     """Move a task; an appointment keeps its length unless a new end is given."""
     task = _task_to_change(actor, task_id)
     if ends_at is None and task.ends_at is not None and due_at is not None:
+        _check_times(due_at, None)  # before the sum, which a date at the calendar's end would overflow
         ends_at = due_at + (task.ends_at - task.due_at)
     _check_times(due_at, ends_at)
     before = task.due_at

@@ -36,10 +36,12 @@ def _target_staff(request, scope):
 
 
 def _day(value, default):
+    """The asked day, or `default` when unreadable or at the calendar's ends (a week around it must exist)."""
     try:
-        return date.fromisoformat(value) if value else default
+        day = date.fromisoformat(value) if value else default
     except ValueError:
         return default
+    return day if date.min + timedelta(days=14) <= day <= date.max - timedelta(days=14) else default
 
 
 def calendar(request):

@@ -6,6 +6,17 @@ from crm.textlimits import NOTE_MAX_LENGTH, SHORT_TEXT_MAX_LENGTH
 from ..models import Task
 
 
+class PlanDateTimeField(serializers.DateTimeField):
+    """DRF's date-time, with a date at the calendar's ends (0001-01-01 read in Beijing time) refused as invalid
+    instead of overflowing."""
+
+    def to_internal_value(self, value):
+        try:
+            return super().to_internal_value(value)
+        except OverflowError:
+            self.fail("invalid", format="ISO 8601")
+
+
 class TaskSerializer(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.staff_code", read_only=True)
     owner_name = serializers.CharField(source="owner.name", read_only=True)
@@ -29,8 +40,8 @@ class TaskCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Task.Kind.choices, default=Task.Kind.CALL_BACK)
     title = serializers.CharField(max_length=SHORT_TEXT_MAX_LENGTH, required=False, allow_blank=True)
     notes = serializers.CharField(max_length=NOTE_MAX_LENGTH, required=False, allow_blank=True, default="")
-    due_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    due_at = PlanDateTimeField()
+    ends_at = PlanDateTimeField(required=False, allow_null=True, default=None)
     location = serializers.CharField(max_length=SHORT_TEXT_MAX_LENGTH, required=False, allow_blank=True,
                                      default="")
 
@@ -41,8 +52,8 @@ class TaskCreateSerializer(serializers.Serializer):
 
 
 class RescheduleSerializer(serializers.Serializer):
-    due_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    due_at = PlanDateTimeField()
+    ends_at = PlanDateTimeField(required=False, allow_null=True, default=None)
 
 
 class NoteSerializer(serializers.Serializer):

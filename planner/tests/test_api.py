@@ -64,6 +64,8 @@ def test_complete_reschedule_cancel_and_another_books_task(people, client_for):
 
 
 @pytest.mark.parametrize("body", [{"title": "x"}, {"due_at": "2026-12-07T09:00:00+08:00"},
-                                  {"title": "x", "due_at": "yesterday"}])
+                                  {"title": "x", "due_at": "yesterday"}, {"title": "x", "due_at": "0001-01-01T00:00"},
+                                  {"title": "x", "due_at": "9999-12-31T23:59"}])
 def test_bad_bodies_are_400(people, client_for, body):
     assert client_for(people["a"]).post(URL, body, content_type="application/json").status_code == 400
+    assert not Task.objects.exists()

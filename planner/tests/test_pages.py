@@ -170,3 +170,17 @@ def test_todays_list_shows_tasks_due_today_and_overdue(people, client_for):
     assert 'id="today-tasks"' in body and "1 overdue" in body
     assert "昨天该打的电话" in body and "今天的会" in body
     assert "明天的事" not in body and "乙今天的事" not in body
+
+
+def test_the_calendar_at_the_ends_of_time_shows_today_instead(people, client_for):
+    client = client_for(people["a"])
+    for value in ("9999-12-31", "0001-01-01", "2026-02-30", "x"):
+        response = client.get(f"/planner/?view=week&date={value}")
+        assert response.status_code == 200 and 'data-day="' in response.content.decode()
+
+
+@pytest.mark.parametrize("due", ["0001-01-01T00:00", "9999-12-31T23:59", "2050-01-01T09:00"])
+def test_a_date_far_from_today_is_refused_on_the_form(people, client_for, due):
+    response = client_for(people["a"]).post("/planner/tasks/new/", {"kind": "call_back", "title": "x",
+                                                                    "due_at": due})
+    assert response.status_code == 200 and not Task.objects.exists()

@@ -153,3 +153,15 @@ def test_a_contacts_next_step_is_a_task_about_the_same_customer(people):
                                           note="带合同来\n其他")
     assert (task.title, task.kind, task.customer, task.source, task.source_id) == (
         "带合同来", "meeting", people["mine"], "interaction", contact.pk)
+
+
+def test_an_appointment_moved_to_the_end_of_the_calendar_is_refused_not_a_crash(people):
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    a = people["a"]
+    meeting = plan(a, due_at=at(DAY, 14), ends_at=at(DAY, 15))
+    with pytest.raises(ValidationError):
+        services.reschedule(actor=a.user, task_id=meeting.pk,
+                            due_at=timezone.make_aware(datetime(9999, 12, 31, 23, 30)))
