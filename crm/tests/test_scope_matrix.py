@@ -88,6 +88,26 @@ ROUTE_OBJECTS = {
     "alert-detail": lambda o: {"pk": o.alert.pk},
     "alert-transition": lambda o: {"pk": o.alert.pk},
     "alert-snooze": lambda o: {"pk": o.alert.pk},
+    "planner:task": lambda o: {"pk": o.planner_task.pk},
+    "planner:task-from-alert": lambda o: {"pk": o.alert.pk},
+    "planner:task-from-survey": lambda o: {"pk": o.task.pk},
+    "planner-feed": lambda o: {"token": "not-a-feed-token"},  # the secret token is the credential: unknown = 404
+    "planner-task-detail": lambda o: {"pk": o.planner_task.pk},
+    "planner-task-complete": lambda o: {"pk": o.planner_task.pk},
+    "planner-task-cancel": lambda o: {"pk": o.planner_task.pk},
+    "planner-task-reschedule": lambda o: {"pk": o.planner_task.pk},
+    "campaigns:detail": lambda o: {"pk": o.campaign.pk},
+    "campaigns:edit": lambda o: {"pk": o.campaign.pk},
+    "campaigns:submit": lambda o: {"pk": o.campaign.pk},
+    "campaigns:approve": lambda o: {"pk": o.campaign.pk},
+    "campaigns:send-back": lambda o: {"pk": o.campaign.pk},
+    "campaigns:cancel": lambda o: {"pk": o.campaign.pk},
+    "campaign-detail": lambda o: {"pk": o.campaign.pk},
+    "campaign-submit": lambda o: {"pk": o.campaign.pk},
+    "campaign-approve": lambda o: {"pk": o.campaign.pk},
+    "campaign-send-back": lambda o: {"pk": o.campaign.pk},
+    "campaign-cancel": lambda o: {"pk": o.campaign.pk},
+    "campaign-results": lambda o: {"pk": o.campaign.pk},
 }
 NOT_SHOWN = (403, 404, 405)
 
@@ -123,6 +143,20 @@ class Objects:
             response=self.survey_response, customer=customer, question=question,
             option=question.options.order_by("pk").first(), kind="dissatisfied", category="service", priority=1,
             owner=staff, opened_on=today, due_on=today + timedelta(days=1))
+        # the planner's task is the book's staff member's: the own-book caller owns it, the foreigner does not
+        from planner.models import Task as PlannerTask
+
+        self.planner_task = PlannerTask.objects.create(owner=staff, customer=customer, title="scope test",
+                                                       due_at=now)
+        # a submitted campaign of the customer's office naming the customer: customer data, and the roles the
+        # write matrix allows reach approve / send back / cancel
+        from campaigns.models import Campaign, CampaignRecipient
+
+        self.campaign = Campaign.objects.create(
+            name="scope", template="{name}", segment_kind="filter", segment_query="star=4",
+            office=customer.office, scheduled_at=now + timedelta(days=1), status="submitted",
+            created_by=staff.user)
+        CampaignRecipient.objects.create(campaign=self.campaign, customer=customer)
 
 
 @pytest.fixture
