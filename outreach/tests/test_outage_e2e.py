@@ -77,3 +77,34 @@ def test_killing_the_gateway_mid_batch_loses_and_repeats_no_message(reference_da
     retried = Message.objects.filter(attempts__gt=1)
     assert retried.exists() and all("ConnectionError" in m.last_error or m.last_error == ""
                                     for m in Message.objects.all())
+
+
+@pytest.mark.e2e
+@pytest.mark.filterwarnings("ignore:task_always_eager")
+@pytest.mark.django_db(transaction=True)
+def test_a_task_delivered_twice_and_an_event_dispatched_twice_send_once(reference_data, monkeypatch):
+    """acks_late may deliver a send task again (a worker lost after sending); a caller may dispatch an event
+    again: the gateway still gets each message once, the second time with no request at all."""
+    from .stubs import StubServer
+
+    require_worker_setup()
+    queue = f"e2e-{uuid.uuid4().hex[:8]}"
+    with StubServer(lambda body: (202, {"status": "accepted"})) as gateway:
+        worker = start_worker(queue, SMS_GATEWAY_URL=gateway.url)
+        try:
+            advisor = StaffFactory(role=Role.WEALTH_ADVISOR)
+            customers = [CustomerFactory(advisor=advisor, office=advisor.office) for _ in range(5)]
+            rows = [{"event_key": "campaign:2", "event_kind": "campaign", "channel": "sms", "recipient_customer": c,
+                     "address": f"139{c.pk:08d}", "body": "您好"} for c in customers]
+            monkeypatch.setattr(services, "enqueue_queued", lambda **kw: 0)  # this test queues the tasks itself
+            assert services.dispatch(rows) == 5 and services.dispatch(rows) == 0
+            ids = list(Message.objects.values_list("pk", flat=True))
+            for _ in range(2):
+                celery_app.send_task("outreach.tasks.send_batch", args=[ids], queue=queue)
+            assert wait_for(lambda: Message.objects.filter(status="sent").count() == 5, timeout=60)
+            time.sleep(2)  # the second delivery has had its turn
+        finally:
+            print(stop_worker(worker)[-2000:])
+    refs = [b["client_ref"] for b in gateway.bodies]
+    assert sorted(refs) == sorted(f"campaign:2|customer:{c.pk}" for c in customers)
+    assert set(Message.objects.values_list("attempts", flat=True)) == {1}
