@@ -123,6 +123,6 @@ def activate(request):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, _("Churn model v%(version)s is now active: tonight's scoring uses it.") % {
-            "version": model.version})
+        messages.success(request, _("Churn model v%(version)s is now active; scoring the customers with it has "
+                                    "been queued.") % {"version": model.version})
     return redirect(f"{reverse('alerts:churn')}?version={model.version}")

@@ -139,9 +139,11 @@ def test_the_lift_chart_is_drawn_from_the_stored_lift_points(db, client_for):
     churn_model(1, "active")
     html = read(client_for(staff(Role.OFFICE_MANAGER)))
     # a 320 × 200 chart with a 30 px margin: x = 30 + share × 260, y = 30 + (1 − captured) × 140
-    assert '<polyline points="30.0,170.0 43.0,135.0 160.0,44.0 290.0,30.0"' in html  # the model
-    assert '<polyline points="30.0,170.0 43.0,153.7 290.0,30.0"' in html  # the rules combined
-    assert '<polyline points="30.0,170.0 290.0,30.0"' in html  # chance
+    assert 'points="30.0,170.0 43.0,135.0 160.0,44.0 290.0,30.0" fill="none" stroke="currentColor" ' \
+        'stroke-width="2" data-line="model"' in html
+    assert 'points="30.0,170.0 43.0,153.7 290.0,30.0" fill="none" stroke="currentColor" stroke-width="2" ' \
+        'data-line="rules"' in html
+    assert 'points="30.0,170.0 290.0,30.0"' in html  # chance
 
 
 def test_a_chosen_version_and_the_active_one_by_default(db, client_for):
