@@ -2,12 +2,14 @@
 the calendar-feed settings and the feed itself. Thin: reads from planner.selectors, writes through services."""
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -226,7 +228,9 @@ def feed_ics(request, token):
     if found is None:
         raise Http404
     _feed, staff = found
-    response = HttpResponse(ics.feed_document(staff), content_type="text/calendar; charset=utf-8")
+    with translation.override(settings.LANGUAGE_CODE):  # the site's language: a calendar app has no choice
+        body = ics.feed_document(staff)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="calendar.ics"'
     return response
 
