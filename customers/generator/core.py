@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..models import Grade, Role
+from . import latent
 from ..permissions import BIT
 
 BLOCK = 10_000  # customers per random stream and per write
@@ -33,8 +34,9 @@ ASSET_PARAMS = {
     "restricted": (3_000_000, 1.2),
     "institutional": (30_000_000, 1.5),
 }
-# Lifecycle profiles of retail customers (shares); the rest are steady active customers.
-PROFILE_SHARES = {"prospect": 0.02, "budding": 0.03, "churned": 0.04, "dormant": 0.02, "declining": 0.08}
+# Lifecycle profiles of retail customers at the start of the history (shares); the rest are active customers, whose
+# churn, decline and closing come from the hidden process in latent.py, not from a profile.
+PROFILE_SHARES = {"prospect": 0.02, "budding": 0.03, "dormant": 0.02}
 RISK_LEVELS = np.array(["C1", "C2", "C3", "C4", "C5"])
 RISK_P = [0.08, 0.22, 0.35, 0.25, 0.10]
 STAFF_FILL = 0.85  # advisors are staffed so that books sit at ~85 % of the cap
@@ -100,7 +102,8 @@ class Generator:
     random stream (seed, block number) — so memory is bounded by a block and the branch does not depend on how
     the writer groups blocks."""
 
-    def __init__(self, customers, seed, as_of, months=13, days=120, office_ids=None, history=True):
+    def __init__(self, customers, seed, as_of, months=13, days=120, office_ids=None, history=True,
+                 history_days=182):
         self.n = int(customers)
         self.seed = int(seed)
         self.rng = np.random.default_rng(abs(self.seed))
@@ -108,6 +111,12 @@ class Generator:
         self.months = months
         self.days = days
         self.history = history
+        self.history_days = int(history_days)  # alerts, contacts and survey attempts before the first night
+        # the hidden process runs on a calendar-day grid covering the snapshots, the activity and the history
+        # (plus the 120 days the falling-trading rule looks back from the oldest history alert)
+        first = min(month_ends(as_of, months)[0], as_of - timedelta(days=max(days, self.history_days + 130)))
+        self.span_days = 7 * math.ceil(((as_of - first).days + 1) / 7)
+        self.market = latent.market(self.seed, np.datetime64(as_of, "D") - (self.span_days - 1), self.span_days)
         self.office_codes = list(OFFICE_WEIGHTS)
         self.office_ids = office_ids or {code: i + 1 for i, code in enumerate(self.office_codes)}
         self.c = None
@@ -145,10 +154,11 @@ class Generator:
         c = {k: (v[lo:hi] if isinstance(v, np.ndarray) and len(v) == self.n else v) for k, v in self.c.items()}
         c["n"] = hi - lo
         c["style"] = rng.choice(["trader", "allocator", "mixed"], c["n"], p=[0.6, 0.15, 0.25])
-        snapshots, mix = self._snapshots(c, rng)
+        c["mix"] = self._mix(c, rng)
+        latent.simulate(self, c, rng)
         frames = {
-            "snapshots": snapshots,
-            "activity": self._activity(c, mix, rng),
+            "snapshots": self._snapshots(c, rng),
+            "activity": self._activity(c, rng),
             "ipo_quotas": self._ipo_quotas(c, rng),
             "applications": self._applications(c, rng),
             "events": self._events(c, rng),
@@ -195,8 +205,7 @@ class Generator:
         funded = opened + rng.integers(0, 30, n)
         has_opened = profile != "prospect"
         has_funded = has_opened & ((profile != "budding") | (rng.random(n) < 0.4))
-        closed = np.where(profile == "churned", as_of - rng.integers(1, 330, n), np.datetime64("NaT"))
-        closed = np.where(closed < funded, funded + 1, closed)
+        closed = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")  # latent.py closes accounts, per block
         assets = np.where(np.isin(profile, ["prospect", "budding"]), assets * 0.05, assets)
         assets = np.where(profile == "dormant", rng.uniform(0, 99, n), assets)
         birth = as_of - rng.integers(20 * 365, 80 * 365, n)
@@ -377,36 +386,9 @@ class Generator:
         return frame
 
     # -- positions ----------------------------------------------------------
-    def _snapshots(self, c, rng):
-        n = c["n"]
-        as_of = np.datetime64(self.as_of, "D")
-        ends = np.array(month_ends(self.as_of, self.months), dtype="datetime64[D]")
-        t = len(ends)
-        # Monthly log-returns walked backwards from today's assets; decliners lost ~40 % lately.
-        steps = 0.005 + 0.06 * rng.standard_normal((n, t - 1))
-        declining = c["profile"] == "declining"
-        steps[declining, -3:] -= 0.17
-        log_path = np.concatenate([np.zeros((n, 1)), np.cumsum(steps[:, ::-1], axis=1)], axis=1)[:, ::-1]
-        total = c["assets"][:, None] * np.exp(-log_path + log_path[:, -1:])
-        # The day before the data date (the previous night): today's assets within ±1 %, except the customers who
-        # move a large part of their money out today (they had it yesterday).
-        retail_live = self._live(c) & (c["kind"] == "retail") & (c["profile"] == "active")
-        leaving = retail_live & (c["assets"] >= 50_000) & (rng.random(n) < 0.006)
-        share_out = np.where(leaving, rng.uniform(0.45, 0.8, n), 0.0)
-        eve = total[:, -1] * (1 + rng.normal(0, 0.004, n)) / (1 - share_out)
-        total[:, :-1] /= (1 - share_out)[:, None]
-        c["leaving"], c["share_out"], c["eve_total"] = leaving, share_out, eve
-        if ends[-2] == as_of - 1:  # the data date is the 1st: yesterday is already a month-end
-            total[:, -2] = eve
-            dates = ends
-        else:
-            total = np.concatenate([total[:, :-1], eve[:, None], total[:, -1:]], axis=1)
-            dates = np.concatenate([ends[:-1], [as_of - 1], ends[-1:]])
-        t = len(dates)
-        dormant = c["profile"] == "dormant"
-        total[dormant] = rng.uniform(0, 99, (dormant.sum(), t))
-        # Holdings mix per customer: traders hold securities, allocators products of one main class.
-        style = c["style"]
+    def _mix(self, c, rng):
+        """Holdings mix per customer: traders hold securities, allocators products of one main class."""
+        n, style = c["n"], c["style"]
         alpha = np.where(
             (style == "trader")[:, None], [[14, 0.6, 0.6, 0.3, 0.2, 1.5]],
             np.where((style == "allocator")[:, None], [[1.5, 3, 3, 3, 0.5, 1]], [[4, 1.5, 1.5, 0.6, 0.3, 1.2]]),
@@ -414,7 +396,34 @@ class Generator:
         main = rng.integers(1, 4, n)  # allocators lean to one product class
         alpha[np.arange(n), main] += np.where(style == "allocator", 10, 0)
         mix = rng.gamma(alpha)
-        mix /= mix.sum(axis=1, keepdims=True)  # securities, equity fund, fixed income, reits, other, cash
+        return mix / mix.sum(axis=1, keepdims=True)  # securities, equity fund, fixed income, reits, other, cash
+
+    def _holdings(self, c, rows, day_index):
+        """The holdings mix of customer rows on grid days: their own mix, with part of the products redeemed
+        into cash while dissatisfaction shows (up to 60 % × sensitivity), and 80 % once they decided to leave."""
+        mix = c["mix"][rows].copy()
+        week = np.minimum(day_index // 7, c["shown"].shape[1] - 1)
+        shown = c["shown"][rows, week].astype(float)
+        redeem = 0.6 * c["sensitivity"][rows] * np.clip(shown - 1.0, 0.0, 1.0)
+        redeem = np.where(day_index >= c["decided_i"][rows], 0.8, redeem) * c["in_play"][rows]
+        moved = mix[:, 1:5] * redeem[:, None]
+        mix[:, 1:5] -= moved
+        mix[:, 5] += moved.sum(axis=1)
+        return mix
+
+    def _day_index(self, c, days):
+        return (np.asarray(days, dtype="datetime64[D]") - c["day0"]).astype(int)
+
+    def _snapshots(self, c, rng):
+        """Month-ends, the previous night and the data date, read off the hidden process's daily value."""
+        n = c["n"]
+        dates = np.array(snapshot_dates(self.as_of, self.months), dtype="datetime64[D]")
+        t = len(dates)
+        total = c["value"][:, self._day_index(c, dates)].astype(float)
+        dormant = c["profile"] == "dormant"
+        total[dormant] = rng.uniform(0, 99, (dormant.sum(), t))
+        mix = c["mix"]
+        style = c["style"]
         exists = np.ones((n, t), dtype=bool)
         funded = c["funded"]
         exists &= ~np.isnat(funded)[:, None]
@@ -423,7 +432,7 @@ class Generator:
         exists &= np.where(np.isnat(closed)[:, None], True, dates[None, :] < closed[:, None])
         rows, cols = np.nonzero(exists)
         tot = np.round(total[rows, cols], 2)
-        parts = np.round(tot[:, None] * mix[rows], 2)
+        parts = np.round(tot[:, None] * self._holdings(c, rows, self._day_index(c, dates)[cols]), 2)
         parts[:, 5] = np.round(tot - parts[:, :5].sum(axis=1), 2)  # cash takes the rounding
         waiting = c["profile"][rows] == "budding"  # funded but never invested: all cash
         parts[waiting, 5] = tot[waiting]
@@ -467,15 +476,20 @@ class Generator:
         c["last_securities"][rows[last]] = parts[last, 0]
         c["last_total"] = np.zeros(n)
         c["last_total"][rows[last]] = tot[last]
-        return frame, mix
+        return frame
 
-    def _activity(self, c, mix, rng):
+    def _activity(self, c, rng):
+        """Trading days and transfers on working days. Trading is each customer's own rate × the season × the
+        hidden process's multiplier (fading with dissatisfaction, late); transfers are the hidden process's.
+        Rows are written for the last `days`; the trading days behind the alert history are kept in c for
+        history.py (the falling-trading rule looks back 120 days from its oldest alert)."""
         n = c["n"]
         as_of = np.datetime64(self.as_of, "D")
-        # `days` of activity up to the previous night, and the data date: both nights see the same window length
-        # (the tiering's trading baseline needs 30 days of data before its 90-day window)
-        days = np.arange(as_of - self.days, as_of + 1)
+        reach = max(self.days, self.history_days + 130) if self.history else self.days
+        days = np.arange(as_of - reach, as_of + 1)
         days = days[np.is_busday(days)]
+        emit_from = as_of - self.days
+        idx = self._day_index(c, days)
         d = len(days)
         p = rng.beta(1.2, 3.0, n)
         alive = (~np.isnat(c["funded"])) & (c["profile"] != "dormant") & (c["profile"] != "budding")
@@ -484,91 +498,140 @@ class Generator:
         holder = alive & (c["style"] == "trader") & (c["assets"] >= 200_000) & (rng.random(n) < 0.35)
         p = np.where(holder, rng.uniform(0.004, 0.02, n), p)
         p = np.where(alive, p, 0.0)
-        active = rng.random((n, d)) < p[:, None]
+        month = (days.astype("datetime64[M]").astype(int) % 12) + 1
+        season = np.array([latent.SEASON.get(m, 1.0) for m in range(1, 13)])[month - 1]
+        # seasonal traders sit out one quarter a year (from their own starting month)
+        off = ((month[None, :] - 1 - c["off_start"][:, None]) % 12 < 3) & c["seasonal"][:, None]
+        week = np.minimum(idx // 7, c["trade_mult"].shape[1] - 1)
+        rate = p[:, None] * season[None, :] * np.where(off, latent.OFF_SEASON, 1.0) * c["trade_mult"][:, week]
+        active = rng.random((n, d)) < rate
         active &= np.where(np.isnat(c["funded"])[:, None], False, days[None, :] >= c["funded"][:, None])
         active &= np.where(np.isnat(c["closed"])[:, None], True, days[None, :] < c["closed"][:, None])
-        declining = c["profile"] == "declining"
-        fading = days >= as_of - 75  # trading falls away over the last ~2.5 months
-        active[np.ix_(declining, fading)] &= rng.random((declining.sum(), fading.sum())) < 0.2
-        today = days[-1] == as_of
-        if today:
-            active[c["leaving"], -1] = True
-        rows, cols = np.nonzero(active)
+        active &= idx[None, :] < c["end_i"][:, None]  # nothing left to trade once drained
+        trades = np.where(active, 1 + rng.poisson(1.5, (n, d)), 0).astype(np.int32)
+        c["trades"], c["trade_days"], c["holder"] = trades, days, holder
+        # transfers of the hidden process, on a weekend moved to the Friday before
+        t_out, t_in = self._working_day_flows(c, days, idx)
+        show = (days >= emit_from)[None, :] & (active | (t_out > 0) | (t_in > 0))
+        rows, cols = np.nonzero(show)
         m = len(rows)
-        base = np.maximum(c["assets"][rows] * mix[rows, 0], 1000.0)
-        trades = 1 + rng.poisson(1.5, m)
+        value = c["value"][rows, idx[cols]].astype(float)
+        mix = c["mix"]
+        base = np.maximum(value * mix[rows, 0], 1000.0)
+        count = trades[rows, cols]
         turnover = np.where(holder[rows], rng.uniform(0.005, 0.03, m), rng.uniform(0.03, 0.25, m))
-        traded = np.round(trades * base * turnover, 2)
+        traded = np.round(np.where(count > 0, count * base * turnover, 0.0), 2)
         commission = np.round(traded * c["commission"][rows] / 1000, 2)
-        product_value = c["assets"][rows] * mix[rows, 1:5].sum(axis=1)
-        product_income = np.round(np.where(rng.random(m) < 0.1, product_value * 0.002, 0.0), 2)
-        t_in = np.round(np.where(rng.random(m) < 0.06, c["assets"][rows] * rng.uniform(0.01, 0.2, m), 0.0), 2)
-        big_out = (declining[rows] | (c["profile"][rows] == "churned")) & (rng.random(m) < 0.08)
-        t_out = np.where(rng.random(m) < 0.05, c["assets"][rows] * rng.uniform(0.01, 0.2, m), 0.0)
-        t_out = np.round(np.where(big_out, c["assets"][rows] * rng.uniform(0.3, 0.9, m), t_out), 2)
-        if today:  # the leavers' transfer-out today: what they had yesterday less what is left
-            going = c["leaving"][rows] & (cols == d - 1)
-            t_out = np.where(going, np.round(c["eve_total"][rows] * c["share_out"][rows], 2), t_out)
-            t_in = np.where(going, 0.0, t_in)
-        pnl = np.round(base * rng.normal(0.0003, 0.018, m), 2)
-        c["holder"] = holder
+        product_value = value * mix[rows, 1:5].sum(axis=1)
+        product_income = np.round(np.where((count > 0) & (rng.random(m) < 0.1), product_value * 0.002, 0.0), 2)
+        pnl = self._pnl_since_last_row(c, rows, idx[cols])
         return pd.DataFrame(
             {
                 "customer_id": c["id"][rows],
                 "date": np.datetime_as_string(days[cols], "D"),
-                "trade_count": trades,
+                "trade_count": count,
                 "traded_amount": traded,
                 "commission_income": commission,
                 "product_income": product_income,
-                "transfer_in": t_in,
-                "transfer_out": t_out,
+                "transfer_in": np.round(t_in[rows, cols], 2),
+                "transfer_out": np.round(t_out[rows, cols], 2),
                 "pnl": pnl,
             }
         )
 
-    # -- events around the accounts -----------------------------------------
-    def _live(self, c):
-        return (~np.isnat(c["funded"])) & np.isnat(c["closed"]) & (c["profile"] != "dormant")
+    def _pnl_since_last_row(self, c, rows, day_index):
+        """The securities' P&L a row reports: everything since the customer's previous row (the back office
+        books the days between on the next day with activity), from the value's own daily return less the
+        products' drift. Rows come customer by customer, in date order."""
+        value = c["value"]
+        prev = np.concatenate([value[:, :1], value[:, :-1]], axis=1)
+        daily = prev * (c["ret"] - ((1 - c["mix"][:, 0]) * 0.00012).astype(np.float32)[:, None])
+        cum = np.cumsum(daily, axis=1, dtype=np.float64)
+        del prev, daily
+        here = cum[rows, day_index]
+        start = np.maximum(int(self._day_index(c, [np.datetime64(self.as_of, "D") - self.days])[0]) - 1, 0)
+        new_customer = np.r_[True, rows[1:] != rows[:-1]]
+        before = np.where(new_customer, cum[rows, start], np.r_[0.0, here[:-1]])
+        return np.round(here - before, 2)
 
+    def _working_day_flows(self, c, days, idx):
+        """(transfer-out, transfer-in) per customer and working day of `days`: each calendar day's transfers
+        land on that working day or the nearest working day before it."""
+        n = c["n"]
+        t_out = np.zeros((n, len(days)))
+        t_in = np.zeros((n, len(days)))
+        for (rows, day, amount), target in ((c["flows_out"], t_out), (c["flows_in"], t_in)):
+            keep = day >= idx[0]
+            slot = np.searchsorted(idx, day[keep], side="right") - 1
+            np.add.at(target, (rows[keep], slot), amount[keep])
+        return t_out, t_in
+
+    def _live(self, c):
+        """Funded, not closed and not drained by the data date, not long dormant."""
+        as_of = np.datetime64(self.as_of, "D")
+        closed = ~np.isnat(c["closed"]) & (c["closed"] <= as_of)
+        return (~np.isnat(c["funded"])) & ~closed & ~c["drained"] & (c["profile"] != "dormant")
+
+    # -- events around the accounts -----------------------------------------
     def _ipo_quotas(self, c, rng):
+        """IPO subscriptions of the habitual subscribers (15 % of customers with securities ≥ 10,000) on
+        subscription days every three weeks over the activity window (and the three recent ones the first night
+        reads): the quota counts money at other brokers too — what a customer moved out over the year before
+        (latent.py) and, for some happy customers, an account elsewhere they always had."""
         n = c["n"]
         as_of = np.datetime64(self.as_of, "D")
-        subscribers = np.flatnonzero(self._live(c) & (c["last_securities"] >= 10_000) & (rng.random(n) < 0.15))
-        elsewhere = rng.random(len(subscribers)) < 0.2  # money held at another broker shows in the quota
-        extra = np.where(elsewhere, rng.uniform(200_000, 3_000_000, len(subscribers)), 0.0)
-        value = c["last_securities"][subscribers] + extra
-        share_sh = rng.uniform(0.3, 0.7, len(subscribers))
+        habitual = rng.random(n) < 0.15
+        always = np.where(rng.random(n) < 0.1, rng.uniform(200_000, 3_000_000, n), 0.0)
+        share_sh = rng.uniform(0.3, 0.7, n)
+        lags = sorted({2, 9, 23, *range(44, self.days - 7, 21)})
         frames = []
-        for k, lag in enumerate((2, 9, 23)):  # three recent subscription days
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "customer_id": c["id"][subscribers],
-                        "date": str(np.busday_offset(as_of, -lag, roll="backward")),
-                        "sh_units": np.floor(value * share_sh / 10_000).astype(int),
-                        "sz_units": np.floor(value * (1 - share_sh) / 5_000).astype(int),
-                    }
-                )
-            )
+        for lag in lags:
+            day = np.busday_offset(as_of, -lag, roll="backward")
+            i = int(self._day_index(c, [day])[0])
+            closed = ~np.isnat(c["closed"]) & (c["closed"] <= day)
+            live = ~np.isnat(c["funded"]) & (c["funded"] <= day) & ~closed & (c["profile"] != "dormant")
+            live &= i < c["end_i"]
+            securities = c["value"][:, i].astype(float) * self._holdings(c, np.arange(n), np.full(n, i))[:, 0]
+            who = np.flatnonzero(habitual & live & (securities >= 10_000))
+            value = securities[who] + self._moved_out_amount(c, i)[who] + always[who]
+            frames.append(pd.DataFrame({
+                "customer_id": c["id"][who], "date": str(day),
+                "sh_units": np.floor(value * share_sh[who] / 10_000).astype(int),
+                "sz_units": np.floor(value * (1 - share_sh[who]) / 5_000).astype(int),
+            }))
         return pd.concat(frames, ignore_index=True)
 
+    def _moved_out_amount(self, c, upto):
+        """Net transfers out over the year up to grid day `upto` (what may now sit at another broker), ≥ 0."""
+        net = np.zeros(c["n"])
+        for (rows, day, amount), sign in ((c["flows_out"], 1.0), (c["flows_in"], -1.0)):
+            inside = (day > upto - 365) & (day <= upto)
+            net += sign * np.bincount(rows[inside], amount[inside], minlength=c["n"])
+        return np.maximum(net, 0.0)
+
     def _applications(self, c, rng):
+        """Closing and transfer-out applications: every leaver of the "application" kind filed one when the
+        account was drained (accepted, or still filed in the last three days); some customers file and withdraw
+        or are still deciding — mostly the dissatisfied ones (the latest week's dissatisfaction)."""
         n = c["n"]
-        churned = np.flatnonzero((c["profile"] == "churned") & (rng.random(n) < 0.6))
-        filed = c["closed"][churned] - rng.integers(1, 10, len(churned))
-        live = np.flatnonzero(self._live(c) & (rng.random(n) < 0.003))
         as_of = np.datetime64(self.as_of, "D")
+        leavers = np.flatnonzero(~np.isnat(c["filed"]))
+        filed = c["filed"][leavers]
+        dis = c["dis"][:, -1]
+        pending_p = 0.003 * np.exp(dis - 1.0)
+        live = np.flatnonzero(self._live(c) & c["in_play"] & np.isnat(c["filed"]) & (rng.random(n) < pending_p))
         frame = pd.DataFrame(
             {
-                "customer_id": np.concatenate([c["id"][churned], c["id"][live]]),
+                "customer_id": np.concatenate([c["id"][leavers], c["id"][live]]),
                 "filed_on": np.datetime_as_string(
                     np.concatenate([filed, as_of - rng.integers(0, 30, len(live))]), "D"
                 ),
                 "kind": np.concatenate(
-                    [rng.choice(["close", "transfer_out"], len(churned)), rng.choice(["close", "transfer_out"], len(live))]
+                    [rng.choice(["close", "transfer_out"], len(leavers)), rng.choice(["close", "transfer_out"], len(live))]
                 ),
                 "status": np.concatenate(
-                    [np.full(len(churned), "accepted"), rng.choice(["filed", "withdrawn"], len(live), p=[0.8, 0.2])]
+                    [np.where(filed <= as_of - 3, "accepted", "filed"),
+                     rng.choice(["filed", "withdrawn"], len(live), p=[0.8, 0.2])]
                 ),
             }
         )
@@ -596,12 +659,19 @@ class Generator:
         return pd.concat(parts, ignore_index=True)
 
     def _interactions(self, c, rng):
-        n = c["n"]
-        who = np.flatnonzero(self._live(c) & (rng.random(n) < 0.3))
-        counts = rng.integers(1, 5, len(who))
-        rows = np.repeat(who, counts)
-        as_of = pd.Timestamp(self.as_of).tz_localize("Asia/Shanghai")
-        at = as_of - pd.to_timedelta(rng.integers(0, 180 * 24 * 60, len(rows)), unit="min")
+        """The advisors' contacts of the hidden process (each lowered the customer's dissatisfaction), over the
+        contact history: at least 180 days, or the history's length."""
+        as_of = np.datetime64(self.as_of, "D")
+        rows, week = np.nonzero(c["contacts"])
+        day = c["day0"] + week * 7 + rng.integers(0, 7, len(rows))
+        day = np.busday_offset(day, 0, roll="backward")
+        keep = (day >= as_of - max(180, self.history_days if self.history else 0)) & (day < as_of)
+        keep &= ~pd.isna(c["advisor_id"][rows])
+        rows, day = rows[keep], day[keep]
+        order = np.lexsort((day, rows))
+        rows, day = rows[order], day[order]
+        local = pd.to_datetime(day).tz_localize("Asia/Shanghai") + pd.to_timedelta(
+            rng.integers(9 * 60, 18 * 60, len(rows)), unit="min")
         advisor = c["advisor_id"][rows]
         summaries = np.array(["定期回访", "市场观点沟通", "产品介绍", "账户诊断", "资产配置建议"])
         return pd.DataFrame(
@@ -609,7 +679,7 @@ class Generator:
                 "id": self.take_ids("interaction", len(rows)),
                 "customer_id": c["id"][rows],
                 "staff_id": pd.array(advisor, dtype="Int64"),
-                "at": at.tz_convert("UTC").strftime("%Y-%m-%d %H:%M:%S"),  # as Django stores it on SQLite too
+                "at": local.tz_convert("UTC").strftime("%Y-%m-%d %H:%M:%S"),  # as Django stores it on SQLite too
                 "channel": rng.choice(["phone", "wechat", "video", "sms", "visit"], len(rows), p=[.45, .3, .05, .1, .1]),
                 "summary": rng.choice(summaries, len(rows)),
                 "note": "",

@@ -20,7 +20,6 @@ import pandas as pd
 
 from ..models import Role
 
-HISTORY_DAYS = 182
 TZ = "Asia/Shanghai"
 # S2020 answer shares of the study's 2020 campaign (surveys/data/s2020_campaign.json, n = 65)
 S2020_MIX = {
@@ -33,6 +32,13 @@ S2020_MIX = {
     "Q7": {"A": 3, "B": 2, "C": 1, "D": 1, "E": 5, "F": 53},
 }
 ATTEMPT_OUTCOMES = {"completed": 0.68, "hung_up": 0.14, "no_answer": 0.13, "refused": 0.05}
+# answers that follow the hidden dissatisfaction: (options best → worst, score thresholds, noise sd); the
+# thresholds give about the study's mix over the book (satisfaction: 83 % satisfied, referral: 71 % willing)
+LATENT_CUTS = {
+    "Q6": (["A", "B", "C", "D"], [-1.2, -1.5, -2.6], 0.8),
+    "Q5": (["A", "C", "B"], [-0.7, -1.9], 1.0),
+    "Q2": (["A", "B", "E", "C", "D"], [-0.5, -1.6, -1.75, -2.1], 1.2),
+}
 MONTHLY_SAMPLE = 0.03  # per IA 20 and per WA 10 customers a month (surveys.md) is ~3 % of the book
 SUMMARY = {"large_outflow": "大额转出预警回访", "falling_trading": "交易下降预警回访", "pnl_threshold": "盈亏预警回访",
            "assets_elsewhere": "他处资产预警回访", "closing_application": "转销户挽留沟通", "birthday": "生日关怀"}
@@ -64,66 +70,92 @@ def build(gen, c, frames, rng):
     return out
 
 
+def _firing_days(gen, c, rng):
+    """(index in block, rule, fired day) of the warnings the rules would have raised on the generated data over
+    the history (alerts.md, default parameters), first firing per customer and cool-down window:
+    large outflow on the hidden process's transfers, falling trading on the trading days, closing applications
+    as filed. The loss/gain and assets-elsewhere rules, which read data the branch keeps only for recent days,
+    appear as a few false alarms on steady customers."""
+    n = c["n"]
+    as_of = np.datetime64(gen.as_of, "D")
+    start, last_fire = as_of - gen.history_days, as_of - 12
+    parts = []
+    # large outflow: one day's transfer-out ≥ 100,000 or ≥ 30 % of the previous day's assets (≥ 10,000)
+    lo, hi = (start - c["day0"]).astype(int), (last_fire - c["day0"]).astype(int)
+    rows, day, out = c["flows_out"]
+    inside = (day >= max(lo, 1)) & (day <= hi)
+    rows, day, out = rows[inside], day[inside], out[inside]
+    prev = c["value"][rows, day - 1]
+    fired = (prev >= 10_000) & ((out >= 100_000) | (out >= 0.3 * prev))
+    rows, day = rows[fired], np.busday_offset(c["day0"] + day[fired], 0, roll="backward")
+    parts.append(_first_per_window(rows, day, start, 30, "large_outflow"))
+    # falling trading: trades in the last 30 days < 50 % of the monthly average of the 90 days before, baseline
+    # ≥ 4 trades a month; checked every fifth working day, raised on entering
+    tdays, trades = c["trade_days"], c["trades"]
+    cum = np.concatenate([np.zeros((n, 1)), np.cumsum(trades, axis=1)], axis=1)
+    checks = np.flatnonzero((tdays >= start) & (tdays <= last_fire))[::5]
+    if len(checks):
+        at = tdays[checks]
+        k30 = np.searchsorted(tdays, at - 29)
+        k120 = np.searchsorted(tdays, at - 119)
+        recent = cum[:, checks + 1] - cum[:, k30]
+        base = (cum[:, k30] - cum[:, k120]) / 3
+        low = (base >= 4) & (recent < 0.5 * base)
+        entering = low & ~np.concatenate([np.zeros((n, 1), bool), low[:, :-1]], axis=1)
+        rows, cols = np.nonzero(entering)
+        parts.append(_first_per_window(rows, at[cols], start, 60, "falling_trading"))
+    # false alarms of the rules the history cannot replay
+    live = gen._live(c) & (c["kind"] == "retail")
+    idx = np.flatnonzero(live & (rng.random(n) < 0.012 * gen.history_days / 182))
+    rule = rng.choice(["pnl_threshold", "assets_elsewhere"], len(idx), p=[0.5, 0.5])
+    parts.append((idx, rule, start + rng.integers(0, max(gen.history_days - 12, 1), len(idx))))
+    return parts
+
+
+def _first_per_window(rows, day, start, window, rule):
+    """The first firing of each customer in each `window`-day stretch from `start` (the rules' cool-down)."""
+    frame = pd.DataFrame({"i": rows, "day": day, "w": (day - start).astype(int) // window})
+    frame = frame.sort_values(["i", "day"]).drop_duplicates(["i", "w"])
+    return frame["i"].to_numpy(), np.full(len(frame), rule, dtype=object), frame["day"].to_numpy()
+
+
 def _alerts(gen, c, frames, rng):
     n = c["n"]
     as_of = np.datetime64(gen.as_of, "D")
-    start = as_of - HISTORY_DAYS
+    start = as_of - gen.history_days
     last_fire = as_of - 12  # room to work the alert before the first night
     retail = c["kind"] == "retail"
     live = gen._live(c)
     owner_wa = np.where(pd.isna(c["advisor_id"]), c["ia_id"], c["advisor_id"])
     owner_ia = np.where(pd.isna(c["ia_id"]), c["advisor_id"], c["ia_id"])
-    parts = []  # (index in block, rule, fired day, kind of case)
+    parts = [(*p, "rule") for p in _firing_days(gen, c, rng)]
 
-    # churned customers: most were warned before they left
-    closed = c["closed"]
-    gone = ~np.isnat(closed) & (closed > start + 60) & (rng.random(n) < 0.7)
+    # closing applications filed over the history (the rule keys by filed_on:kind)
     apps = frames["applications"]
     filed = pd.Series(pd.to_datetime(apps["filed_on"]).to_numpy().astype("datetime64[D]"),
                       index=apps["customer_id"].to_numpy() - c["id"][0] if len(apps) else [])
     first = ~filed.index.duplicated()
     filed = filed[first]
     filed_kind = pd.Series(apps["kind"].to_numpy()[first] if len(apps) else [], index=filed.index, dtype=object)
-    idx = np.flatnonzero(gone)
-    has_app = np.isin(idx, filed.index.to_numpy())
-    by_app = has_app & (rng.random(len(idx)) < 0.5)
-    rule = np.where(by_app, "closing_application",
-                    np.where(rng.random(len(idx)) < 0.5, "large_outflow", "falling_trading"))
-    lead = np.where(rule == "large_outflow", rng.integers(3, 30, len(idx)), rng.integers(20, 80, len(idx)))
-    day = closed[idx] - lead
-    day = np.where(by_app, filed.reindex(idx).to_numpy().astype("datetime64[D]"), day)
-    parts.append((idx, rule, day, "churned"))
-    app_kind = filed_kind.reindex(np.arange(n)).fillna("close").to_numpy()  # the closing rule keys by filed_on:kind
+    idx = filed.index.to_numpy().astype(int)
+    parts.append((idx, np.full(len(idx), "closing_application", dtype=object), filed.to_numpy(), "rule"))
+    app_kind = filed_kind.reindex(np.arange(n)).fillna("close").to_numpy()
 
-    # declining customers: warned while their trading fell away
-    idx = np.flatnonzero(live & (c["profile"] == "declining") & (rng.random(n) < 0.6))
-    rule = np.where(rng.random(len(idx)) < 0.7, "falling_trading", "large_outflow")
-    parts.append((idx, rule, as_of - rng.integers(20, 75, len(idx)), "declining"))
-
-    # false alarms on steady customers
-    idx = np.flatnonzero(live & retail & (c["profile"] == "active") & (rng.random(n) < 0.03))
-    rule = rng.choice(["falling_trading", "pnl_threshold", "assets_elsewhere", "large_outflow"], len(idx),
-                      p=[0.35, 0.25, 0.25, 0.15])
-    parts.append((idx, rule, start + rng.integers(0, HISTORY_DAYS - 12, len(idx)), "steady"))
-
-    # birthday reminders of the last six months (three days ahead, as the rule fires)
+    # birthday reminders over the history (three days ahead, as the rule fires)
     born = c["birth"]
     idx = np.flatnonzero(live & retail & ~np.isnat(born))
     month_day = pd.to_datetime(born[idx]).strftime("-%m-%d")
-    fired = []
-    for year in (gen.as_of.year - 1, gen.as_of.year):
-        bday = pd.to_datetime(str(year) + month_day, errors="coerce").to_numpy().astype("datetime64[D]")
-        fired.append(bday - 3)
-    a, b = fired
-    day = np.where((b >= start) & (b <= last_fire), b, a)
-    keep = ~np.isnat(day) & (day >= start) & (day <= last_fire) & (rng.random(len(idx)) < 0.8)
-    parts.append((idx[keep], np.full(keep.sum(), "birthday"), day[keep], "birthday"))
+    for year in range(gen.as_of.year - 1 - gen.history_days // 365, gen.as_of.year + 1):
+        day = (pd.to_datetime(str(year) + month_day, errors="coerce").to_numpy().astype("datetime64[D]") - 3)
+        keep = ~np.isnat(day) & (day >= start) & (day <= last_fire) & (rng.random(len(idx)) < 0.8)
+        parts.append((idx[keep], np.full(keep.sum(), "birthday"), day[keep], "birthday"))
 
     idx = np.concatenate([p[0] for p in parts]).astype(int)
     rule = np.concatenate([p[1] for p in parts]).astype(object)
     day = np.concatenate([p[2] for p in parts]).astype("datetime64[D]")
     case = np.concatenate([np.full(len(p[0]), p[3], dtype=object) for p in parts])
-    ok = (day >= start) & (day <= last_fire) & ~pd.isna(owner_wa[idx])
+    closed = c["closed"][idx]
+    ok = (day >= start) & (day <= last_fire) & ~pd.isna(owner_wa[idx]) & (np.isnat(closed) | (day < closed))
     idx, rule, day, case = idx[ok], rule[ok], day[ok], case[ok]
     m = len(idx)
     if m == 0:
@@ -145,6 +177,12 @@ def _alerts(gen, c, frames, rng):
     ack_h = opened_h + np.where(red, rng.lognormal(np.log(2.0), 0.8, m), rng.lognormal(np.log(8.0), 0.9, m))
     contact_h = ack_h + rng.uniform(0.3, 30, m)
     close_h = contact_h + rng.uniform(2, 24 * 9, m)
+    # what the call found (the hidden process at the time): already decided to leave, unhappy, or fine
+    close_day = day + np.floor(close_h / 24).astype(int)
+    week = np.clip((day - c["day0"]).astype(int) // 7, 0, c["dis"].shape[1] - 1)
+    case = np.where(reminder, "birthday", np.where(
+        ~np.isnat(c["decided"][idx]) & (c["decided"][idx] <= close_day), "churned",
+        np.where(c["dis"][idx, week] > 1.0, "declining", "steady")))
     dismissed = (case == "steady") & (rng.random(m) < 0.3) | reminder & (rng.random(m) < 0.15)
     close_h = np.where(dismissed, ack_h, close_h)
     escalated = ~reminder & (ack_h > due_h)
@@ -154,7 +192,7 @@ def _alerts(gen, c, frames, rng):
     outcome = np.select(
         [case == "churned", case == "declining", case == "steady"],
         [np.where(u < 0.8, "lost", "funds_returned"),
-         np.where(u < 0.5, "retained", np.where(u < 0.85, "funds_returned", "lost")),
+         np.where(u < 0.6, "retained", "funds_returned"),
          np.where(u < 0.55, "not_a_risk", "retained")], "")
     outcome = np.where(dismissed, "", outcome)
     # funds returned: part of what left in the activity window the measures read (30 days before → 90 after)
@@ -246,26 +284,34 @@ def _outflow_around(activity, customer_ids, day):
 
 
 def _surveys(gen, c, rng):
-    """Monthly S2020 callbacks over the last six months; one customer at most once a month."""
+    """Monthly S2020 callbacks over the history; one customer at most once a month. An unhappy customer hangs
+    up more often; a completed call's answers follow the hidden dissatisfaction at the time (satisfaction Q6,
+    referral Q5, advice Q2, with noise) and the contacts of the last eight weeks (Q1), with about the study's
+    answer mix over the whole book; the other questions keep the study's mix."""
     n = c["n"]
     as_of = np.datetime64(gen.as_of, "D")
     _managers, operations = _staff_maps(gen)
     eligible = gen._live(c) & (c["kind"] == "retail") & ~pd.isna(c["advisor_id"])
+    # a leaver stays callable until the account closes or is drained
+    eligible |= (c["kind"] == "retail") & ~pd.isna(c["advisor_id"]) & c["in_play"]
+    ends = np.where(np.isnat(c["closed"]), c["day0"] + np.minimum(c["end_i"], len(c["grid"]) - 1), c["closed"])
     rows = []
-    for month in range(6, 0, -1):
+    for month in range(max(gen.history_days // 30, 1), 0, -1):
         lo, hi = as_of - 30 * month, as_of - 30 * (month - 1) - 1
         who = np.flatnonzero(eligible & (rng.random(n) < MONTHLY_SAMPLE))
         day = lo + rng.integers(0, (hi - lo).astype(int), len(who))
         day = np.busday_offset(day, 0, roll="forward")
         day = np.minimum(day, as_of - 1)
-        outcome = rng.choice(list(ATTEMPT_OUTCOMES), len(who), p=list(ATTEMPT_OUTCOMES.values()))
+        ok = (day < ends[who]) & (np.isnat(c["funded"][who]) | (day > c["funded"][who]))
+        who, day = who[ok], day[ok]
+        outcome = _attempts(c, who, day, rng)
         rows.append((who, day, outcome))
         # a failed attempt is tried once more a few working days later, for 40 % of them
         again = np.flatnonzero((outcome != "completed") & (rng.random(len(who)) < 0.4))
         day2 = np.minimum(np.busday_offset(day[again], rng.integers(1, 5, len(again)), roll="forward"), as_of - 1)
-        retry = rng.choice(list(ATTEMPT_OUTCOMES), len(again), p=list(ATTEMPT_OUTCOMES.values()))
-        keep = day2 > day[again]
-        rows.append((who[again][keep], day2[keep], retry[keep]))
+        keep = (day2 > day[again]) & (day2 < ends[who[again]])
+        retry = _attempts(c, who[again][keep], day2[keep], rng)
+        rows.append((who[again][keep], day2[keep], retry))
     idx = np.concatenate([r[0] for r in rows]).astype(int)
     day = np.concatenate([r[1] for r in rows]).astype("datetime64[D]")
     outcome = np.concatenate([r[2] for r in rows]).astype(object)
@@ -286,9 +332,43 @@ def _surveys(gen, c, rng):
         "filed_at": _stamp(day, np.full(m, 18.0)).to_numpy(),
     })
     done = np.flatnonzero(outcome == "completed")
+    mood = _dissatisfaction_at(c, idx[done], day[done])
+    week = np.clip((day[done] - c["day0"]).astype(int) // 7, 0, c["contacts"].shape[1] - 1)
+    window = np.cumsum(c["contacts"], axis=1)
+    contacts = window[idx[done], week] - np.where(week >= 8, window[idx[done], np.maximum(week - 8, 0)], 0)
     answers = []
     for question, mix in S2020_MIX.items():
         codes, weights = list(mix), np.array(list(mix.values()), dtype=float)
-        answers.append(pd.DataFrame({"response_id": ids[done], "question": question,
-                                     "option": rng.choice(codes, len(done), p=weights / weights.sum())}))
+        if question in LATENT_CUTS:
+            option = _ordered(mood, LATENT_CUTS[question], rng)
+        elif question == "Q1":
+            option = np.where(contacts >= 1, rng.choice(["A", "B"], len(done), p=[0.9, 0.1]),
+                              rng.choice(["A", "B", "C", "D"], len(done), p=[0.6, 0.3, 0.08, 0.02]))
+        else:
+            option = rng.choice(codes, len(done), p=weights / weights.sum())
+        answers.append(pd.DataFrame({"response_id": ids[done], "question": question, "option": option}))
     return {"survey_responses": responses, "survey_answers": pd.concat(answers, ignore_index=True)}
+
+
+def _dissatisfaction_at(c, idx, day):
+    week = np.clip((day - c["day0"]).astype(int) // 7, 0, c["dis"].shape[1] - 1)
+    return c["dis"][idx, week].astype(float)
+
+
+def _attempts(c, idx, day, rng):
+    """Attempt outcomes: the study's shares, hang-ups and refusals more likely from an unhappy customer."""
+    mood = _dissatisfaction_at(c, idx, day)
+    tilt = np.exp(0.5 * np.clip(mood, -2, 3))
+    p = np.array(list(ATTEMPT_OUTCOMES.values()))
+    weights = np.column_stack([np.full(len(idx), p[0]), p[1] * tilt, np.full(len(idx), p[2]), p[3] * tilt])
+    weights /= weights.sum(axis=1, keepdims=True)
+    u = rng.random(len(idx))[:, None] > np.cumsum(weights, axis=1)
+    return np.array(list(ATTEMPT_OUTCOMES))[np.minimum(u.sum(axis=1), 3)]
+
+
+def _ordered(mood, cuts, rng):
+    """An ordered answer from the dissatisfaction plus noise: the options from best to worst, cut at
+    `cuts` (score thresholds, best option above the first)."""
+    codes, thresholds, noise = cuts
+    score = -mood + noise * rng.standard_normal(len(mood))
+    return np.array(codes)[np.searchsorted(-np.asarray(thresholds), -score)]

@@ -37,7 +37,9 @@ def test_customer_mix_follows_the_study(branch):
     retail_rate = c.loc[c["kind"] == "retail", "commission_rate"]
     assert retail_rate.min() >= 0.2 and retail_rate.max() <= 3.0
     assert 0.01 < c["opened_on"].isna().mean() < 0.03  # prospects
-    assert 0.03 < c["closed_on"].notna().mean() < 0.05  # churned
+    # churned: the hidden process (latent.py) closes ~2.5 % of the active retail book a quarter, three in four of the
+    # leavers by closing (the rest go dormant), over the 13 months of this branch: ~7 % of all customers
+    assert 0.05 < c["closed_on"].notna().mean() < 0.09
 
 
 def test_assets_are_heavy_tailed(branch):
@@ -60,7 +62,9 @@ def test_snapshots_and_activity_shape(branch):
     days = branch.activity["date"].nunique()
     assert days == 87  # weekdays from 2026-07-29 (120 days before the previous night) to 2026-11-26
     share = len(branch.activity) / (22_000 * days)
-    assert 0.2 < share < 0.3  # ~25 % of customer-days
+    # a trading day on ~29 % of days (beta(1.2, 3) mean) for the ~3/4 who trade, times the season of Aug-Nov (1, 0.8,
+    # 0.75 in October) and the fading of unhappy and leaving customers: ~17 % of customer-days
+    assert 0.13 < share < 0.21
 
 
 def test_advisors_stay_within_caps_and_offices(branch):
@@ -80,7 +84,7 @@ def test_generate_branch_command_writes_everything(db):
     call_command("generate_branch", customers=400, seed=3, as_of=AS_OF, stdout=open("/dev/null", "w"))
     assert Customer.objects.count() == 400
     assert Staff.objects.filter(role=Role.BRANCH_MANAGER).count() == 1
-    assert Snapshot.objects.filter(date=AS_OF).count() == CurrentTier.objects.filter(assets_on=AS_OF).count() > 300
+    assert Snapshot.objects.filter(date=AS_OF).count() == CurrentTier.objects.filter(assets_on=AS_OF).count() > 280
     assert DailyActivity.objects.exists()
     first = list(Customer.objects.order_by("customer_code").values_list("customer_code", "name", "risk_level")[:50])
     call_command("generate_branch", customers=400, seed=3, as_of=AS_OF, replace=True, stdout=open("/dev/null", "w"))

@@ -1,3 +1,4 @@
+import math
 import time
 from datetime import date, timedelta
 
@@ -11,7 +12,7 @@ from customers.models import Customer, Office
 
 class Command(BaseCommand):
     help = ("Build the synthetic branch (offices, staff, customers, snapshots, activity, six months of alerts, "
-            "contacts and survey attempts, …); deterministic per seed; written in blocks of 10,000 customers.")
+            "contacts and survey attempts, …), its churn from a hidden dissatisfaction process (docs/generator.md); deterministic per seed; written in blocks of 10,000 customers.")
 
     def add_arguments(self, parser):
         parser.add_argument("--customers", type=int, default=5000)
@@ -21,22 +22,29 @@ class Command(BaseCommand):
         parser.add_argument("--as-of", type=date.fromisoformat, default=None,
                             help="the data date (default: yesterday)")
         parser.add_argument("--replace", action="store_true", help="replace existing branch data")
+        parser.add_argument("--history-days", type=int, default=182,
+                            help="days of alert, contact and survey history before the first night (default 182); "
+                                 "a longer history also lengthens --days and --months to cover it, e.g. 460 for "
+                                 "the churn model's backtest (cut-offs nine months back with 180-day windows)")
         parser.add_argument("--no-history", action="store_true",
                             help="no alert, contact and survey history before the first night")
         parser.add_argument("--previous-night", action="store_true",
                             help="also run the tiering for the day before the data date, so the first night has a "
                                  "night before it (moves into decline, star changes); make demo does")
 
-    def handle(self, customers, seed, months, days, as_of, replace, no_history, previous_night, **options):
-        if customers < 1 or months < 1 or days < 1:
-            raise CommandError("--customers, --months and --days must be positive")
+    def handle(self, customers, seed, months, days, as_of, replace, no_history, previous_night, history_days,
+               **options):
+        if customers < 1 or months < 1 or days < 1 or history_days < 1:
+            raise CommandError("--customers, --months, --days and --history-days must be positive")
+        days = max(days, history_days)
+        months = max(months, math.ceil(history_days / 30.4) + 1)
         if Customer.objects.exists() and not replace:
             raise CommandError("the database already holds customers; pass --replace to regenerate")
         as_of = as_of or date.today() - timedelta(days=1)
         started = time.perf_counter()
         office_ids = dict(Office.objects.values_list("code", "id"))
         generator = Generator(customers, seed, as_of, months=months, days=days, office_ids=office_ids,
-                              history=not no_history)
+                              history=not no_history, history_days=history_days)
         counts = write_branch(generator)
         refresh_latest_positions()
         written = time.perf_counter()
