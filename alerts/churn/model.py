@@ -21,7 +21,7 @@ from django.conf import settings
 
 from crm.bulk import read_frame
 
-from .features import FEATURES, assets_of, labelled_frame
+from .features import FEATURES, assets_of, labelled_frames
 
 HISTORY_DAYS = 120  # the longest activity window of a feature (30 recent + 90 baseline days)
 STEP_DAYS = 30
@@ -30,6 +30,10 @@ MODEL_DIR = "churn_models"
 ALGORITHMS = ("hgb", "logistic")
 ALGORITHM_NAMES = {"hgb": "HistGradientBoostingClassifier", "logistic": "LogisticRegression (L2, standardised)"}
 PREDICT_CHUNK = 50_000
+# Above this many rows the stayers are sampled (every churner kept) and weighted back by 1 / share, so the
+# probabilities keep their scale: the fit costs a fraction of the rows and churners are what it learns from.
+SAMPLE_ABOVE_ROWS = 200_000
+STAYER_SHARE = 0.25
 
 
 class NotEnoughHistory(Exception):
@@ -59,8 +63,7 @@ def training_cutoffs(test_cutoff, horizon_days, history_days=HISTORY_DAYS, count
 def dataset(cutoffs, horizon_days, params=None):
     """Features, labels and assets (for the assets-caught measure) of every cut-off, stacked; `cutoff` column."""
     frames = []
-    for cutoff in cutoffs:
-        features, labels = labelled_frame(cutoff, horizon_days, params=params)
+    for cutoff, (features, labels) in labelled_frames(cutoffs, horizon_days, params=params).items():
         frame = features.assign(churned=labels.reindex(features.index).to_numpy(), assets=assets_of(features),
                                 cutoff=pd.Timestamp(cutoff))
         frames.append(frame.reset_index())
@@ -87,14 +90,32 @@ def _estimator(algorithm):
     raise ValueError(f"unknown algorithm {algorithm}")
 
 
+def _sample(y, seed=0):
+    """Row positions to fit on and their weights: everyone below SAMPLE_ABOVE_ROWS, else every churner and a
+    seeded STAYER_SHARE of the stayers weighted 1 / STAYER_SHARE."""
+    y = np.asarray(y, bool)
+    if len(y) <= SAMPLE_ABOVE_ROWS:
+        return np.arange(len(y)), np.ones(len(y))
+    keep = y | (np.random.default_rng(seed).random(len(y)) < STAYER_SHARE)
+    rows = np.flatnonzero(keep)
+    return rows, np.where(y[rows], 1.0, 1.0 / STAYER_SHARE)
+
+
 def fit(algorithm, X, y):
     """A bundle: the fitted estimator with what explaining and checking it needs."""
     started = time.perf_counter()
-    estimator = _estimator(algorithm).fit(X[FEATURES].to_numpy(float), np.asarray(y, bool))
+    rows, weights = _sample(y)
+    M = X[FEATURES].to_numpy(float)[rows]
+    target = np.asarray(y, bool)[rows]
+    estimator = _estimator(algorithm)
+    if algorithm == "logistic":
+        estimator.fit(M, target, standardscaler__sample_weight=weights, logisticregression__sample_weight=weights)
+    else:
+        estimator.fit(M, target, sample_weight=weights)
     means = X[FEATURES].astype(float).mean().fillna(0.0)
     return {"algorithm": algorithm, "estimator": estimator, "features": list(FEATURES),
             "means": means.to_dict(), "fit_seconds": round(time.perf_counter() - started, 2),
-            "rows": int(len(X)), "positives": int(np.sum(y))}
+            "rows": int(len(X)), "fitted_rows": int(len(rows)), "positives": int(np.sum(y))}
 
 
 def _matrix(bundle, X):

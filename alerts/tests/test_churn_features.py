@@ -92,7 +92,7 @@ def book(make_customer, make_staff):
 
 
 def test_the_population_is_the_effective_customers_not_yet_churned(book):
-    ids = set(population(C).index)
+    ids = set(population(C))
     assert ids == {book[k].pk for k in ("leaver", "stayer", "exiting", "fading")}
 
 
@@ -152,3 +152,14 @@ def test_features_for_some_customers_only(book):
     one = feature_frame(C, customer_ids=[book["stayer"].pk])
     assert list(one.index) == [book["stayer"].pk]
     pd.testing.assert_series_equal(one.loc[book["stayer"].pk], both.loc[book["stayer"].pk])
+
+
+def test_cut_offs_read_together_equal_each_read_alone(book):
+    from alerts.churn.features import labelled_frames
+
+    together = labelled_frames([days(-30), C], 90)
+    for cutoff in (days(-30), C):
+        pd.testing.assert_frame_equal(together[cutoff][0], feature_frame(cutoff))
+        pd.testing.assert_series_equal(together[cutoff][1], label_series(cutoff, 90))
+    # a month earlier the leaver's outflow (C−10) is still ahead
+    assert together[days(-30)][0].loc[book["leaver"].pk, "net_outflow_30"] == 0

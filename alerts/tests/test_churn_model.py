@@ -122,3 +122,15 @@ def test_a_changed_file_is_refused(settings, tmp_path):
     (tmp_path / path).write_bytes((tmp_path / path).read_bytes() + b"x")
     with pytest.raises(model.ModelFileError):
         model.load(stored)
+
+
+def test_large_training_sets_keep_every_churner_and_weight_the_sampled_stayers(monkeypatch):
+    monkeypatch.setattr(model, "SAMPLE_ABOVE_ROWS", 100)
+    y = np.array([True] * 10 + [False] * 990)
+    rows, weights = model._sample(y)
+    assert set(range(10)) <= set(rows)  # every churner
+    stayers = len(rows) - 10
+    assert 0.2 * 990 < stayers < 0.3 * 990  # about a quarter of the stayers
+    assert set(weights[10:]) == {4.0} and set(weights[:10]) == {1.0}  # each sampled stayer stands for four
+    small_rows, small_weights = model._sample(y[:50])
+    assert list(small_rows) == list(range(50)) and set(small_weights) == {1.0}
