@@ -3,7 +3,7 @@ send-time check of every recipient (set-based: one read of the customers and the
 results of a campaign (aggregates, constant queries)."""
 import numpy as np
 import pandas as pd
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
 
@@ -39,29 +39,37 @@ def clean_query(querystring):
     return kept.urlencode()
 
 
-def segment_customers(user, segment_kind, segment_query="", product_code=None, office_id=None, ctx=None):
-    """The customers (ids, a queryset) of a segment as `user` sees them: the customer list's filters, or a
-    product's push list (products.selectors.push_list: only suitable customers). Open accounts only."""
+def segment_customers(user, segment_kind, segment_query="", office_id=None):
+    """The customers (a queryset) a segment draws from as `user` sees them, open accounts only: the customer
+    list's filters, or for a product's push list everyone in scope (the push list is the suitable ones among
+    them: segment_frame)."""
     from customers.filters import CustomerFilter
 
     customers = scope_for(user).customers().filter(closed_on__isnull=True)
     if office_id:
         customers = customers.filter(office_id=office_id)
     if segment_kind == Campaign.SegmentKind.PUSH_LIST:
-        from products import selectors as products
+        return customers
+    return CustomerFilter(QueryDict(segment_query or ""), queryset=customers, request=None).qs.order_by()
 
-        ctx = ctx or products.match_context()
-        frame = products.push_list(user, product_code, ctx) if product_code else None
-        ids = [] if frame is None else frame["id"].astype("int64").tolist()
-        return customers.filter(pk__in=ids)
-    filterset = CustomerFilter(QueryDict(segment_query or ""), queryset=customers, request=None)
-    return filterset.qs.order_by()
+
+def segment_frame(user, segment_kind, segment_query="", product_code=None, office_id=None, ctx=None):
+    """check_frame of a segment: for a push list only the customers the product suits (the rule of
+    products.selectors.push_list: products.batch.suitable on the same facts, overrides included); a push list
+    without a product is empty. One read, never a list of ids sent back to the database."""
+    if segment_kind == Campaign.SegmentKind.PUSH_LIST and not product_code:
+        return check_frame(Customer.objects.none())
+    frame = check_frame(segment_customers(user, segment_kind, segment_query, office_id), product_code, ctx)
+    if segment_kind == Campaign.SegmentKind.PUSH_LIST:
+        frame = frame[frame["suitable"]]
+    return frame
 
 
 def check_frame(customers, product_code=None, ctx=None):
     """One row per customer of `customers` with the outcome a send would give now: do-not-contact, no marketing
     consent, a closed account, the product no longer suitable (products' set-based rules, overrides included),
-    no mobile number — in that order — else sent. Columns: id, name, phone, advisor_name, office_name, outcome."""
+    no mobile number — in that order — else sent. Columns: id, name, phone, advisor_name, office_name, outcome,
+    suitable (whether the product suits the customer, whatever else applies)."""
     from products import batch
     from products import selectors as products
 
@@ -93,7 +101,8 @@ def check_frame(customers, product_code=None, ctx=None):
     for mask, value in checks:
         outcome = outcome.mask(np.asarray(mask, dtype=bool), value.value)
     frame["outcome"] = outcome
-    return frame[["id", "name", "phone", "advisor_name", "office_name", "outcome"]]
+    frame["suitable"] = np.asarray(suitable, dtype=bool)
+    return frame[["id", "name", "phone", "advisor_name", "office_name", "outcome", "suitable"]]
 
 
 def _truthy(series):
@@ -109,8 +118,7 @@ def outcome_counts(frame):
 
 def segment_preview(user, segment_kind, segment_query="", product_code=None, office_id=None):
     """The live count of the create page: the segment's size and what a send now would do with it."""
-    customers = segment_customers(user, segment_kind, segment_query, product_code, office_id)
-    counts = outcome_counts(check_frame(customers, product_code))
+    counts = outcome_counts(segment_frame(user, segment_kind, segment_query, product_code, office_id))
     return {"total": sum(counts.values()), "outcomes": counts}
 
 

@@ -157,10 +157,10 @@ def approve(actor, campaign_id):
             raise ValidationError(_("Only a submitted campaign can be approved."))
         if campaign.created_by_id == actor.pk:
             raise PermissionDenied(_("A campaign is approved by a manager other than its creator."))
-        customers = selectors.segment_customers(
+        frame = selectors.segment_frame(
             campaign.created_by, campaign.segment_kind, campaign.segment_query,
             campaign.product.code if campaign.product_id else None, campaign.office_id)
-        ids = list(customers.values_list("pk", flat=True))
+        ids = frame["id"].astype("int64").tolist()
         CampaignRecipient.objects.bulk_create(
             (CampaignRecipient(campaign=campaign, customer_id=pk) for pk in ids), batch_size=FREEZE_BATCH,
             ignore_conflicts=True)
