@@ -177,3 +177,17 @@ def test_a_constant_number_of_queries_whatever_the_versions(db, client_for):
     for version in range(2, 8):
         churn_model(version, "retired" if version < 7 else "draft")
     assert count(client, URL) == one
+
+
+def test_the_page_speaks_the_readers_language(db, client_for):
+    """Labels come from the catalogues (rule names, the menu); the figures stay figures."""
+    from django.conf import settings
+
+    churn_model(1, "active")
+    client = client_for(staff(Role.BRANCH_MANAGER))
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    html = client.get(URL).content.decode()
+    assert '<html lang="zh-hans"' in html
+    assert "<th>大额转出</th>" in html and "Large outflow" not in html  # the rule's Chinese label
+    assert ">流失风险</a>" in html  # the menu entry
+    assert cells(html, "model")[1][:2] == ["0.84", "30.0%"]
