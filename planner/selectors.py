@@ -166,22 +166,26 @@ def _birthday_in(birth, start, end):
     return None
 
 
-def calendar_items(staff, start, end):
-    """The staff member's calendar for the local days [start, end): their tasks and appointments (within their own
-    scope, cancelled ones left out) and, of their own book only, customers' birthdays, payment and maturity dates
-    (Event.due_on) and planned contacts (Customer.next_contact_on). Four queries whatever the range or book."""
+def calendar_items(staff, start, end, viewer=None):
+    """The staff member's calendar for the local days [start, end): their tasks and appointments (cancelled ones
+    left out) and, of their own book only, customers' birthdays, payment and maturity dates (Event.due_on) and
+    planned contacts (Customer.next_contact_on) — all within the staff member's own scope and, when someone else
+    looks (`viewer`, a manager), within the viewer's too. Four queries whatever the range or book."""
     from django.utils.translation import gettext as _
 
     lo, hi = day_bounds(start)[0], day_bounds(end)[0]
     items = []
-    tasks = (tasks_in(staff_scope(staff)).filter(owner=staff).exclude(status=Task.Status.CANCELLED)
+    own = staff_scope(staff)
+    seen_by = scope_for(viewer) if viewer is not None else own
+    tasks = (tasks_in(own).filter(pk__in=tasks_in(seen_by).values("pk")) if viewer is not None else tasks_in(own))
+    tasks = (tasks.filter(owner=staff).exclude(status=Task.Status.CANCELLED)
              .filter(due_at__lt=hi).filter(Q(due_at__gte=lo) | Q(ends_at__gt=lo)))
     for t in tasks:
         items.append(Item(kind="appointment" if t.ends_at else "task", uid=f"task-{t.pk}", start=t.due_at,
                           end=t.ends_at, title=t.title, customer_code=t.customer.customer_code if t.customer else "",
                           customer_name=t.customer.name if t.customer else "", task=t, detail=t.get_kind_display(),
                           location=t.location))
-    book = _book(staff)
+    book = seen_by.filter(_book(staff))
     q, pairs = _month_days(start, end)
     if (2, 28) in pairs:
         q |= Q(bm=2, bd=29)

@@ -60,7 +60,8 @@ def calendar(request):
     step = timedelta(days=len(days))
     columns = []
     if staff is not None:
-        items = selectors.calendar_items(staff, days[0], days[-1] + timedelta(days=1))
+        viewer = None if staff == scope.staff else request.user
+        items = selectors.calendar_items(staff, days[0], days[-1] + timedelta(days=1), viewer=viewer)
         by_day = {d: [] for d in days}
         for item in items:
             by_day.setdefault(item.day, []).append(item)

@@ -184,3 +184,16 @@ def test_a_date_far_from_today_is_refused_on_the_form(people, client_for, due):
     response = client_for(people["a"]).post("/planner/tasks/new/", {"kind": "call_back", "title": "x",
                                                                     "due_at": due})
     assert response.status_code == 200 and not Task.objects.exists()
+
+
+def test_a_manager_sees_an_advisors_calendar_within_the_managers_own_scope(people, client_for):
+    from customers.tests.factories import CustomerFactory, office
+
+    a = people["a"]
+    elsewhere = CustomerFactory(advisor=a, office=office("XS"), name="外部门客户", birth_date=date(1980, 12, 2))
+    plan(a, title="外部门拜访", customer=elsewhere)
+    url = WEEK + f"&advisor={a.staff_code}"
+    own = client_for(a).get(WEEK).content.decode()
+    assert "外部门客户" in own and "外部门拜访" in own
+    seen = client_for(people["om"]).get(url).content.decode()
+    assert "外部门客户" not in seen and "外部门拜访" not in seen
