@@ -75,3 +75,30 @@ def test_red_alerts_and_escalations_are_pushed_once(advisor, book, make_staff): 
     assert "was not acknowledged by 12-04 09:00" in escalation.body
     # a day later the same alerts are not news
     assert pushes.push_alerts(now=now + timedelta(days=2)) == 0
+
+
+def test_the_digest_reads_a_fixed_number_of_queries_whatever_the_advisors(make_staff, customer_of, planner):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from crm.tests.test_today import alert as make_alert
+    from crm.tests.test_today import tier
+
+    def advisors_with_work(n):
+        for _ in range(n):
+            someone = make_staff(Role.WEALTH_ADVISOR)
+            c = customer_of(someone)
+            tier(c, clv=10_000)
+            make_alert(c, "large_outflow", "red", due=at(DAY, 9))
+
+    def queries():
+        Message.objects.all().delete()
+        with CaptureQueriesContext(connection) as ctx:
+            digest.send_digests(DAY)
+        return len(ctx.captured_queries)
+
+    advisors_with_work(2)
+    few = queries()
+    advisors_with_work(6)
+    many = queries()
+    assert Message.objects.count() == 9 and many == few  # 8 with alerts, 1 with the planner's overdue tasks
