@@ -108,6 +108,7 @@ ROUTE_OBJECTS = {
     "campaign-send-back": lambda o: {"pk": o.campaign.pk},
     "campaign-cancel": lambda o: {"pk": o.campaign.pk},
     "campaign-results": lambda o: {"pk": o.campaign.pk},
+    "message-detail": lambda o: {"pk": o.message.pk},
 }
 NOT_SHOWN = (403, 404, 405)
 
@@ -157,6 +158,12 @@ class Objects:
             office=customer.office, scheduled_at=now + timedelta(days=1), status="submitted",
             created_by=staff.user)
         CampaignRecipient.objects.create(campaign=self.campaign, customer=customer)
+        # a message to the book's advisor: only its recipient reads it
+        from outreach.models import Message
+
+        self.message = Message.objects.create(
+            event_key="red_alert:scope", recipient_key=f"staff:{staff.pk}", event_kind="red_alert", channel="email",
+            recipient_staff=staff, address="scope@branch.example", subject="scope", body="scope")
 
 
 @pytest.fixture
