@@ -102,3 +102,18 @@ def test_the_digest_reads_a_fixed_number_of_queries_whatever_the_advisors(make_s
     advisors_with_work(6)
     many = queries()
     assert Message.objects.count() == 9 and many == few  # 8 with alerts, 1 with the planner's overdue tasks
+
+
+def test_the_planners_tasks_reach_the_digest(advisor, book):  # noqa: F811
+    """Through planner.selectors (no stand-in): open tasks overdue and due on the day; done ones left out."""
+    from planner.models import Task
+
+    c = book["A"]
+    Task.objects.create(owner=advisor, customer=c, title="回访 A", due_at=at(DAY - timedelta(days=2), 10))
+    Task.objects.create(owner=advisor, title="交材料", due_at=at(DAY, 15))
+    Task.objects.create(owner=advisor, title="已办", due_at=at(DAY - timedelta(days=1)), status="done")
+    mine = digest.build_digests(DAY)[advisor.pk]
+    assert [t["title"] for t in mine.overdue] == ["回访 A"] and [t["title"] for t in mine.due_today] == ["交材料"]
+    [row] = digest.digest_messages(DAY, {advisor.pk: mine})
+    assert "1 overdue tasks" in row["subject"]
+    assert "- 回访 A · A · due 12-02 10:00" in row["body"] and "- 15:00 交材料" in row["body"]
