@@ -170,3 +170,19 @@ def test_funnel_conversion_by_hand():
         ("potential", 10, 100), ("budding", 20, 90), ("growth", 30, 70), ("mature", 25, 25)]
     assert rows[0]["conversion"] is None
     assert [round(r["conversion"], 4) for r in rows[1:]] == [0.9, 0.7778, 0.3571]
+
+
+
+def test_a_date_compared_with_itself_keeps_everyone_in_place_without_a_join(branch, monkeypatch):
+    """A new branch has one run: the report compares it with itself. Everyone stays, so the moves are the
+    date's star counts on the diagonal, read from the report cells, not by joining every customer twice."""
+    from customers.models import TierSnapshot
+    from customers.tiering import reports
+
+    stars = {}
+    for star in TierSnapshot.objects.filter(date=DAY).values_list("star", flat=True):
+        stars[star or "—"] = stars.get(star or "—", 0) + 1
+    monkeypatch.setattr(reports, "migration", lambda *a, **k: pytest.fail("joined the run with itself"))
+    _report, moves = reports.report_page(DAY, DAY, "star")
+    assert {s: int(moves.loc[s, s]) for s in moves.index} == stars
+    assert int(moves.to_numpy().sum()) == sum(stars.values()) == Customer.objects.count() == 400

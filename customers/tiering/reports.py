@@ -220,7 +220,15 @@ def report_page(day, day_from, field, office_id=None):
     report, moves, stored_from = report_for(day, office_id)
     if stored_from == day_from and field in moves:
         return report, moves[field]
+    if day_from == day:  # the only run (a new branch): everyone stays where they are, read from the cells
+        return report, _staying(cells_frame(day, office_id), field)
     return report, migration(day_from, day, field, office_id)
+
+
+def _staying(cells, field):
+    """The moves of a date compared with itself, from its cells: each value to itself (no join of the customers)."""
+    kept = cells.groupby(["office_id", field], as_index=False)["customers"].sum()
+    return _pivot_moves(kept.assign(source=kept[field], target=kept[field]))
 
 
 def report_for(day, office_id=None):
