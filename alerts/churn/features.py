@@ -27,6 +27,7 @@ RISK_LEVELS = {"C1": 1, "C2": 2, "C3": 3, "C4": 4, "C5": 5}
 MIN_BASE = 1_000.0  # CNY: shares of assets below this base are noise (an emptied account)
 CONTACT_CAP_DAYS = 365
 PENDING_DAYS = 90  # an application filed this recently and not accepted reads as pending
+SURVEY_REFUSAL_DAYS = 365  # callbacks hung up or refused in the last year
 
 
 def policies():
@@ -77,6 +78,7 @@ class History:
         self.customers = self._customers(last)
         self.snapshots = self._snapshots(first - timedelta(days=longest), last)
         self.applications = self._applications(last)
+        self.declined_rows = self._declined_surveys(first - timedelta(days=SURVEY_REFUSAL_DAYS), self.cutoffs[-1])
 
     def _where(self, column="customer_id"):
         return _id_filter(self.ids, column)
@@ -87,7 +89,8 @@ class History:
     def _customers(self, last):
         where, params = self._where("id")
         frame = read_frame(
-            "SELECT id AS customer_id, opened_on, first_funded_on, closed_on, risk_level FROM customers_customer "
+            "SELECT id AS customer_id, opened_on, first_funded_on, closed_on, risk_level, commission_rate "
+            "FROM customers_customer "
             f"WHERE opened_on IS NOT NULL AND first_funded_on IS NOT NULL AND first_funded_on <= %s{where} "
             "ORDER BY id", (last, *params),
             parse_dates=("opened_on", "first_funded_on", "closed_on"), text=("risk_level",))
@@ -112,6 +115,17 @@ class History:
         where, params = self._where()
         return read_frame(f"SELECT customer_id, filed_on, status FROM customers_application WHERE filed_on <= %s"
                           f"{where}", (last, *params), parse_dates=("filed_on",), text=("status",))
+
+    def _declined_surveys(self, start, end):
+        where, params = self._where()
+        return read_frame(f"SELECT customer_id, surveyed_on FROM surveys_surveyresponse WHERE outcome IN "
+                          f"('hung_up', 'refused') AND surveyed_on > %s AND surveyed_on <= %s{where}",
+                          (start, end, *params), parse_dates=("surveyed_on",))
+
+    def declined(self, day, ids):
+        d = self.declined_rows
+        mask = (d["surveyed_on"] <= _ts(day)) & (d["surveyed_on"] > _ts(day) - pd.Timedelta(days=SURVEY_REFUSAL_DAYS))
+        return d.loc[mask].groupby("customer_id").size().reindex(ids).fillna(0).astype(float)
 
     # -- cut from the span
     def latest(self, day, slack=SNAPSHOT_SLACK_DAYS, rows=None):
@@ -190,11 +204,12 @@ def _activity(history):
                 " SUM(CASE WHEN date > %s THEN trade_count ELSE 0 END) AS trades_30, "
                 " SUM(CASE WHEN date <= %s THEN trade_count ELSE 0 END) AS trades_before, "
                 " SUM(CASE WHEN date > %s AND trade_count > 0 THEN 1 ELSE 0 END) AS trade_days_30, "
+                " SUM(CASE WHEN date <= %s AND trade_count > 0 THEN 1 ELSE 0 END) AS trade_days_before, "
                 f" SUM(CASE WHEN date > %s THEN {money.format('transfer_out - transfer_in')} ELSE 0 END) AS net_out_30, "
                 f" SUM(CASE WHEN date > %s THEN {money.format('transfer_out - transfer_in')} ELSE 0 END) AS net_out_90, "
                 f" SUM(CASE WHEN date > %s THEN {money.format('pnl')} ELSE 0 END) AS pnl_90 "
                 f"FROM customers_dailyactivity WHERE date > %s AND date <= %s{where} GROUP BY customer_id",
-                (d30, d30, d30, d30, d90, d90, d120, c, *id_params))
+                (d30, d30, d30, d30, d30, d90, d90, d120, c, *id_params))
             out[k] = frame.set_index("customer_id").astype(float)
     return out
 
@@ -247,15 +262,19 @@ def _features(history, k, base, activity, contacts, quotas):
         out[f"assets_change_{n}"] = ((assets - rows["total_assets"]) / rows["total_assets"].clip(lower=MIN_BASE)
                                      ).clip(-1, 3)
     out["products_change_90"] = now["kinds"] - then[90]["kinds"]
+    share_90 = (then[90]["cash"] / then[90]["total_assets"].where(then[90]["total_assets"] > 0)).clip(0, 1)
+    out["cash_share_change_90"] = out["cash_share"] - share_90
 
-    act = activity.get(k, pd.DataFrame(columns=["trades_30", "trades_before", "trade_days_30", "net_out_30",
-                                                "net_out_90", "pnl_90"], dtype=float)).reindex(ids).fillna(0.0)
+    act = activity.get(k, pd.DataFrame(columns=["trades_30", "trades_before", "trade_days_30", "trade_days_before",
+                                                "net_out_30", "net_out_90", "pnl_90"], dtype=float)
+                       ).reindex(ids).fillna(0.0)
     # transfers and P&L of a window are read against the assets at its start (as the decline rule does)
     base_30, base_90 = (then[n]["total_assets"].fillna(assets).fillna(0.0).clip(lower=MIN_BASE) for n in (30, 90))
     out["trades_120"] = np.log1p(act["trades_30"] + act["trades_before"])
     # the last 30 days against the 90 before them, per 30 days, on a log scale (+1: no trades is finite)
     out["trading_vs_baseline"] = np.log((act["trades_30"] + 1) / (act["trades_before"] / 3 + 1))
     out["trade_days_30"] = act["trade_days_30"]
+    out["trade_days_vs_baseline"] = np.log((act["trade_days_30"] + 1) / (act["trade_days_before"] / 3 + 1))
     out["net_outflow_30"] = (act["net_out_30"] / base_30).clip(-3, 3)
     out["net_outflow_90"] = (act["net_out_90"] / base_90).clip(-3, 3)
     out["pnl_90"] = (act["pnl_90"] / base_90).clip(-3, 3)
@@ -271,6 +290,8 @@ def _features(history, k, base, activity, contacts, quotas):
 
     out["tenure_years"] = (_ts(cutoff) - base["opened_on"]).dt.days / 365.25
     out["risk_level"] = base["risk_level"].map(RISK_LEVELS).astype(float)
+    out["commission_rate"] = base["commission_rate"].astype(float)
+    out["survey_declined_365"] = history.declined(cutoff, ids)
     out = out.join(_surveys(cutoff, ids, history.tiering))
     seen = contacts.get(k, pd.DataFrame({"last_at": pd.Series(dtype="datetime64[ns, UTC]"),
                                          "n90": pd.Series(dtype=float)})).reindex(ids)

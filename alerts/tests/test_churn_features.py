@@ -31,6 +31,12 @@ def answer(actor, customer, on, **answers):
         "outcome": "completed", "date": on.isoformat(), "answers": {**SATISFIED, **answers}})
 
 
+def declined(actor, customer, on):
+    survey_services.file_response(actor=actor, data={
+        "questionnaire": "S2020", "customer_code": customer.customer_code, "channel": "phone", "outcome": "refused",
+        "date": on.isoformat()})
+
+
 def funded(make_customer, **kw):
     return make_customer(opened_on=date(2020, 1, 1), first_funded_on=date(2020, 1, 10), **kw)
 
@@ -54,7 +60,7 @@ def book(make_customer, make_staff):
     leaver.closed_on = days(20)
     leaver.save()
 
-    stayer = funded(make_customer, risk_level="C5")  # steady; leaves after the horizon
+    stayer = funded(make_customer, risk_level="C5", commission_rate="0.3500")  # steady; leaves after the horizon
     steady(stayer, until=120)
     Application.objects.create(customer=stayer, filed_on=days(-20), kind="close", status="withdrawn")
     Application.objects.create(customer=stayer, filed_on=days(100), kind="close", status="accepted")
@@ -64,6 +70,8 @@ def book(make_customer, make_staff):
     answer(ops.user, stayer, days(-40))  # older: the latest answer wins
     answer(ops.user, stayer, days(-800), Q6="D")  # older than the policy's 24 months
     IpoQuota.objects.create(customer=stayer, date=days(-5), sh_units=12, sz_units=0)  # 120,000 implied
+    declined(ops.user, stayer, days(-50))
+    declined(ops.user, stayer, days(-400))  # more than a year before
 
     exiting = funded(make_customer)
     steady(exiting)
@@ -117,13 +125,17 @@ def test_features_of_the_hand_built_customers(book):
     # 3 trades in the last 30 days against 9 in the 90 before (3 per 30 days): ln((3+1)/(3+1)) = 0
     assert leaver["trading_vs_baseline"] == pytest.approx(0.0)
     assert leaver["trade_days_30"] == 1
+    # one trading day in the last 30 against three in the 90 before (one per 30 days): ln((1+1)/(1+1)) = 0
+    assert leaver["trade_days_vs_baseline"] == pytest.approx(0.0)
+    assert leaver["cash_share_change_90"] == pytest.approx(0.0)  # 10,000 of 50,000 now, 20,000 of 100,000 then
     assert leaver["cash_share"] == pytest.approx(0.2)
     assert leaver["no_survey"] == 1 and math.isnan(leaver["satisfaction"])
     assert leaver["days_since_contact"] == 365  # never contacted: the cap
     assert leaver["pending_closing"] == 0
 
     assert stayer["assets_change_90"] == pytest.approx(0.0)
-    assert stayer["risk_level"] == 5
+    assert stayer["risk_level"] == 5 and stayer["commission_rate"] == pytest.approx(0.35)
+    assert stayer["survey_declined_365"] == 1 and leaver["survey_declined_365"] == 0
     assert stayer["tenure_years"] == pytest.approx((C - date(2020, 1, 1)).days / 365.25)
     assert (stayer["satisfaction"], stayer["referral"], stayer["no_survey"]) == (0.75, 0.0, 0.0)
     assert stayer["days_since_contact"] == 3 and stayer["contacts_90"] == 1
@@ -141,6 +153,7 @@ def test_rows_dated_after_the_cut_off_change_no_feature(book):
         act(stayer, days(n), trades=1)
     Interaction.objects.create(customer=leaver, at=at_local(days(1), hour=0), channel="phone", summary="late")
     answer(book["ops"].user, leaver, days(1), Q6="D", Q5="B")
+    declined(book["ops"].user, leaver, days(1))
     Application.objects.create(customer=leaver, filed_on=days(2), kind="close", status="filed")
     IpoQuota.objects.create(customer=leaver, date=days(1), sh_units=100, sz_units=100)
     after = feature_frame(C)
