@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Q
 from django.db.models.functions import ExtractDay, ExtractMonth
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from customers.models import Customer, Event
 from customers.scope import Scope, restrict, scope_for
@@ -103,8 +103,9 @@ def staff_scope(staff):
                  everything=bool(user and user.is_superuser))
 
 
-ITEM_KINDS = {"task": _l("Task"), "appointment": _l("Appointment"), "birthday": _l("Birthday"),
-              "event": _l("Payment date"), "contact": _l("Planned contact")}
+ITEM_KINDS = {"task": gettext_lazy("Task"), "appointment": gettext_lazy("Appointment"),
+              "birthday": gettext_lazy("Birthday"), "event": gettext_lazy("Payment date"),
+              "contact": gettext_lazy("Planned contact")}
 
 
 @dataclass(frozen=True)
