@@ -23,9 +23,9 @@ customer's card; the card is never one per alert.
 Example: CLV 200,000 with a closing application (0.9) → value at risk 180,000 → band floor(4 × 5.255) = 21;
 the red alert is due today → 4 points; contacted 10 days ago → priority 2_104_010.
 
-Set-based: the alerts of the advisor with their customers' tiers and churn scores (1 query), the contact history of those
-customers (1 grouped query), the policy (1), suitability facts of the cards (1): a constant number of queries
-whatever the size of the book.
+Set-based: the alerts of the advisor with their customers' tiers and churn scores (1 query), the contact history
+of those customers (1 grouped query), the policy (1), suitability facts of the cards (1): a constant number of
+queries whatever the size of the book.
 """
 import math
 from collections import defaultdict
