@@ -54,7 +54,7 @@ class Message(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.CharField(_("last error"), max_length=300, blank=True)
-    send_after = models.DateTimeField(_("send after"), null=True, blank=True)  # quiet hours
+    send_after = models.DateTimeField(_("send after"), null=True, blank=True)  # quiet hours, a retry's backoff
     claimed_at = models.DateTimeField(null=True, blank=True)  # when a worker took it (status sending)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)

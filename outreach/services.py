@@ -191,6 +191,12 @@ def _release(pks, error, tried):
     Message.objects.filter(pk=tried).update(attempts=F("attempts") + 1)
 
 
+def hold(ids, seconds, now=None):
+    """Messages waiting for their task's retry are not due before `seconds` from now (the sweep respects it)."""
+    until = (now or timezone.now()) + timedelta(seconds=seconds)
+    return Message.objects.filter(pk__in=list(ids), status=Message.Status.QUEUED).update(send_after=until)
+
+
 def give_up(ids, error=""):
     """The retries are spent: the still-queued messages of `ids` become failed (shown to managers)."""
     fields = {"status": Message.Status.FAILED, "claimed_at": None}

@@ -28,7 +28,9 @@ def _send(self, message_ids):
         if retries >= conf.get("MAX_RETRIES"):
             services.give_up(outcome.retry, outcome.error)
         else:
-            raise self.retry(args=[outcome.retry], countdown=conf.get("RETRY_BACKOFF") * 2 ** retries)
+            countdown = conf.get("RETRY_BACKOFF") * 2 ** retries
+            services.hold(outcome.retry, seconds=countdown / 2)  # the beat sweep leaves them to this retry
+            raise self.retry(args=[outcome.retry], countdown=countdown)
     return len(outcome.sent), len(outcome.failed), len(outcome.retry)
 
 

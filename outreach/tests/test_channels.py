@@ -115,3 +115,22 @@ def test_rate_limit_waits_for_the_next_window(settings):
     waits = [ratelimit.acquire("sms", sleep=sleep, clock=lambda: now[0]) for _ in range(5)]
     assert [round(w, 2) for w in waits] == [0, 0, 0.75, 0, 1.0]
     assert ratelimit.acquire("in_app") == 0
+
+
+def test_while_a_batch_waits_for_its_retry_the_sweep_leaves_it_alone(settings, customers):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    ids = queue("sms", customers[:2])
+    Message.objects.update(created_at=timezone.now() - timedelta(minutes=10))  # old enough for the sweep
+    with StubServer(lambda body: (503, {"error": "maintenance"})) as gateway:
+        settings.OUTREACH_SMS_GATEWAY_URL = gateway.url
+        outcome = services.send_messages(ids)
+        services.hold(outcome.retry, seconds=30)
+        assert services.sweep() == 0 and len(gateway.requests) == 1  # held: nothing queued, nothing tried
+        Message.objects.update(send_after=timezone.now() - timedelta(seconds=1))  # the hold is over
+        settings.OUTREACH_MAX_RETRIES = 0  # the sweep's task (eager here) gives up at once
+        assert services.sweep() == 2
+    assert len(gateway.requests) == 2  # the sweep's task tried again, and stopped at the first 503
+    assert set(Message.objects.values_list("status", flat=True)) == {"failed"}
