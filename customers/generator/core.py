@@ -400,11 +400,14 @@ class Generator:
 
     def _holdings(self, c, rows, day_index):
         """The holdings mix of customer rows on grid days: their own mix, with part of the products redeemed
-        into cash while dissatisfaction shows (up to 60 % × sensitivity), and 80 % once they decided to leave."""
+        into cash while dissatisfaction shows (up to 60 % × sensitivity) or while looking elsewhere (50 % ×
+        sensitivity), and 80 % once they decided to leave."""
         mix = c["mix"][rows].copy()
         week = np.minimum(day_index // 7, c["shown"].shape[1] - 1)
         shown = c["shown"][rows, week].astype(float)
         redeem = 0.6 * c["sensitivity"][rows] * np.clip(shown - 1.0, 0.0, 1.0)
+        looking = (day_index >= c["consider_i"][rows]) & (day_index < c["decided_i"][rows])
+        redeem = np.where(looking, np.maximum(redeem, 0.5 * c["sensitivity"][rows]), redeem)
         redeem = np.where(day_index >= c["decided_i"][rows], 0.8, redeem) * c["in_play"][rows]
         moved = mix[:, 1:5] * redeem[:, None]
         mix[:, 1:5] -= moved

@@ -21,6 +21,10 @@ CONTACT_RELIEF = 0.3  # an advisor's contact lowers dissatisfaction by this much
 CONTACT_P = (0.015, 0.06, 0.12)  # weekly contact chance for < 200k, 200k-1M, ≥ 1M CNY of assets
 # weekly hazard = BASE_HAZARD · exp(HAZARD_SLOPE · dissatisfaction) · tenure factor + SILENT_HAZARD
 BASE_HAZARD, HAZARD_SLOPE, SILENT_HAZARD = 0.00027, 1.4, 0.00045
+CONSIDER_WEEKS = (3, 16)  # weeks between starting to look elsewhere and deciding (silent leavers: none)
+# while looking elsewhere: weekly chance CONSIDER_OUTFLOW_P · sensitivity of moving 10-40 % out, trading
+# × (1 - CONSIDER_TRADING · sensitivity), products redeemed (core._holdings)
+CONSIDER_OUTFLOW_P, CONSIDER_TRADING = 0.12, 0.5
 EXIT_MODES = {"application": 0.6, "closed": 0.15, "dormant": 0.25}
 TRADE_DAMPING = 1.0  # trading multiplier exp(-TRADE_DAMPING · sensitivity · max(lagged dissatisfaction, 0))
 # money moved elsewhere before deciding: weekly chance OUTFLOW_P · sensitivity · max(lagged dissatisfaction - 0.8, 0)
@@ -86,11 +90,16 @@ def simulate(gen, c, rng):
     eligible = in_play[:, None] & (np.arange(weeks)[None, :] >= week_of_funding[:, None] + 4)
     draw = rng.random((n, weeks)) < hazard
     draw &= eligible
-    decided_w = np.where(draw.any(axis=1), draw.argmax(axis=1), -1)
-    leaving = decided_w >= 0
-    ws = np.maximum(decided_w, 0)
-    silent = leaving & (rng.random(n) < SILENT_HAZARD / hazard[np.arange(n), ws])
-    decided_i = np.where(leaving, ws * 7 + rng.integers(0, 5, n), days)
+    # the hazard starts the customer looking elsewhere; the decision follows weeks later (at once if silent)
+    started_w = np.where(draw.any(axis=1), draw.argmax(axis=1), -1)
+    started = started_w >= 0
+    ws = np.maximum(started_w, 0)
+    silent = started & (rng.random(n) < SILENT_HAZARD / hazard[np.arange(n), ws])
+    delay = np.where(silent, 0, rng.integers(CONSIDER_WEEKS[0], CONSIDER_WEEKS[1] + 1, n))
+    consider_i = np.where(started, ws * 7, days)
+    decided_i = np.where(started, (ws + delay) * 7 + rng.integers(0, 7, n), days)
+    leaving = decided_i < days
+    decided_i = np.where(leaving, decided_i, days)
     mode = np.where(silent, np.where(rng.random(n) < 0.7, "application", "closed"),
                     rng.choice(list(EXIT_MODES), n, p=list(EXIT_MODES.values())))
     mode = np.where(leaving, mode, "")
@@ -114,13 +123,15 @@ def simulate(gen, c, rng):
     lagged = np.concatenate([np.repeat(dis[:, :1], 4, axis=1), dis], axis=1)
     lag_w = np.arange(weeks)[None, :] + 4 - lag[:, None]
     shown = np.take_along_axis(lagged, lag_w, axis=1)  # dissatisfaction as it shows, `lag` weeks late
-    move_p = OUTFLOW_P * sensitivity[:, None] * np.maximum(shown - 0.8, 0)
+    week_day = np.arange(weeks)[None, :] * 7
+    considering = (week_day >= consider_i[:, None]) & (week_day < decided_i[:, None])
+    move_p = sensitivity[:, None] * (OUTFLOW_P * np.maximum(shown - 0.8, 0) + CONSIDER_OUTFLOW_P * considering)
     rows, wk = np.nonzero(rng.random((n, weeks)) < move_p)
-    day = np.minimum(wk * 7 + rng.integers(0, 5, len(rows)), days - 1)
+    day = np.minimum(wk * 7 + rng.integers(0, 7, len(rows)), days - 1)
     ok = before[rows, day] & alive[rows, day]
     f_out[rows[ok], day[ok]] = np.maximum(f_out[rows[ok], day[ok]], rng.uniform(0.1, 0.4, ok.sum()))
     rows, wk = np.nonzero(rng.random((n, weeks)) < TEMPORARY_OUT_P)
-    day = np.minimum(wk * 7 + rng.integers(0, 5, len(rows)), days - 1)
+    day = np.minimum(wk * 7 + rng.integers(0, 7, len(rows)), days - 1)
     back = day + rng.integers(14, 70, len(rows))
     ok = alive[rows, day] & before[rows, day]
     frac = rng.uniform(0.3, 0.7, len(rows))
@@ -176,8 +187,10 @@ def simulate(gen, c, rng):
     to_day = lambda i: np.where(i < days, day0 + np.minimum(i, days - 1), np.datetime64("NaT"))  # noqa: E731
     c.update({
         "day0": day0, "grid": grid, "value": value, "dis": dis, "in_play": in_play, "sensitivity": sensitivity,
-        "trade_mult": np.where(np.arange(weeks)[None, :] * 7 >= decided_i[:, None], 0.1,
-                               np.exp(-TRADE_DAMPING * sensitivity[:, None] * np.maximum(shown, 0))),
+        "trade_mult": np.where(week_day >= decided_i[:, None], 0.1,
+                               np.exp(-TRADE_DAMPING * sensitivity[:, None] * np.maximum(shown, 0))
+                               * (1 - CONSIDER_TRADING * sensitivity[:, None] * considering)),
+        "consider_i": consider_i,
         "seasonal": rng.random(n) < SEASONAL_TRADERS, "off_start": rng.integers(0, 12, n),
         "ret": ret, "flows_out": flows["out"], "flows_in": flows["in"], "shown": shown,
         "contacts": contacts & in_play[:, None] & (np.arange(weeks)[None, :] * 7 >= funded_i[:, None])
