@@ -69,7 +69,8 @@ ALLOWED_LATIN = {
     "Swagger": "the API documentation tool's name", "ReDoc": "the API documentation tool's name",
     "OpenAPI": "the API description format's name",
     "ping": "the trivial page the web benchmark measures against (/ping/), named as the URL",
-    "Tab": "the keyboard key, as printed on it", "UTF": "the file encoding's name (UTF-8)",
+    "Tab": "the keyboard key, as printed on it", "Alt": "the keyboard key, as printed on it",
+    "UTF": "the file encoding's name (UTF-8)",
     "APP": "as Chinese brokerages write a mobile app (金太阳 APP)",
 }
 ALLOWED_LATIN.pop("WeChat")  # a channel label must read 微信

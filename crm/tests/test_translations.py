@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUES = ["locale", "alerts/locale", "products/locale", "surveys/locale"]
-SOURCES = ["manage.py", "crm", "customers", "products", "surveys", "alerts", "templates"]
+SOURCES = ["manage.py", "crm", "customers", "products", "surveys", "alerts", "planner", "outreach", "campaigns", "templates"]
 
 
 def translated(path):
