@@ -260,14 +260,20 @@ def _write_outcomes(campaign, frame):
 
 
 def _link_messages(campaign):
-    """Each sent recipient's outreach Message id (one UPDATE with a subquery)."""
-    from django.db.models import OuterRef, Subquery
+    """Each sent recipient's outreach Message id: one UPDATE whose subquery finds the message by its unique key
+    (event, recipient, channel), an index lookup per row (by campaign id alone it would scan the campaign's
+    messages for every row: 190 s for 21,000 recipients)."""
+    from django.db.models import CharField, OuterRef, Subquery, Value
+    from django.db.models.functions import Cast, Concat
 
     from outreach.models import Message
 
-    message = Message.objects.filter(campaign_id=campaign.pk, recipient_customer_id=OuterRef("customer_id"))
+    message = Message.objects.filter(
+        event_key=f"campaign:{campaign.pk}", channel=campaign.channel,
+        recipient_key=Concat(Value("customer:"), Cast(OuterRef("customer_id"), CharField()),
+                             output_field=CharField()))
     CampaignRecipient.objects.filter(campaign=campaign, outcome=Outcome.SENT).update(
-        message_id=Subquery(message.order_by("pk").values("pk")[:1]))
+        message_id=Subquery(message.values("pk")[:1]))
 
 
 def _product_name(campaign):
