@@ -1,7 +1,10 @@
+from datetime import timedelta
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -45,6 +48,7 @@ NEXT_STEP_KINDS = [  # the planner's task kinds (planner.models.Task.Kind), read
     ("document", _("Document")), ("other", pgettext_lazy("task kind", "Other")),
 ]
 NEXT_STEP_FIELDS = ("next_kind", "next_due", "next_note")
+NEXT_STEP_HORIZON = timedelta(days=3660)  # planner.services.PLAN_HORIZON
 
 
 class InteractionForm(forms.ModelForm):
@@ -73,6 +77,8 @@ class InteractionForm(forms.ModelForm):
         kind, due, note = (data.pop(name, None) for name in NEXT_STEP_FIELDS)
         if kind and due is None:
             self.add_error("next_due", _("Give the next step a date and a time."))
+        elif kind and abs(due - timezone.now()) > NEXT_STEP_HORIZON:  # the planner's own range (a re-render,
+            self.add_error("next_due", _("Give a date within ten years of today."))  # not a refused contact)
         elif kind:
             self.next_step = {"kind": kind, "due_at": due, "note": note or ""}
         return data
