@@ -131,6 +131,9 @@ def merge(fired, day, run_id, now):
         _create_temp(cursor)
         if len(fired):
             _fill_temp(cursor, fired)
+            # Looked up by (customer, rule) from every alert: an index keeps that cheap whatever plan is chosen
+            # (a nested loop over an unindexed 100k-row table took over 10 minutes on a new 220,000 branch).
+            cursor.execute(f"CREATE INDEX {TEMP}_key ON {TEMP} (customer_id, rule)")
             if is_postgres():
                 cursor.execute(f"ANALYZE {TEMP} (customer_id, rule, fire_key)")  # the planner joins 100k+ firings by hash, not by guesswork
         cursor.execute(
