@@ -94,16 +94,16 @@ def test_live_count(people, make_customer, client_for):
     assert data["text"].startswith("2 customers in the segment: 1 would receive it now")
 
 
-# Words whose Chinese the catalogue already has (the campaigns' own msgids go in with the lead's next catalogue
-# update: then 营销活动 / 新建营销活动 join here, and crm/tests/test_translation_check.py reads every page in Chinese).
-@pytest.mark.parametrize("lang, words", [("zh-hans", ("<th>状态</th>", "名称")), ("en", ("<th>Status</th>", "Name"))])
+@pytest.mark.parametrize("lang, words", [("zh-hans", ("<th>状态</th>", "营销活动", "新建营销活动", "待审批")),
+                                         ("en", ("<th>Status</th>", "Campaigns", "New campaign", "Awaiting approval"))])
 def test_list_and_form_in_both_languages(people, client_for, draft_data, lang, words):
-    services.create_campaign(people["ops"].user, draft_data())
+    campaign = services.create_campaign(people["ops"].user, draft_data())
+    services.submit(people["ops"].user, campaign.pk)
     client = client_for(people["ops"])
     client.cookies["django_language"] = lang
     listing = client.get("/campaigns/").content.decode()
     form = client.get("/campaigns/new/").content.decode()
-    assert words[0] in listing and words[1] in form
+    assert words[0] in listing and words[1] in listing and words[3] in listing and words[2] in form
     assert "push_list" not in listing.replace('value="push_list"', "")  # labels, never raw values
 
 
