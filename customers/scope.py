@@ -97,6 +97,10 @@ class Scope:
         return self.may(rights.Write.ASSIGN)
 
     @property
+    def can_plan(self):
+        return self.may(rights.Write.PLAN_TASKS)
+
+    @property
     def is_branch_wide(self):
         return self.everything or self.role in BRANCH_ROLES
 

@@ -23,7 +23,9 @@ def run():
 def test_a_satisfied_referring_customer_gets_a_higher_cpv():
     call_command("generate_branch", customers=400, seed=5, as_of=DAY, stdout=open("/dev/null", "w"))
     run()
-    tier = (CurrentTier.objects.filter(lifecycle_stage="mature", cev__gt=0, cpv__gt=0)
+    # the richest mature customer who has answered no survey yet (the generator gives some customers answers)
+    tier = (CurrentTier.objects.filter(lifecycle_stage="mature", cev__gt=0, cpv__gt=0,
+                                       snapshot__neutral_inputs="satisfaction,loyalty,planned_ratio,expected_return")
             .select_related("customer").order_by("-cev").first())
     customer = tier.customer
     before = TierSnapshot.objects.get(customer=customer, date=DAY)
