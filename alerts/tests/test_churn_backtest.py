@@ -49,7 +49,7 @@ def test_the_figures_agree_with_each_other(report):
 
 
 def test_the_figures_on_seed_1(report):
-    """Pinned from the run of 2026-12-05 (1,500 customers, seed 1, 540 days of history)."""
+    """Pinned from the run of 2026-12-05 (generator cd30b59; 1,500 customers, seed 1, 540 days of history)."""
     model = report["model"]
     assert (model["n"], model["churned"]) == PINNED["population"]
     assert report["algorithm"] == PINNED["algorithm"]
@@ -57,4 +57,4 @@ def test_the_figures_on_seed_1(report):
     assert report["rules_combined"]["auc"] == pytest.approx(PINNED["rules_auc"], abs=0.002)
 
 
-PINNED = {"population": (1050, 16), "algorithm": "hgb", "auc": 0.7426, "rules_auc": 0.6032}
+PINNED = {"population": (1052, 18), "algorithm": "hgb", "auc": 0.7421, "rules_auc": 0.64}
