@@ -56,6 +56,10 @@ app.conf.beat_schedule = {
         "task": "outreach.tasks.sweep_queued",
         "schedule": crontab(minute="*/5"),
     },
+    "campaigns-send-due": {  # approved campaigns whose time has come (and a send a lost worker left half done)
+        "task": "campaigns.tasks.send_due_campaigns",
+        "schedule": crontab(minute="*/5"),
+    },
     "escalate-overdue-alerts": {  # red alerts are due in 4 hours: check every quarter of an hour
         "task": "alerts.tasks.escalate_overdue",
         "schedule": crontab(minute="*/15"),

@@ -101,6 +101,10 @@ class Scope:
         return self.may(rights.Write.PLAN_TASKS)
 
     @property
+    def can_campaign(self):
+        return self.may(rights.Write.EDIT_CAMPAIGNS)
+
+    @property
     def is_branch_wide(self):
         return self.everything or self.role in BRANCH_ROLES
 
