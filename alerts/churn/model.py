@@ -146,6 +146,11 @@ def predict(bundle, X):
                                for i in range(0, len(M), PREDICT_CHUNK)])
 
 
+def base_rate(bundle):
+    """The share of churners among the training rows (before the stayers' sampling)."""
+    return bundle["positives"] / bundle["rows"] if bundle.get("rows") else 0.0
+
+
 def _logit(p):
     p = np.clip(p, 1e-9, 1 - 1e-9)
     return np.log(p / (1 - p))

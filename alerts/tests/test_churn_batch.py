@@ -66,19 +66,28 @@ def branch(make_customer):
     return customers
 
 
-@pytest.mark.parametrize("algorithm", ["logistic", "hgb"])
-def test_the_night_scores_everyone_in_one_pass(branch, active_model, monkeypatch, algorithm):
-    active = active_model(algorithm)
+def _counting_load(monkeypatch, positives_share=None):
+    """Count the estimator's calls; `positives_share` overrides the training base rate (0: everyone is above
+    it, 1: nobody is)."""
     counters = []
     real_load = model.load
 
     def counted_load(churn_model):
         bundle = real_load(churn_model)
         bundle["estimator"] = CountingEstimator(bundle["estimator"])
+        if positives_share is not None:
+            bundle["positives"] = int(bundle["rows"] * positives_share)
         counters.append(bundle["estimator"])
         return bundle
 
     monkeypatch.setattr(model, "load", counted_load)
+    return counters
+
+
+@pytest.mark.parametrize("algorithm", ["logistic", "hgb"])
+def test_the_night_scores_everyone_in_one_pass(branch, active_model, monkeypatch, algorithm):
+    active = active_model(algorithm)
+    counters = _counting_load(monkeypatch, positives_share=0)  # every risk is above a base rate of 0
     run = services.score_branch(NIGHT)
     assert run.counts["customers"] == 5  # the closed account is not scored
     scores = ChurnScore.objects.filter(scored_on=NIGHT, model=active)
@@ -89,7 +98,18 @@ def test_the_night_scores_everyone_in_one_pass(branch, active_model, monkeypatch
     for s in scores:
         assert 0 <= s.risk <= 1 and len(s.reasons) <= 3
         assert all(r["contribution"] > 0 and r["feature"] in FEATURES for r in s.reasons)
+    assert any(s.reasons for s in scores)
     assert JobRun.objects.get(job="churn_score").status == JobRun.Status.SUCCEEDED
+
+
+@pytest.mark.parametrize("algorithm", ["logistic", "hgb"])
+def test_no_reasons_at_or_below_the_training_base_rate(branch, active_model, monkeypatch, algorithm):
+    active = active_model(algorithm)
+    counters = _counting_load(monkeypatch, positives_share=1)  # a base rate of 1: no risk is above it
+    run = services.score_branch(NIGHT)
+    assert run.counts["customers"] == 5 and run.counts["explained"] == 0
+    assert counters[0].calls == [5]  # the risk only: no prediction for reasons
+    assert all(s.reasons == [] for s in ChurnScore.objects.filter(scored_on=NIGHT, model=active))
 
 
 def test_a_rerun_replaces_the_night_and_a_year_old_history_goes(branch, active_model):
