@@ -12,7 +12,8 @@ from customers.models import Customer, Office
 
 class Command(BaseCommand):
     help = ("Build the synthetic branch (offices, staff, customers, snapshots, activity, six months of alerts, "
-            "contacts and survey attempts, …), its churn from a hidden dissatisfaction process (docs/generator.md); deterministic per seed; written in blocks of 10,000 customers.")
+            "contacts and survey attempts, …), its churn from a hidden dissatisfaction process "
+            "(docs/generator.md); deterministic per seed; written in blocks of 10,000 customers.")
 
     def add_arguments(self, parser):
         parser.add_argument("--customers", type=int, default=5000)
