@@ -2,7 +2,8 @@
 cancel; the recipients frozen at approval and re-checked at send (opt-outs, suitability); the send itself
 through outreach.services.dispatch. Every step is audited (crm audit log)."""
 import string
-from datetime import timedelta
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -71,6 +72,10 @@ def get_campaign(actor, campaign_id, *, for_update=False):
         raise CampaignNotFound(campaign_id) from None
 
 
+# A send time before this is a typing error, not a schedule (and before 1900 the zone's old offsets show).
+EARLIEST_SEND = datetime(2000, 1, 1, tzinfo=dt_timezone.utc)
+
+
 def _clean(data):
     """Validate a draft's fields (a dict as the form or API gives them); returns the model's values."""
     errors = {}
@@ -89,6 +94,9 @@ def _clean(data):
         errors.setdefault("template", []).append(_("The message names {product} but the campaign has no product."))
     if not (data.get("template") or "").strip():
         errors.setdefault("template", []).append(_("Write the message."))
+    at = data.get("scheduled_at")
+    if at is not None and not (EARLIEST_SEND <= at <= timezone.now() + timedelta(days=366)):
+        errors["scheduled_at"] = [_("Choose a time within the coming year.")]
     if errors:
         raise ValidationError(errors)
     return {"name": data["name"], "channel": data.get("channel") or Campaign.Channel.SMS,

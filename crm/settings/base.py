@@ -214,10 +214,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # two choice sets share the field name "channel": a contact's channels and a survey's
+    # choice sets that share a field name ("channel", "kind") get names of their own
     "ENUM_NAME_OVERRIDES": {
         "ContactChannelEnum": "customers.models.Interaction.Channel",
         "SurveyChannelEnum": "surveys.models.Channel",
+        "TaskKindEnum": "planner.models.Task.Kind",
     },
 }
 

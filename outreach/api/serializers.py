@@ -21,4 +21,5 @@ class MessageSerializer(serializers.ModelSerializer):
 
 
 class RetrySerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=1000)
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), min_length=1,
+                                max_length=1000)  # ids beyond a 64-bit integer name no message

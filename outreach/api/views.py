@@ -2,6 +2,7 @@ from django.core.exceptions import PermissionDenied
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from customers.rights import Write
@@ -32,7 +33,8 @@ class MessageViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=RetrySerializer, responses={
         200: inline_serializer("RetryResult", {"queued": serializers.IntegerField()}),
         403: OpenApiResponse(description="not a manager")})
-    @action(detail=False, methods=["post"])
+    # JSON only: a list of up to 1,000 ids as form fields would pass Django's limit on the number of fields
+    @action(detail=False, methods=["post"], parser_classes=[JSONParser])
     def retry(self, request):
         """Queue failed messages again (those in the caller's scope; others are ignored)."""
         payload = RetrySerializer(data=request.data)
