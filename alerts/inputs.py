@@ -6,6 +6,7 @@ rest are read as raw rows of short windows and reduced in pandas.
 from datetime import timedelta
 
 import pandas as pd
+from django.db import connection
 
 from crm.bulk import read_frame
 
@@ -116,9 +117,11 @@ def decline_entries(day, lookback_days=45):
 def last_contacts(day):
     from .sla import local_midnight
 
+    # as the database stores it (SQLite: UTC text; an aware local time would compare as other text)
+    until = connection.ops.adapt_datetimefield_value(local_midnight(day + timedelta(days=1)))
     rows = read_frame(
         "SELECT customer_id, MAX(at) AS last_contact FROM customers_interaction WHERE at < %s GROUP BY customer_id",
-        (local_midnight(day + timedelta(days=1)),),
+        (until,),
     )
     rows["last_contact"] = pd.to_datetime(rows["last_contact"], utc=True, format="mixed")
     return rows.set_index("customer_id")["last_contact"]

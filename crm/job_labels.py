@@ -6,6 +6,7 @@ JOB_NAMES = {
     "reclassify": _("Tiering run"),
     "tiering_preview": _("Tiering policy preview"),
     "scan_alerts": _("Alert scan"),
+    "churn_train": _("Churn model training"), "churn_score": _("Churn risk scoring"),
     "import_backoffice": _("Back-office import"),
     "survey_sampling": _("Monthly callback sample"),
     "survey_escalation": _("Survey follow-up escalation"),
@@ -15,6 +16,8 @@ JOB_NAMES = {
 }
 
 KEY_LABELS = {
+    "horizon_days": _("horizon (days)"), "version": _("version"), "auc": _("AUC"), "pruned": _("pruned"),
+    "features": _("features (s)"), "predict": _("prediction (s)"), "write": _("writing (s)"),
     # parameters
     "date": _("date"), "month": _("month"), "policy_version": _("policy version"), "policy_id": _("policy"),
     "chunks": _("chunks"), "data_start": _("data from"), "dataset": _("dataset"), "file": _("file"),
