@@ -70,6 +70,7 @@ ALLOWED_LATIN = {
     "OpenAPI": "the API description format's name",
     "ping": "the trivial page the web benchmark measures against (/ping/), named as the URL",
     "Tab": "the keyboard key, as printed on it", "Alt": "the keyboard key, as printed on it",
+    "AUC": "the area under the ROC curve, written AUC in Chinese model reports (曲线下面积)",
     "UTF": "the file encoding's name (UTF-8)",
     "APP": "as Chinese brokerages write a mobile app (金太阳 APP)",
 }
