@@ -266,6 +266,9 @@ class Generator:
             np.char.zfill(rng.integers(0, 10**4, n).astype(str), 4),
         )
         next_contact, cycle = self._contact_plan(c, rng, interactions)
+        # marketing consent (about 70 %) and do-not-contact (about 2 %) from a stream of their own, so that adding
+        # them moved no other draw of the branch
+        flags = np.random.default_rng([abs(self.seed), 2101, int(c["id"][0]) if n else 0]).random((2, n))
         return pd.DataFrame(
             {
                 "id": c["id"],
@@ -290,6 +293,8 @@ class Generator:
                 "commission_rate": c["commission"],
                 "next_contact_on": _iso(next_contact),
                 "contact_cycle_months": pd.array(np.where(cycle > 0, cycle, None), dtype="Int64"),
+                "marketing_consent": flags[0] < 0.7,
+                "do_not_contact": flags[1] < 0.02,
                 "updated_at": pd.Timestamp(self.as_of).tz_localize("Asia/Shanghai").isoformat(),
             }
         )
