@@ -74,9 +74,9 @@ class History:
         self.ids = None if customer_ids is None else pd.Index([int(i) for i in customer_ids])
         self.tiering, self.alert_params = params or policies()
         first, last = self.cutoffs[0], self.cutoffs[-1] + timedelta(days=horizon_days)
+        longest = max(HELD_DAYS, self.tiering.dormant_days, 180) + SNAPSHOT_SLACK_DAYS
         self.customers = self._customers(last)
-        self.snapshots = self._snapshots(self._as_of_days())
-        self._evers = {}
+        self.snapshots = self._snapshots(first - timedelta(days=longest), last)
         self.applications = self._applications(last)
         self.declined_rows = self._declined_surveys(first - timedelta(days=SURVEY_REFUSAL_DAYS), self.cutoffs[-1])
 
@@ -96,33 +96,15 @@ class History:
             parse_dates=("opened_on", "first_funded_on", "closed_on"), text=("risk_level",))
         return self._keep(frame.set_index("customer_id"))
 
-    def _as_of_days(self):
-        """The days whose latest snapshot a feature or label reads: each cut-off, 30/90/180 days before it and
-        the end of its horizon."""
-        days = {c - timedelta(days=n) for c in self.cutoffs for n in (0, 30, 90, 180)}
-        if self.horizon_days:
-            days |= {c + timedelta(days=self.horizon_days) for c in self.cutoffs}
-        return sorted(days)
-
-    def _snapshots(self, as_of_days):
-        """Only the rows within the slack before an as-of day (what `latest` reads), not the whole span: the
-        "ever" conditions over a year are aggregated in SQL (`_ever`)."""
-        spans = []  # merged (start, end] windows
-        for day in as_of_days:
-            start = day - timedelta(days=SNAPSHOT_SLACK_DAYS)
-            if spans and start <= spans[-1][1]:
-                spans[-1][1] = day
-            else:
-                spans.append([start, day])
+    def _snapshots(self, start, end):
         where, params = self._where()
-        dates = " OR ".join("(date > %s AND date <= %s)" for _ in spans)
         rows = read_frame(
             "SELECT customer_id, date, total_assets, securities_value, cash, "
             f"{' + '.join(PRODUCT_COLUMNS)} AS products, "
             "(CASE WHEN securities_value > 0 THEN 1 ELSE 0 END) + "
             + " + ".join(f"(CASE WHEN {c} > 0 THEN 1 ELSE 0 END)" for c in PRODUCT_COLUMNS) + " AS kinds "
-            f"FROM customers_snapshot WHERE ({dates}){where} ORDER BY customer_id, date",
-            (*[d for span in spans for d in span], *params), parse_dates=("date",))
+            f"FROM customers_snapshot WHERE date > %s AND date <= %s{where} ORDER BY customer_id, date",
+            (start, end, *params), parse_dates=("date",))
         if self.ids is not None:
             rows = rows[rows["customer_id"].isin(self.ids)]
         for column in ("total_assets", "securities_value", "cash", "products"):
@@ -158,22 +140,11 @@ class History:
         last = at[np.r_[customers[1:] != customers[:-1], True]] if len(at) else at
         return rows.iloc[last].set_index("customer_id")
 
-    def _ever(self, day, kind):
-        """Customers with a snapshot in the window before `day` that "held" a security or product (HELD_DAYS)
-        or was "active" (assets at or above the dormancy bound, the policy's days): one aggregate per day."""
-        if day not in self._evers:
-            t = self.tiering
-            held_since, active_since = day - timedelta(days=HELD_DAYS), day - timedelta(days=t.dormant_days)
-            where, params = self._where()
-            frame = read_frame(
-                "SELECT customer_id, "
-                f" MAX(CASE WHEN date > %s AND securities_value + {' + '.join(PRODUCT_COLUMNS)} > 0 THEN 1 ELSE 0 END)"
-                " AS held, MAX(CASE WHEN date > %s AND total_assets >= %s THEN 1 ELSE 0 END) AS active "
-                f"FROM customers_snapshot WHERE date > %s AND date <= %s{where} GROUP BY customer_id",
-                (held_since, active_since, t.dormant_assets, min(held_since, active_since), day, *params))
-            self._evers[day] = {k: pd.Index(frame.loc[frame[k] == 1, "customer_id"].astype(int))
-                                for k in ("held", "active")}
-        return self._evers[day][kind]
+    def _ever(self, day, days, condition):
+        """Customers with a snapshot meeting `condition` in (day − days, day]."""
+        dates = self.snapshots["date"]
+        mask = condition & (dates <= _ts(day)) & (dates > _ts(day) - pd.Timedelta(days=days))
+        return pd.Index(self.snapshots.loc[mask, "customer_id"].unique())
 
     def accepted(self, start, end):
         a = self.applications
@@ -186,7 +157,7 @@ class History:
         """tiering.md: under the bound, and no snapshot at or above it for the policy's days since funding."""
         t = self.tiering
         now = self.latest(day)["total_assets"].reindex(base.index).fillna(0.0)
-        active = self._ever(day, "active")
+        active = self._ever(day, t.dormant_days, self.snapshots["total_assets"] >= t.dormant_assets)
         funded_long = base["first_funded_on"] <= _ts(day) - pd.Timedelta(days=t.dormant_days)
         return (now < t.dormant_assets) & ~base.index.isin(active) & funded_long
 
@@ -194,7 +165,7 @@ class History:
         c = self.customers
         c = c[(c["opened_on"] <= _ts(day)) & (c["first_funded_on"] <= _ts(day))]
         closed = c["closed_on"].notna() & (c["closed_on"] <= _ts(day))
-        held = self._ever(day, "held")
+        held = self._ever(day, HELD_DAYS, (self.snapshots["securities_value"] + self.snapshots["products"]) > 0)
         effective = c.index.isin(held) | c.index.isin(traded)
         keep = effective & ~closed & ~c.index.isin(self.accepted(None, day))
         c = c[keep]
