@@ -5,7 +5,7 @@ from functools import cache
 from urllib.parse import quote
 
 from django import forms, template
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.safestring import mark_safe
@@ -108,6 +108,25 @@ def num(value):
 def _customer_path():
     marker = "0MARKER0"
     return reverse("customers:detail", args=[marker]).replace(marker, "{}")
+
+
+@cache
+def _path_of(name):
+    """A route taking one argument, resolved once per process into a format string (an int route takes the
+    number marker, any other the text marker)."""
+    for marker in ("987654321", "0MARKER0"):
+        try:
+            return reverse(name, args=[marker]).replace(marker, "{}")
+        except NoReverseMatch:
+            continue
+    raise NoReverseMatch(name)
+
+
+@register.filter
+def path_to(value, name):
+    """`{{ alert.pk|path_to:"alerts:detail" }}`: reverse() of a one-argument route for rows and cards, without
+    resolving the pattern again for each (four per card cost the today page a third of its time)."""
+    return _path_of(name).format(quote(str(value), safe=RFC3986_SUBDELIMS + "~:@"))
 
 
 @register.filter

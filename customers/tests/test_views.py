@@ -116,6 +116,15 @@ def test_row_links_are_the_customer_pages_url(db, code):
     assert customer_url(code) == reverse("customers:detail", args=[code])
 
 
+@pytest.mark.parametrize("name, value", [("alerts:detail", 7), ("alerts:transition", 123456), ("alerts:snooze", 1),
+                                         ("customers:log-interaction", "客户-1"),
+                                         ("customers:log-interaction", "A&B+C x%")])
+def test_card_links_are_the_routes_urls(db, name, value):
+    from crm.templatetags.crm_format import path_to
+
+    assert path_to(value, name) == reverse(name, args=[value])
+
+
 @pytest.mark.parametrize("value, zh, en", [
     (1_234_567, "123.46万", "1,234,567"), (9_999, "9,999", "9,999"), (None, "—", "—"),
     (float("nan"), "—", "—"), (float("inf"), "—", "—"),  # an empty cell of a pandas table, a ratio over 0
