@@ -1,8 +1,8 @@
 """Nightly scoring with the active model, set-based: the whole population's features in one frame,
 `predict_proba` per chunk of rows, contributions one batch per feature, one bulk write; history pruned.
 
-Reasons only for customers whose risk is above the model's training base rate: boosting's reasons cost one
-extra prediction of the frame per feature (25 of 26), and a customer less likely to leave than the average one
+Reasons only for customers whose risk is above the model's training base rate: boosting's reasons walk every
+tree for each row explained (more than the prediction itself), and a customer less likely to leave than the average one
 has no risk worth explaining (the customer page then shows the risk without "mainly because of")."""
 import json
 import time

@@ -7,8 +7,11 @@
   features. The choice is made on the training cut-offs only: fit on all but the latest, compare the AUC on the
   latest (a validation cut-off), then refit the winner on all of them. The test cut-off is never looked at.
 - Contributions (log-odds): logistic = coefficient × standardised value (coef × (x − mean) / sd); gradient
-  boosting = the score's change when a feature is replaced by its training mean, one batch prediction per
-  feature (not per customer).
+  boosting = each tree's path attribution (Saabas): walking a customer's path from the root to the leaf, every
+  split moves the expected score of the node (the training rows' mean below it) and that move is credited to
+  the split's feature. Summed over the trees, the contributions plus the training rows' average score give the
+  customer's score exactly. One vectorised walk per tree over all the rows, nothing per customer: a fraction of
+  the one prediction per feature that replacing each feature by its mean cost (3.6 s for 21,840 customers).
 """
 import hashlib
 import time
@@ -157,7 +160,7 @@ def _logit(p):
 
 
 def contributions(bundle, X, risk=None):
-    """(n, features) log-odds contributions; positive raises the risk."""
+    """(n, features) log-odds contributions; positive raises the risk. `risk` is not needed (kept for callers)."""
     M = _matrix(bundle, X)
     if len(M) == 0:
         return np.zeros((0, len(bundle["features"])))
@@ -165,21 +168,51 @@ def contributions(bundle, X, risk=None):
     if bundle["algorithm"] == "logistic":
         imputer, scaler, logistic = estimator.named_steps.values()
         return scaler.transform(imputer.transform(M)) * logistic.coef_[0]
-    base = _logit(risk if risk is not None else predict(bundle, X))
-    means = np.array([bundle["means"][f] for f in bundle["features"]])
-    out = np.empty_like(M)
-    with _threads():
-        _replaced_contributions(estimator, M, means, base, out)
-    return out
+    return path_contributions(estimator, M)[0]
 
 
-def _replaced_contributions(estimator, M, means, base, out):
-    for j in range(M.shape[1]):  # one batch prediction per feature
-        replaced = M.copy()
-        replaced[:, j] = means[j]
-        out[:, j] = base - _logit(np.concatenate([estimator.predict_proba(replaced[i:i + PREDICT_CHUNK])[:, 1]
-                                                  for i in range(0, len(M), PREDICT_CHUNK)]))
-    return out
+def _trees(estimator):
+    """The node arrays of a fitted binary HistGradientBoostingClassifier, one per boosting iteration."""
+    return [predictor.nodes for (predictor,) in estimator._predictors]
+
+
+def _expected_scores(nodes):
+    """Each node's expected raw score: a leaf's value, else the training-row-weighted mean of its children.
+    (A split node's stored value is not shrunk by the learning rate as the leaves' are, so it is not used.)
+    Nodes are stored root first, each before its children."""
+    expected = nodes["value"].astype(float)
+    count = nodes["count"].astype(float)
+    for i in np.flatnonzero(~nodes["is_leaf"].astype(bool))[::-1]:
+        left, right = nodes["left"][i], nodes["right"][i]
+        assert left > i and right > i, "node order"
+        weight = count[left] + count[right]
+        expected[i] = (count[left] * expected[left] + count[right] * expected[right]) / weight if weight else 0.0
+    return expected
+
+
+def path_contributions(estimator, M):
+    """(contributions (n, features), bias (n,)) with bias + contributions.sum(1) = the raw score (log-odds)."""
+    out = np.zeros(M.shape, dtype=float)
+    bias = float(np.ravel(estimator._baseline_prediction)[0])
+    everyone = np.arange(len(M))
+    for nodes in _trees(estimator):
+        if nodes["is_categorical"].any():
+            raise ValueError("categorical splits are not explained")
+        expected, is_leaf = _expected_scores(nodes), nodes["is_leaf"].astype(bool)
+        bias += expected[0]
+        node = np.zeros(len(M), dtype=np.intp)
+        live = everyone if not is_leaf[0] else everyone[:0]
+        while len(live):
+            at = node[live]
+            feature = nodes["feature_idx"][at]
+            x = M[live, feature]
+            # the predictor's own rule: a missing value goes where training sent them, else x <= threshold is left
+            left = np.where(np.isnan(x), nodes["missing_go_to_left"][at].astype(bool), x <= nodes["num_threshold"][at])
+            child = np.where(left, nodes["left"][at], nodes["right"][at]).astype(np.intp)
+            out[live, feature] += expected[child] - expected[at]  # one (row, feature) pair per live row
+            node[live] = child
+            live = live[~is_leaf[child]]
+    return out, np.full(len(M), bias)
 
 
 def top_reasons(bundle, X, contribution, count=3):

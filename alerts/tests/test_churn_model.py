@@ -1,5 +1,5 @@
 """The churn model's parts on hand-made numbers: training cut-offs, backtest measures worked out by hand,
-contributions (logistic: coefficient × standardised value; boosting: one batch prediction per feature), top
+contributions (logistic: coefficient × standardised value; boosting: path attribution, a stump by hand), top
 reasons with their direction, the stored file's checksum."""
 from datetime import date, timedelta
 
@@ -71,32 +71,53 @@ def test_logistic_contributions_are_coefficient_times_standardised_value():
     np.testing.assert_allclose(contribution.sum(axis=1) + logistic.intercept_[0], np.log(p / (1 - p)), rtol=1e-6)
 
 
-class CountingEstimator:
-    """Wraps an estimator and counts predict_proba calls and the rows each one saw."""
+def _stump(share_high, n=100):
+    """One tree with one split (learning rate 1, no regularisation) on a feature x that is the label itself:
+    `share_high` of the rows have x = 1 and churned, the rest x = 0 and stayed; every other feature is 0."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
 
-    def __init__(self, inner):
-        self.inner, self.calls = inner, []
-
-    def predict_proba(self, M):
-        self.calls.append(len(M))
-        return self.inner.predict_proba(M)
-
-
-def test_boosting_contributions_take_one_batch_prediction_per_feature():
-    X, y = _toy()
-    bundle = model.fit("hgb", X, y)
-    counting = CountingEstimator(bundle["estimator"])
-    bundle["estimator"] = counting
-    risk = model.predict(bundle, X)
-    contribution = model.contributions(bundle, X, risk)
-    assert counting.calls == [len(X)] * (1 + len(FEATURES))  # the risk, then one per feature: never per customer
-    # the contribution of a feature is the log-odds lost when it is set to its training mean
+    high = int(round(n * share_high))
+    X = np.zeros((n, len(FEATURES)))
     j = FEATURES.index("net_outflow_30")
-    replaced = X.copy()
-    replaced["net_outflow_30"] = bundle["means"]["net_outflow_30"]
-    p0 = counting.inner.predict_proba(replaced.to_numpy())[:, 1]
-    expected = np.log(risk / (1 - risk)) - np.log(p0 / (1 - p0))
-    np.testing.assert_allclose(contribution[:, j], expected, rtol=1e-6, atol=1e-9)
+    X[:high, j] = 1.0
+    y = X[:, j] > 0
+    estimator = HistGradientBoostingClassifier(max_iter=1, learning_rate=1.0, max_leaf_nodes=2, min_samples_leaf=1,
+                                               l2_regularization=0.0, early_stopping=False).fit(X, y)
+    return estimator, X, j
+
+
+def test_boosting_path_contributions_of_a_stump_by_hand():
+    # 70 % churned: the baseline score is logit(0.7) = ln(7/3); every row predicts p = 0.7 before the tree.
+    # Newton leaves: gradient p − y, hessian p(1 − p) = 0.21 -> x = 0 leaf: −0.7 / 0.21 = −10/3; x = 1 leaf:
+    # 0.3 / 0.21 = +10/7. The root's expected score is 0.3 × (−10/3) + 0.7 × 10/7 = 0, so the split credits
+    # x with −10/3 (stayers) and +10/7 (churners) and nothing to any other feature.
+    estimator, X, j = _stump(0.7)
+    contribution, bias = model.path_contributions(estimator, X)
+    np.testing.assert_allclose(bias, np.log(7 / 3), rtol=1e-6)
+    np.testing.assert_allclose(contribution[:, j], np.where(X[:, j] > 0, 10 / 7, -10 / 3), rtol=1e-4)
+    assert np.count_nonzero(np.delete(contribution, j, axis=1)) == 0
+    np.testing.assert_allclose(bias + contribution.sum(axis=1), estimator.decision_function(X), rtol=1e-6)
+
+
+def test_boosting_contributions_add_up_to_the_score_without_a_prediction_per_feature():
+    X, y = _toy()
+    X.loc[X.index[:40], "satisfaction"] = np.nan  # missing values walk the side training sent them
+    bundle = model.fit("hgb", X, y)
+    estimator = bundle["estimator"]
+    calls = []
+    original = estimator.predict_proba
+    estimator.predict_proba = lambda M: calls.append(len(M)) or original(M)
+    contribution = model.contributions(bundle, X)
+    assert calls == []  # one walk per tree, no prediction per feature or per customer
+    _same, bias = model.path_contributions(estimator, X[FEATURES].to_numpy(float))
+    risk = model.predict(bundle, X)
+    np.testing.assert_allclose(bias + contribution.sum(axis=1), np.log(risk / (1 - risk)), rtol=1e-6, atol=1e-9)
+    # the features the label was built from carry the most weight, and a feature no tree splits on carries none
+    weight = np.abs(contribution).mean(axis=0)
+    assert set(np.asarray(FEATURES)[np.argsort(-weight)[:2]]) == {"net_outflow_30", "contacts_90"}
+    used = {f for nodes in model._trees(estimator) for f in nodes["feature_idx"][~nodes["is_leaf"].astype(bool)]}
+    unused = [k for k in range(len(FEATURES)) if k not in used]
+    assert np.count_nonzero(contribution[:, unused]) == 0
 
 
 def test_top_reasons_are_the_largest_positive_contributions_with_the_values_direction():
