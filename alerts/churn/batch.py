@@ -1,5 +1,5 @@
-"""Nightly scoring with the active model, set-based: the whole population's features in one frame,
-`predict_proba` per chunk of rows, contributions one batch per feature, one bulk write; history pruned.
+"""Nightly scoring with the active model, set-based: the population's features a chunk of customer ids at a
+time (features.ID_CHUNK), `predict_proba` and the contributions per chunk, one bulk write; history pruned.
 
 Reasons only for customers whose risk is above the model's training base rate: boosting's reasons walk every
 tree for each row explained (more than the prediction itself), and a customer less likely to leave than the average one
@@ -16,7 +16,7 @@ from alerts.models import ChurnScore
 from crm.bulk import copy_frame, refresh_statistics
 
 from . import model as churn_model
-from .features import feature_frame, policies
+from .features import feature_frame, id_ranges, policies
 
 KEEP_DAYS = 365  # score history kept (the customer page's trend, the measures)
 
@@ -25,17 +25,22 @@ def score(day, active):
     """Score every customer of the population on `day` with the ChurnModel `active`; returns counts."""
     timings = {}
     started = time.perf_counter()
-    bundle = churn_model.load(active)
-    features = feature_frame(day, params=policies())
-    timings["features"] = round(time.perf_counter() - started, 2)
-    started = time.perf_counter()
-    risk = churn_model.predict(bundle, features)
-    reasons = _reasons(bundle, features, risk)
-    timings["predict"] = round(time.perf_counter() - started, 2)
-    rows = pd.DataFrame({
-        "customer_id": features.index.astype(int), "scored_on": day.isoformat(), "model_id": active.pk,
-        "risk": risk.round(6), "reasons": reasons})
-    started = time.perf_counter()
+    bundle, params = churn_model.load(active), policies()
+    timings["features"] = timings["predict"] = 0.0
+    parts = []
+    for id_range in id_ranges():  # a chunk of customers at a time: memory is bounded by the chunk
+        features = feature_frame(day, params=params, id_range=id_range)
+        timings["features"] += time.perf_counter() - started
+        started = time.perf_counter()
+        risk = churn_model.predict(bundle, features)
+        parts.append(pd.DataFrame({"customer_id": features.index.astype(int), "risk": risk.round(6),
+                                   "reasons": _reasons(bundle, features, risk)}))
+        timings["predict"] += time.perf_counter() - started
+        started = time.perf_counter()
+    timings = {k: round(v, 2) for k, v in timings.items()}
+    rows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["customer_id", "risk", "reasons"])
+    rows.insert(1, "scored_on", day.isoformat())
+    rows.insert(2, "model_id", active.pk)
     with transaction.atomic():
         ChurnScore.objects.filter(scored_on=day).delete()  # a re-run of the night replaces it
         pruned, _ = ChurnScore.objects.filter(scored_on__lt=day - timedelta(days=KEEP_DAYS)).delete()
@@ -43,7 +48,7 @@ def score(day, active):
     refresh_statistics(ChurnScore)
     timings["write"] = round(time.perf_counter() - started, 2)
     return {"customers": int(len(rows)), "version": active.version, "pruned": int(pruned),
-            "explained": int((reasons != "[]").sum()), **timings}
+            "explained": int((rows["reasons"] != "[]").sum()), **timings}
 
 
 def _reasons(bundle, features, risk):

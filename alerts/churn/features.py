@@ -28,6 +28,7 @@ MIN_BASE = 1_000.0  # CNY: shares of assets below this base are noise (an emptie
 CONTACT_CAP_DAYS = 365
 PENDING_DAYS = 90  # an application filed this recently and not accepted reads as pending
 SURVEY_REFUSAL_DAYS = 365  # callbacks hung up or refused in the last year
+ID_CHUNK = 50_000  # customer ids per read (nightly scoring, training): memory is bounded by a chunk, not the branch
 
 
 def policies():
@@ -68,10 +69,11 @@ def _cutoff_table(rows):
 class History:
     """What every cut-off of a run reads, for the span [first cut-off − windows, last cut-off + horizon]."""
 
-    def __init__(self, cutoffs, horizon_days=0, customer_ids=None, params=None):
+    def __init__(self, cutoffs, horizon_days=0, customer_ids=None, params=None, id_range=None):
         self.cutoffs = sorted(cutoffs)
         self.horizon_days = horizon_days
         self.ids = None if customer_ids is None else pd.Index([int(i) for i in customer_ids])
+        self.id_range = id_range  # (lo, hi): the customers with ids in it (a chunk), else everyone or `ids`
         self.tiering, self.alert_params = params or policies()
         first, last = self.cutoffs[0], self.cutoffs[-1] + timedelta(days=horizon_days)
         longest = max(HELD_DAYS, self.tiering.dormant_days, 180) + SNAPSHOT_SLACK_DAYS
@@ -81,6 +83,8 @@ class History:
         self.declined_rows = self._declined_surveys(first - timedelta(days=SURVEY_REFUSAL_DAYS), self.cutoffs[-1])
 
     def _where(self, column="customer_id"):
+        if self.id_range is not None:
+            return f" AND {column} BETWEEN %s AND %s", tuple(int(i) for i in self.id_range)
         return _id_filter(self.ids, column)
 
     def _keep(self, frame):
@@ -322,9 +326,20 @@ def _surveys(cutoff, ids, tiering):
 
 
 # -- public -----------------------------------------------------------------------------------------------------
-def labelled_frames(cutoffs, horizon_days=None, customer_ids=None, params=None):
-    """{cutoff: (features, labels or None)} for every cut-off, each table read once for all of them."""
-    history = History(cutoffs, horizon_days or 0, customer_ids, params)
+def id_ranges(size=None):
+    """(lo, hi) customer id ranges of `size` (default ID_CHUNK) ids covering every customer, in id order."""
+    size = size or ID_CHUNK
+    bounds = read_frame("SELECT MIN(id) AS lo, MAX(id) AS hi FROM customers_customer")
+    lo, hi = bounds["lo"].iloc[0], bounds["hi"].iloc[0]
+    if pd.isna(lo):
+        return []
+    return [(start, min(start + size - 1, int(hi))) for start in range(int(lo), int(hi) + 1, size)]
+
+
+def labelled_frames(cutoffs, horizon_days=None, customer_ids=None, params=None, id_range=None):
+    """{cutoff: (features, labels or None)} for every cut-off, each table read once for all of them; only the
+    customers with ids in `id_range` (lo, hi) when given."""
+    history = History(cutoffs, horizon_days or 0, customer_ids, params, id_range)
     activity, contacts, quotas = _activity(history), _contacts(history), _quotas(history)
     out = {}
     for k, cutoff in enumerate(history.cutoffs):
@@ -336,10 +351,10 @@ def labelled_frames(cutoffs, horizon_days=None, customer_ids=None, params=None):
     return out
 
 
-def feature_frame(cutoff, customer_ids=None, params=None):
+def feature_frame(cutoff, customer_ids=None, params=None, id_range=None):
     """One row per customer of the cut-off's population (index customer_id), columns FEATURES. Values that
     have no data stay NaN (no survey answer); the model decides how to fill them."""
-    return labelled_frames([cutoff], None, customer_ids, params)[cutoff][0]
+    return labelled_frames([cutoff], None, customer_ids, params, id_range)[cutoff][0]
 
 
 def population(cutoff, customer_ids=None, params=None):

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from alerts import tasks
-from alerts.churn import model, services
+from alerts.churn import features, model, services
 from alerts.churn.features import FEATURES
 from alerts.models import ChurnModel, ChurnScore
 from alerts.tests.conftest import act, snap
@@ -109,6 +109,18 @@ def test_no_reasons_at_or_below_the_training_base_rate(branch, active_model, mon
     assert run.counts["customers"] == 5 and run.counts["explained"] == 0
     assert counters[0].calls == [5]  # the risk only: no prediction for reasons
     assert all(s.reasons == [] for s in ChurnScore.objects.filter(scored_on=NIGHT, model=active))
+
+
+def test_scoring_a_chunk_of_customers_at_a_time_gives_the_same_scores(branch, active_model, monkeypatch):
+    active = active_model("hgb")
+    services.score_branch(NIGHT)
+    whole = {s.customer_id: (s.risk, s.reasons) for s in ChurnScore.objects.filter(scored_on=NIGHT, model=active)}
+    monkeypatch.setattr(features, "ID_CHUNK", 2)  # five customers in three or more reads
+    ranges = features.id_ranges()
+    assert len(ranges) >= 3 and all(hi - lo == 1 for lo, hi in ranges[:-1])
+    run = services.score_branch(NIGHT)
+    chunked = {s.customer_id: (s.risk, s.reasons) for s in ChurnScore.objects.filter(scored_on=NIGHT, model=active)}
+    assert run.counts["customers"] == 5 and chunked == whole
 
 
 def test_a_rerun_replaces_the_night_and_a_year_old_history_goes(branch, active_model):
