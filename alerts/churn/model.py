@@ -24,7 +24,7 @@ from django.conf import settings
 
 from crm.bulk import read_frame
 
-from .features import FEATURES, assets_of, labelled_frames
+from .features import FEATURES, assets_of, id_ranges, labelled_frames
 
 HISTORY_DAYS = 120  # the longest activity window of a feature (30 recent + 90 baseline days)
 STEP_DAYS = 30
@@ -36,8 +36,10 @@ PREDICT_CHUNK = 50_000
 # scikit-learn's OpenMP threads spin against the other workers on a shared host (2 cores, 4 workers here: the
 # boosting fit took 52 s on 2 threads and 3 s on 1); one thread each, the workers run side by side
 THREADS = 1
-# Above this many rows the stayers are sampled (every churner kept) and weighted back by 1 / share, so the
-# probabilities keep their scale: the fit costs a fraction of the rows and churners are what it learns from.
+# Above this many rows (customers × cut-offs) the stayers are sampled as the training set is read, a chunk of
+# customers at a time (every churner kept), and weighted back by 1 / share, so the probabilities keep their
+# scale: the fit costs a fraction of the rows, churners are what it learns from, and memory holds the sample
+# (1.7 M rows at 1 M customers), not every customer at every cut-off.
 SAMPLE_ABOVE_ROWS = 200_000
 STAYER_SHARE = 0.25
 
@@ -66,16 +68,44 @@ def training_cutoffs(test_cutoff, horizon_days, history_days=HISTORY_DAYS, count
     return out
 
 
-def dataset(cutoffs, horizon_days, params=None):
-    """Features, labels and assets (for the assets-caught measure) of every cut-off, stacked; `cutoff` column."""
-    frames = []
-    for cutoff, (features, labels) in labelled_frames(cutoffs, horizon_days, params=params).items():
-        frame = features.assign(churned=labels.reindex(features.index).to_numpy(), assets=assets_of(features),
-                                cutoff=pd.Timestamp(cutoff))
-        frames.append(frame.reset_index())
-    if not frames:
-        return pd.DataFrame(columns=["customer_id", *FEATURES, "churned", "assets", "cutoff"])
-    return pd.concat(frames, ignore_index=True)
+def stayer_kept(customer_ids, cutoff):
+    """Whether a stayer row (customer, cut-off) is in the sample: a hash of both below STAYER_SHARE, so the
+    sample is the same whatever the chunks and runs."""
+    x = np.asarray(customer_ids, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15) ^ np.uint64(cutoff.toordinal())
+    for shift, factor in ((30, 0xBF58476D1CE4E5B9), (27, 0x94D049BB133111EB)):  # splitmix64's finaliser
+        x = (x ^ (x >> np.uint64(shift))) * np.uint64(factor)
+    x ^= x >> np.uint64(31)
+    return (x >> np.uint64(11)).astype(float) / 2.0 ** 53 < STAYER_SHARE
+
+
+def _customer_count():
+    return int(read_frame("SELECT COUNT(*) AS n FROM customers_customer")["n"].iloc[0])
+
+
+def dataset(cutoffs, horizon_days, params=None, sample=None):
+    """Features, labels, assets (for the assets-caught measure) and a `weight` of every cut-off, stacked;
+    `cutoff` column; read a chunk of customer ids at a time. `sample` (default: when customers × cut-offs exceed
+    SAMPLE_ABOVE_ROWS): keep every churner and the stayers `stayer_kept` picks, each weighted 1 / STAYER_SHARE.
+    `attrs["rows"]` / `attrs["positives"]`: the rows and churners before sampling."""
+    if sample is None:
+        sample = _customer_count() * len(cutoffs) > SAMPLE_ABOVE_ROWS
+    frames, rows, positives = [], 0, 0
+    for id_range in id_ranges():
+        for cutoff, (features, labels) in labelled_frames(cutoffs, horizon_days, params=params,
+                                                          id_range=id_range).items():
+            churned = labels.reindex(features.index).to_numpy(bool)
+            frame = features.assign(churned=churned, assets=assets_of(features), cutoff=pd.Timestamp(cutoff),
+                                    weight=1.0)
+            rows, positives = rows + len(frame), positives + int(churned.sum())
+            if sample:
+                frame = frame[churned | stayer_kept(frame.index, cutoff)]
+                frame.loc[~frame["churned"], "weight"] = 1.0 / STAYER_SHARE
+            frames.append(frame.reset_index())
+    out = pd.concat(frames, ignore_index=True) if frames else \
+        pd.DataFrame(columns=["customer_id", *FEATURES, "churned", "assets", "cutoff", "weight"])
+    out["churned"] = out["churned"].astype(bool)
+    out.attrs.update(rows=rows, positives=positives)
+    return out
 
 
 # -- estimators -------------------------------------------------------------------------------------------
@@ -96,17 +126,6 @@ def _estimator(algorithm):
     raise ValueError(f"unknown algorithm {algorithm}")
 
 
-def _sample(y, seed=0):
-    """Row positions to fit on and their weights: everyone below SAMPLE_ABOVE_ROWS, else every churner and a
-    seeded STAYER_SHARE of the stayers weighted 1 / STAYER_SHARE."""
-    y = np.asarray(y, bool)
-    if len(y) <= SAMPLE_ABOVE_ROWS:
-        return np.arange(len(y)), np.ones(len(y))
-    keep = y | (np.random.default_rng(seed).random(len(y)) < STAYER_SHARE)
-    rows = np.flatnonzero(keep)
-    return rows, np.where(y[rows], 1.0, 1.0 / STAYER_SHARE)
-
-
 def _threads():
     from threadpoolctl import threadpool_limits
 
@@ -121,18 +140,22 @@ def fit(algorithm, X, y):
 
 def _fit(algorithm, X, y):
     started = time.perf_counter()
-    rows, weights = _sample(y)
-    M = X[FEATURES].to_numpy(float)[rows]
-    target = np.asarray(y, bool)[rows]
+    # rows sampled by `dataset` carry their weight; a frame without one (a small set) is every row once
+    weights = X["weight"].to_numpy(float) if "weight" in X else np.ones(len(X))
+    M = X[FEATURES].to_numpy(float)
+    target = np.asarray(y, bool)
     estimator = _estimator(algorithm)
     if algorithm == "logistic":
         estimator.fit(M, target, standardscaler__sample_weight=weights, logisticregression__sample_weight=weights)
     else:
         estimator.fit(M, target, sample_weight=weights)
-    means = X[FEATURES].astype(float).mean().fillna(0.0)
+    present = ~np.isnan(M)  # the training means a sampled stayer counts in with its weight; missing values not
+    means = (np.where(present, M, 0.0) * weights[:, None]).sum(axis=0) / np.maximum(
+        (present * weights[:, None]).sum(axis=0), 1e-12)
+    means = np.where(present.any(axis=0), means, 0.0)
     return {"algorithm": algorithm, "estimator": estimator, "features": list(FEATURES),
-            "means": means.to_dict(), "fit_seconds": round(time.perf_counter() - started, 2),
-            "rows": int(len(X)), "fitted_rows": int(len(rows)), "positives": int(np.sum(y))}
+            "means": dict(zip(FEATURES, means.tolist())), "fit_seconds": round(time.perf_counter() - started, 2),
+            "rows": int(round(weights.sum())), "fitted_rows": int(len(M)), "positives": int(np.sum(target))}
 
 
 def _matrix(bundle, X):
@@ -249,7 +272,9 @@ def choose_algorithm(data, algorithms=ALGORITHMS):
         if train["churned"].nunique() < 2 or valid["churned"].nunique() < 2:
             continue
         bundle = fit(algorithm, train, train["churned"])
-        scores[algorithm] = round(float(roc_auc_score(valid["churned"], predict(bundle, valid))), 4)
+        weight = valid["weight"] if "weight" in valid else None
+        scores[algorithm] = round(float(roc_auc_score(valid["churned"], predict(bundle, valid),
+                                                      sample_weight=weight)), 4)
     chosen = max(scores, key=scores.get) if scores else algorithms[0]
     return chosen, {"validation_cutoff": pd.Timestamp(cutoffs[-1]).date().isoformat(), "auc": scores}
 
@@ -305,15 +330,16 @@ def train_and_test(test_cutoff, horizon_days, algorithm=None, with_rules=True, p
     started = time.perf_counter()
     bundle = fit(chosen, train, train["churned"])
     timings["fit"] = round(time.perf_counter() - started, 2)
-    bundle["horizon_days"] = horizon_days
+    bundle.update(horizon_days=horizon_days, rows=train.attrs["rows"], positives=train.attrs["positives"])
     started = time.perf_counter()
-    test = dataset([test_cutoff], horizon_days, params)
+    test = dataset([test_cutoff], horizon_days, params, sample=False)  # measured on everyone
     timings["test_features"] = round(time.perf_counter() - started, 2)
     risk = predict(bundle, test)
     report = {
         "test_cutoff": test_cutoff.isoformat(), "horizon_days": horizon_days,
         "training_cutoffs": [c.isoformat() for c in cutoffs], "algorithm": chosen, "selection": selection,
-        "training_rows": int(len(train)), "training_churned": int(train["churned"].sum()),
+        "training_rows": int(train.attrs["rows"]), "training_churned": int(train.attrs["positives"]),
+        "fitted_rows": int(len(train)),
     }
     if with_rules:
         started = time.perf_counter()

@@ -145,13 +145,24 @@ def test_a_changed_file_is_refused(settings, tmp_path):
         model.load(stored)
 
 
-def test_large_training_sets_keep_every_churner_and_weight_the_sampled_stayers(monkeypatch):
-    monkeypatch.setattr(model, "SAMPLE_ABOVE_ROWS", 100)
-    y = np.array([True] * 10 + [False] * 990)
-    rows, weights = model._sample(y)
-    assert set(range(10)) <= set(rows)  # every churner
-    stayers = len(rows) - 10
-    assert 0.2 * 990 < stayers < 0.3 * 990  # about a quarter of the stayers
-    assert set(weights[10:]) == {4.0} and set(weights[:10]) == {1.0}  # each sampled stayer stands for four
-    small_rows, small_weights = model._sample(y[:50])
-    assert list(small_rows) == list(range(50)) and set(small_weights) == {1.0}
+def test_the_stayers_sample_is_a_quarter_fixed_by_customer_and_cut_off():
+    ids = np.arange(1, 100_001)
+    kept = model.stayer_kept(ids, date(2026, 6, 7))
+    assert 0.24 < kept.mean() < 0.26
+    # the same rows whatever the chunks (a function of the id and the cut-off alone), another set next month
+    assert (model.stayer_kept(ids[50_000:], date(2026, 6, 7)) == kept[50_000:]).all()
+    assert 0.2 < (kept & model.stayer_kept(ids, date(2026, 7, 7))).mean() / kept.mean() < 0.3
+
+
+def test_a_sampled_training_set_fits_with_its_weights_and_weighted_means():
+    # three churners (weight 1) and two sampled stayers standing for four each: the training mean of a feature
+    # is (1 + 2 + 3 + 4 × 10 + 4 × 20) / (3 + 8) = 126 / 11, a missing value left out of its column's mean
+    X = pd.DataFrame(0.0, index=range(5), columns=FEATURES)
+    X["net_outflow_30"] = [1.0, 2.0, 3.0, 10.0, 20.0]
+    X["satisfaction"] = [np.nan, 1.0, 1.0, 0.0, 0.0]  # (1 + 1) / (1 + 1 + 4 + 4) = 0.2
+    X["weight"] = [1.0, 1.0, 1.0, 4.0, 4.0]
+    y = np.array([True, True, True, False, False])
+    bundle = model.fit("logistic", X, y)
+    assert bundle["means"]["net_outflow_30"] == pytest.approx(126 / 11)
+    assert bundle["means"]["satisfaction"] == pytest.approx(0.2)
+    assert (bundle["rows"], bundle["fitted_rows"], bundle["positives"]) == (11, 5, 3)
