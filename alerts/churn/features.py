@@ -14,7 +14,7 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
-from crm.bulk import is_postgres, read_frame
+from crm.bulk import is_postgres, read_beside, read_frame
 
 from .labels import FEATURE_LABELS
 
@@ -54,6 +54,13 @@ def _id_filter(customer_ids, column="customer_id"):
     return f" AND {column} BETWEEN %s AND %s", (min(ids), max(ids))
 
 
+def _customer_filter(ids, id_range, column="customer_id"):
+    """(SQL, params) keeping the customers with ids in `id_range` (lo, hi), else those of `ids`, else everyone."""
+    if id_range is not None:
+        return f" AND {column} BETWEEN %s AND %s", tuple(int(i) for i in id_range)
+    return _id_filter(ids, column)
+
+
 def _cutoff_table(rows):
     """A derived table of one row per cut-off (k, bound columns…) for a join, typed on either database."""
     cast = "CAST(%s AS DATE)" if is_postgres() else "%s"
@@ -76,16 +83,15 @@ class History:
         self.id_range = id_range  # (lo, hi): the customers with ids in it (a chunk), else everyone or `ids`
         self.tiering, self.alert_params = params or policies()
         first, last = self.cutoffs[0], self.cutoffs[-1] + timedelta(days=horizon_days)
-        longest = max(HELD_DAYS, self.tiering.dormant_days, 180) + SNAPSHOT_SLACK_DAYS
+        # the year of "held", the dormancy window, and the latest row before the 180-day look-back
+        longest = max(HELD_DAYS, self.tiering.dormant_days, 180 + SNAPSHOT_SLACK_DAYS)
         self.customers = self._customers(last)
         self.snapshots = self._snapshots(first - timedelta(days=longest), last)
         self.applications = self._applications(last)
         self.declined_rows = self._declined_surveys(first - timedelta(days=SURVEY_REFUSAL_DAYS), self.cutoffs[-1])
 
     def _where(self, column="customer_id"):
-        if self.id_range is not None:
-            return f" AND {column} BETWEEN %s AND %s", tuple(int(i) for i in self.id_range)
-        return _id_filter(self.ids, column)
+        return _customer_filter(self.ids, self.id_range, column)
 
     def _keep(self, frame):
         return frame if self.ids is None else frame[frame.index.isin(self.ids)]
@@ -189,16 +195,15 @@ class History:
 
 
 # -- aggregates over every cut-off in one query each ----------------------------------------------------------
-def _activity(history):
+def _activity(cutoffs, where, id_params):
     """Per cut-off (one aggregate each: a range join of all cut-offs sorts every row once per cut-off and spills)
-    the trades, trading days, net transfers out and P&L of its windows."""
-    where, id_params = history._where()
+    the trades, trading days, net transfers out and P&L of its windows. `where`: the customers' id filter."""
     money = "CAST({} AS DOUBLE PRECISION)"  # float sums: several times faster than numeric ones
     out = {}
     # No larger work_mem: with it PostgreSQL picks a hash aggregate over a bitmap scan of the heap, and under COPY
     # (no parallel workers) that took 11-21 s at 220,000 customers; the default plan (a group aggregate along the
     # (customer, date) index) takes ~2 s for the same rows.
-    for k, c in enumerate(history.cutoffs):
+    for k, c in enumerate(cutoffs):
         d30, d90, d120 = (c - timedelta(days=n) for n in (30, 90, ACTIVITY_DAYS))
         frame = read_frame(
             "SELECT customer_id, "
@@ -339,8 +344,11 @@ def id_ranges(size=None):
 def labelled_frames(cutoffs, horizon_days=None, customer_ids=None, params=None, id_range=None):
     """{cutoff: (features, labels or None)} for every cut-off, each table read once for all of them; only the
     customers with ids in `id_range` (lo, hi) when given."""
-    history = History(cutoffs, horizon_days or 0, customer_ids, params, id_range)
-    activity, contacts, quotas = _activity(history), _contacts(history), _quotas(history)
+    # The activity aggregates are server time: they run on a second connection while this one reads the rest.
+    with read_beside(_activity, sorted(cutoffs), *_customer_filter(customer_ids, id_range)) as pending:
+        history = History(cutoffs, horizon_days or 0, customer_ids, params, id_range)
+        contacts, quotas = _contacts(history), _quotas(history)
+        activity = pending.result()
     out = {}
     for k, cutoff in enumerate(history.cutoffs):
         traded = activity[k].index[activity[k]["trades_30"] + activity[k]["trades_before"] > 0] \
