@@ -280,10 +280,14 @@ def choose_algorithm(data, algorithms=ALGORITHMS):
 
 
 def save(bundle, version):
-    """joblib file under MEDIA_ROOT/churn_models/ -> (relative path, sha256)."""
+    """joblib file under MEDIA_ROOT/churn_models/ -> (relative path, sha256). The name carries a random part:
+    a second database sharing the media directory (a copy of the branch, a staging site) numbers its versions
+    from 1 too, and must not overwrite this one's file."""
+    import secrets
+
     import joblib
 
-    relative = f"{MODEL_DIR}/churn_model_v{version}.joblib"
+    relative = f"{MODEL_DIR}/churn_model_v{version}_{secrets.token_hex(4)}.joblib"
     path = Path(settings.MEDIA_ROOT) / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(bundle, path, compress=3)

@@ -145,6 +145,17 @@ def test_a_changed_file_is_refused(settings, tmp_path):
         model.load(stored)
 
 
+def test_a_second_database_saving_the_same_version_keeps_the_first_file(settings, tmp_path):
+    from alerts.models import ChurnModel
+
+    settings.MEDIA_ROOT = tmp_path
+    X, y = _toy()
+    first = ChurnModel(version=1, **dict(zip(("file", "checksum"), model.save(model.fit("logistic", X, y), 1))))
+    second_path, _checksum = model.save(model.fit("hgb", X, y), 1)  # another branch's version 1, same directory
+    assert second_path != first.file
+    assert model.load(first)["algorithm"] == "logistic"
+
+
 def test_the_stayers_sample_is_a_quarter_fixed_by_customer_and_cut_off():
     ids = np.arange(1, 100_001)
     kept = model.stayer_kept(ids, date(2026, 6, 7))
