@@ -146,7 +146,10 @@ def _alerts(gen, c, frames, rng):
     idx = np.flatnonzero(live & retail & ~np.isnat(born))
     month_day = pd.to_datetime(born[idx]).strftime("-%m-%d")
     for year in range(gen.as_of.year - 1 - gen.history_days // 365, gen.as_of.year + 1):
-        day = (pd.to_datetime(str(year) + month_day, errors="coerce").to_numpy().astype("datetime64[D]") - 3)
+        # an explicit format: pandas otherwise infers one from the first value and, when that is 29 Feb of a
+        # common year, warns and parses each value on its own (the same dates, NaT for 29 Feb)
+        day = (pd.to_datetime(str(year) + month_day, format="%Y-%m-%d", errors="coerce").to_numpy()
+               .astype("datetime64[D]") - 3)
         keep = ~np.isnat(day) & (day >= start) & (day <= last_fire) & (rng.random(len(idx)) < 0.8)
         parts.append((idx[keep], np.full(keep.sum(), "birthday"), day[keep], "birthday"))
 
