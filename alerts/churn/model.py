@@ -121,7 +121,9 @@ def _estimator(algorithm):
         return HistGradientBoostingClassifier(learning_rate=0.05, max_iter=200, max_leaf_nodes=15,
                                               min_samples_leaf=100, l2_regularization=1.0, random_state=0)
     if algorithm == "logistic":
-        return make_pipeline(SimpleImputer(strategy="mean"), StandardScaler(),
+        # in place: the matrix it is given is always this module's own copy (_matrix, _fit), and two more copies
+        # of a million-row training set were the peak of a training run at 1 M customers (2.7 GB)
+        return make_pipeline(SimpleImputer(strategy="mean", copy=False), StandardScaler(copy=False),
                              LogisticRegression(C=0.1, max_iter=2000))
     raise ValueError(f"unknown algorithm {algorithm}")
 
@@ -142,17 +144,18 @@ def _fit(algorithm, X, y):
     started = time.perf_counter()
     # rows sampled by `dataset` carry their weight; a frame without one (a small set) is every row once
     weights = X["weight"].to_numpy(float) if "weight" in X else np.ones(len(X))
-    M = X[FEATURES].to_numpy(float)
+    M = X[FEATURES].to_numpy(float, copy=True)  # our own: the logistic pipeline imputes and scales it in place
     target = np.asarray(y, bool)
+    # the training means, before that: a sampled stayer counts with its weight, a missing value not at all
+    present = ~np.isnan(M)
+    means = (np.where(present, M, 0.0) * weights[:, None]).sum(axis=0) / np.maximum(
+        (present * weights[:, None]).sum(axis=0), 1e-12)
+    means = np.where(present.any(axis=0), means, 0.0)
     estimator = _estimator(algorithm)
     if algorithm == "logistic":
         estimator.fit(M, target, standardscaler__sample_weight=weights, logisticregression__sample_weight=weights)
     else:
         estimator.fit(M, target, sample_weight=weights)
-    present = ~np.isnan(M)  # the training means a sampled stayer counts in with its weight; missing values not
-    means = (np.where(present, M, 0.0) * weights[:, None]).sum(axis=0) / np.maximum(
-        (present * weights[:, None]).sum(axis=0), 1e-12)
-    means = np.where(present.any(axis=0), means, 0.0)
     return {"algorithm": algorithm, "estimator": estimator, "features": list(FEATURES),
             "means": dict(zip(FEATURES, means.tolist())), "fit_seconds": round(time.perf_counter() - started, 2),
             "rows": int(round(weights.sum())), "fitted_rows": int(len(M)), "positives": int(np.sum(target))}
@@ -265,8 +268,9 @@ def choose_algorithm(data, algorithms=ALGORITHMS):
     cutoffs = sorted(data["cutoff"].unique())
     if len(cutoffs) < 2:
         return algorithms[0], {"validation_cutoff": None, "auc": {}}
-    latest = data["cutoff"] == cutoffs[-1]
-    train, valid = data[~latest], data[latest]
+    latest = (data["cutoff"] == cutoffs[-1]).to_numpy()
+    columns = [*FEATURES, "churned", "weight"]
+    train, valid = data.loc[~latest, columns], data.loc[latest, columns]
     scores = {}
     for algorithm in algorithms:
         if train["churned"].nunique() < 2 or valid["churned"].nunique() < 2:
