@@ -134,18 +134,24 @@ def _threads():
     return threadpool_limits(limits=THREADS)
 
 
-def fit(algorithm, X, y):
-    """A bundle: the fitted estimator with what explaining and checking it needs."""
+def fit(algorithm, X, y, rows=None):
+    """A bundle: the fitted estimator with what explaining and checking it needs. `rows`: a boolean mask of the
+    rows of X (and y) to fit on, taken without copying the frame first."""
     with _threads():
-        return _fit(algorithm, X, y)
+        return _fit(algorithm, X, y, rows)
 
 
-def _fit(algorithm, X, y):
+def _fit(algorithm, X, y, rows=None):
     started = time.perf_counter()
+    rows = np.ones(len(X), bool) if rows is None else np.asarray(rows, bool)
     # rows sampled by `dataset` carry their weight; a frame without one (a small set) is every row once
-    weights = X["weight"].to_numpy(float) if "weight" in X else np.ones(len(X))
-    M = X[FEATURES].to_numpy(float, copy=True)  # our own: the logistic pipeline imputes and scales it in place
-    target = np.asarray(y, bool)
+    weights = X["weight"].to_numpy(float)[rows] if "weight" in X else np.ones(int(rows.sum()))
+    # our own copy of the rows, filled a column at a time (no intermediate copy of the whole frame): the logistic
+    # pipeline imputes and scales it in place
+    M = np.empty((int(rows.sum()), len(FEATURES)))
+    for j, feature in enumerate(FEATURES):
+        M[:, j] = X[feature].to_numpy(float)[rows]
+    target = np.asarray(y, bool)[rows]
     # the training means, before that: a sampled stayer counts with its weight, a missing value not at all
     present = ~np.isnan(M)
     means = (np.where(present, M, 0.0) * weights[:, None]).sum(axis=0) / np.maximum(
@@ -269,13 +275,13 @@ def choose_algorithm(data, algorithms=ALGORITHMS):
     if len(cutoffs) < 2:
         return algorithms[0], {"validation_cutoff": None, "auc": {}}
     latest = (data["cutoff"] == cutoffs[-1]).to_numpy()
-    columns = [*FEATURES, "churned", "weight"]
-    train, valid = data.loc[~latest, columns], data.loc[latest, columns]
+    valid = data.loc[latest, [*FEATURES, "churned", "weight"]]  # the training rows are fitted through a mask
+    churned = data["churned"].to_numpy(bool)
     scores = {}
     for algorithm in algorithms:
-        if train["churned"].nunique() < 2 or valid["churned"].nunique() < 2:
+        if len(set(churned[~latest])) < 2 or valid["churned"].nunique() < 2:
             continue
-        bundle = fit(algorithm, train, train["churned"])
+        bundle = fit(algorithm, data, churned, rows=~latest)
         weight = valid["weight"] if "weight" in valid else None
         scores[algorithm] = round(float(roc_auc_score(valid["churned"], predict(bundle, valid),
                                                       sample_weight=weight)), 4)
