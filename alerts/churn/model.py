@@ -38,10 +38,14 @@ PREDICT_CHUNK = 50_000
 THREADS = 1
 # Above this many rows (customers × cut-offs) the stayers are sampled as the training set is read, a chunk of
 # customers at a time (every churner kept), and weighted back by 1 / share, so the probabilities keep their
-# scale: the fit costs a fraction of the rows, churners are what it learns from, and memory holds the sample
-# (1.7 M rows at 1 M customers), not every customer at every cut-off.
+# scale: the fit costs a fraction of the rows, churners are what it learns from, and memory holds the sample,
+# not every customer at every cut-off.
 SAMPLE_ABOVE_ROWS = 200_000
 STAYER_SHARE = 0.25
+# The share falls below a quarter where customers × cut-offs × share would pass this many rows, so the sample
+# (and the memory of training) stops growing with the branch: a quarter at 220,000 customers and 9 cut-offs
+# (495,000), 0.083 at 1 M customers (where a quarter kept 1.72 M rows and training peaked at 2.23 GB).
+MAX_SAMPLED_STAYERS = 750_000
 
 
 class NotEnoughHistory(Exception):
@@ -68,14 +72,19 @@ def training_cutoffs(test_cutoff, horizon_days, history_days=HISTORY_DAYS, count
     return out
 
 
-def stayer_kept(customer_ids, cutoff):
-    """Whether a stayer row (customer, cut-off) is in the sample: a hash of both below STAYER_SHARE, so the
-    sample is the same whatever the chunks and runs."""
+def stayer_share(customer_cutoffs):
+    """The share of stayers kept from `customer_cutoffs` (customers × cut-offs) rows."""
+    return min(STAYER_SHARE, MAX_SAMPLED_STAYERS / customer_cutoffs) if customer_cutoffs else STAYER_SHARE
+
+
+def stayer_kept(customer_ids, cutoff, share=STAYER_SHARE):
+    """Whether a stayer row (customer, cut-off) is in the sample: a hash of both below `share`, so the sample is
+    the same whatever the chunks and runs (and a smaller share keeps a subset of a larger one's rows)."""
     x = np.asarray(customer_ids, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15) ^ np.uint64(cutoff.toordinal())
     for shift, factor in ((30, 0xBF58476D1CE4E5B9), (27, 0x94D049BB133111EB)):  # splitmix64's finaliser
         x = (x ^ (x >> np.uint64(shift))) * np.uint64(factor)
     x ^= x >> np.uint64(31)
-    return (x >> np.uint64(11)).astype(float) / 2.0 ** 53 < STAYER_SHARE
+    return (x >> np.uint64(11)).astype(float) / 2.0 ** 53 < share
 
 
 def _customer_count():
@@ -85,10 +94,12 @@ def _customer_count():
 def dataset(cutoffs, horizon_days, params=None, sample=None):
     """Features, labels, assets (for the assets-caught measure) and a `weight` of every cut-off, stacked;
     `cutoff` column; read a chunk of customer ids at a time. `sample` (default: when customers × cut-offs exceed
-    SAMPLE_ABOVE_ROWS): keep every churner and the stayers `stayer_kept` picks, each weighted 1 / STAYER_SHARE.
-    `attrs["rows"]` / `attrs["positives"]`: the rows and churners before sampling."""
+    SAMPLE_ABOVE_ROWS): keep every churner and the stayers `stayer_kept` picks at `stayer_share`, each weighted
+    1 / share. `attrs["rows"]` / `attrs["positives"]`: the rows and churners before sampling; `attrs["share"]`."""
+    customer_cutoffs = _customer_count() * len(cutoffs)
     if sample is None:
-        sample = _customer_count() * len(cutoffs) > SAMPLE_ABOVE_ROWS
+        sample = customer_cutoffs > SAMPLE_ABOVE_ROWS
+    share = stayer_share(customer_cutoffs) if sample else 1.0
     frames, rows, positives = [], 0, 0
     for id_range in id_ranges():
         for cutoff, (features, labels) in labelled_frames(cutoffs, horizon_days, params=params,
@@ -98,13 +109,13 @@ def dataset(cutoffs, horizon_days, params=None, sample=None):
                                     weight=1.0)
             rows, positives = rows + len(frame), positives + int(churned.sum())
             if sample:
-                frame = frame[churned | stayer_kept(frame.index, cutoff)]
-                frame.loc[~frame["churned"], "weight"] = 1.0 / STAYER_SHARE
+                frame = frame[churned | stayer_kept(frame.index, cutoff, share)]
+                frame.loc[~frame["churned"], "weight"] = 1.0 / share
             frames.append(frame.reset_index())
     out = pd.concat(frames, ignore_index=True) if frames else \
         pd.DataFrame(columns=["customer_id", *FEATURES, "churned", "assets", "cutoff", "weight"])
     out["churned"] = out["churned"].astype(bool)
-    out.attrs.update(rows=rows, positives=positives)
+    out.attrs.update(rows=rows, positives=positives, share=share)
     return out
 
 
@@ -353,7 +364,7 @@ def train_and_test(test_cutoff, horizon_days, algorithm=None, with_rules=True, p
         "test_cutoff": test_cutoff.isoformat(), "horizon_days": horizon_days,
         "training_cutoffs": [c.isoformat() for c in cutoffs], "algorithm": chosen, "selection": selection,
         "training_rows": int(train.attrs["rows"]), "training_churned": int(train.attrs["positives"]),
-        "fitted_rows": int(len(train)),
+        "fitted_rows": int(len(train)), "stayer_share": round(float(train.attrs["share"]), 4),
     }
     if with_rules:
         started = time.perf_counter()

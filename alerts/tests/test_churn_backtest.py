@@ -5,6 +5,7 @@ import json
 from datetime import date, timedelta
 from io import StringIO
 
+import numpy as np
 import pytest
 from django.core.management import call_command
 from django.db import transaction
@@ -58,3 +59,29 @@ def test_the_figures_on_seed_1(report):
 
 
 PINNED = {"population": (1052, 18), "algorithm": "hgb", "auc": 0.7421, "rules_auc": 0.64}
+
+
+def test_a_sampled_training_set_keeps_every_churner_and_a_weighted_share_of_stayers(report, monkeypatch):
+    """Two training cut-offs of the 1,500-customer branch read whole and sampled at a share of a tenth (the cap
+    lowered to 300 stayers' draws: 1,500 customers × 2 cut-offs × 0.1)."""
+    from alerts.churn import model
+
+    cutoffs = [date.fromisoformat(c) for c in report["training_cutoffs"][:2]]
+    monkeypatch.setattr(model, "MAX_SAMPLED_STAYERS", 300)
+    full = model.dataset(cutoffs, 90, sample=False)
+    sampled = model.dataset(cutoffs, 90, sample=True)
+    assert sampled.attrs["share"] == pytest.approx(0.1)
+    assert (sampled.attrs["rows"], sampled.attrs["positives"]) == (full.attrs["rows"], full.attrs["positives"])
+    assert full.attrs["share"] == 1.0 and (full["weight"] == 1.0).all()
+    churners = sampled[sampled["churned"]]
+    assert len(churners) == int(full["churned"].sum()) and (churners["weight"] == 1.0).all()
+    stayers = sampled[~sampled["churned"]]
+    assert np.allclose(stayers["weight"], 10.0)
+    # a tenth of the stayers, give or take three standard deviations of a binomial draw
+    n = int((~full["churned"]).sum())
+    assert abs(len(stayers) - n / 10) < 3 * (n * 0.1 * 0.9) ** 0.5
+    # the rows kept are the same rows, features and all
+    key = ["customer_id", "cutoff"]
+    joined = stayers.merge(full, on=key, suffixes=("", "_full"), validate="one_to_one")
+    assert len(joined) == len(stayers)
+    assert np.allclose(joined["assets"], joined["assets_full"], equal_nan=True)

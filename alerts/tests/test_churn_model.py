@@ -165,6 +165,22 @@ def test_the_stayers_sample_is_a_quarter_fixed_by_customer_and_cut_off():
     assert 0.2 < (kept & model.stayer_kept(ids, date(2026, 7, 7))).mean() / kept.mean() < 0.3
 
 
+def test_the_stayers_share_is_a_quarter_until_the_sample_would_pass_its_cap():
+    assert model.MAX_SAMPLED_STAYERS == 750_000
+    assert model.stayer_share(220_000 * 11) == 0.25  # 605,000 stayers' draws: under the cap
+    assert model.stayer_share(3_000_000) == 0.25  # exactly at the cap
+    assert model.stayer_share(1_000_000 * 11) == pytest.approx(0.0681818, abs=1e-6)  # 750,000 / 11,000,000
+    assert model.stayer_share(0) == 0.25
+
+
+def test_a_smaller_share_keeps_a_subset_of_a_larger_ones_stayers():
+    ids = np.arange(1, 200_001)
+    quarter = model.stayer_kept(ids, date(2026, 6, 7))
+    small = model.stayer_kept(ids, date(2026, 6, 7), share=0.068)
+    assert 0.066 < small.mean() < 0.070
+    assert not (small & ~quarter).any()
+
+
 def test_a_sampled_training_set_fits_with_its_weights_and_weighted_means():
     # three churners (weight 1) and two sampled stayers standing for four each: the training mean of a feature
     # is (1 + 2 + 3 + 4 × 10 + 4 × 20) / (3 + 8) = 126 / 11, a missing value left out of its column's mean
