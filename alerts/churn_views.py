@@ -60,6 +60,19 @@ def backtest_rows(metrics):
     return rows
 
 
+def training_sample(metrics):
+    """What the version was fitted on: customers × cut-offs and churners read, and — when the stayers were
+    sampled (alerts.churn.model.dataset) — the share kept, the rows fitted and the weight that stands for the
+    rest. None for a report without the counts."""
+    rows, churned = metrics.get("training_rows"), metrics.get("training_churned")
+    if not rows or churned is None:
+        return None
+    share = metrics.get("stayer_share")
+    sampled = share is not None and 0 < share < 1
+    return {"rows": rows, "churned": churned, "sampled": sampled, "share": share if sampled else None,
+            "fitted": metrics.get("fitted_rows"), "weight": round(1 / share, 1) if sampled else None}
+
+
 def lift_chart(metrics):
     """Inline SVG geometry of the lift chart: share of customers contacted (x, riskiest first) against the share
     of churners caught (y), for the model and the rules combined, with chance as the diagonal."""
@@ -97,6 +110,7 @@ def churn_models_page(request):
         "chosen": chosen, "chosen_algorithm": algorithm_label(chosen.algorithm) if chosen else "",
         "rows": backtest_rows(metrics), "calibration": (metrics.get("model") or {}).get("calibration") or [],
         "model_figures": metrics.get("model") or {}, "lift": lift_chart(metrics),
+        "training": training_sample(metrics),
         "can_activate": services.can_activate(request.user),
     })
 

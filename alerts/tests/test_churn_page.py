@@ -135,6 +135,28 @@ def test_the_backtest_beside_the_rules_in_words_and_percent(db, client_for):
         assert code not in re.sub(r'data-kind="\w+"', "", html)
 
 
+def test_the_training_set_and_its_sample_in_words(db, client_for):
+    from django.conf import settings
+
+    # 1 M customers, 9 cut-offs: a share of 750,000 / 9,000,000 = 1/12 of the stayers, each weighted ×12
+    churn_model(1, "active", metrics={**METRICS, "training_rows": 6_357_255, "training_churned": 178_426,
+                                      "fitted_rows": 693_500, "stayer_share": 0.0833})
+    churn_model(2, metrics={**METRICS, "training_rows": 9_000, "training_churned": 200, "fitted_rows": 9_000,
+                            "stayer_share": 1.0})
+    client = client_for(staff(Role.BRANCH_MANAGER))
+    sampled = re.search(r'<p class="small" id="churn-training">(.*?)</p>', read(client, f"{URL}?version=1"), re.S)
+    text = " ".join(sampled.group(1).split())
+    assert text.startswith("Training set: 6,357,255 customers × cut-offs, 178,426 of them churned.")
+    assert "every churner and 8.3% of the others (693,500 rows), each of those weighted ×12 " in text
+    whole = read(client, f"{URL}?version=2")
+    assert "Training set: 9,000 customers × cut-offs, 200 of them churned." in whole
+    assert "of the others" not in whole  # nothing was sampled
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    chinese = client.get(f"{URL}?version=1").content.decode()
+    assert "训练样本：635.73万 个（客户 × 时点），其中 17.84万 个流失。" in chinese
+    assert "其余按 8.3% 抽取（共 69.35万 行），抽中的样本各按 ×12 加权" in chinese
+
+
 def test_the_lift_chart_is_drawn_from_the_stored_lift_points(db, client_for):
     churn_model(1, "active")
     html = read(client_for(staff(Role.OFFICE_MANAGER)))
