@@ -356,6 +356,9 @@ def train_and_test(test_cutoff, horizon_days, algorithm=None, with_rules=True, p
     bundle = fit(chosen, train, train["churned"])
     timings["fit"] = round(time.perf_counter() - started, 2)
     bundle.update(horizon_days=horizon_days, rows=train.attrs["rows"], positives=train.attrs["positives"])
+    sample = {"training_rows": int(train.attrs["rows"]), "training_churned": int(train.attrs["positives"]),
+              "fitted_rows": int(len(train)), "stayer_share": round(float(train.attrs["share"]), 4)}
+    del train  # the test cut-off and the rules read the whole population next: not beside the training set
     started = time.perf_counter()
     test = dataset([test_cutoff], horizon_days, params, sample=False)  # measured on everyone
     timings["test_features"] = round(time.perf_counter() - started, 2)
@@ -363,8 +366,7 @@ def train_and_test(test_cutoff, horizon_days, algorithm=None, with_rules=True, p
     report = {
         "test_cutoff": test_cutoff.isoformat(), "horizon_days": horizon_days,
         "training_cutoffs": [c.isoformat() for c in cutoffs], "algorithm": chosen, "selection": selection,
-        "training_rows": int(train.attrs["rows"]), "training_churned": int(train.attrs["positives"]),
-        "fitted_rows": int(len(train)), "stayer_share": round(float(train.attrs["share"]), 4),
+        **sample,
     }
     if with_rules:
         started = time.perf_counter()
