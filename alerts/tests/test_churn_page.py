@@ -151,10 +151,14 @@ def test_the_training_set_and_its_sample_in_words(db, client_for):
     whole = read(client, f"{URL}?version=2")
     assert "Training set: 9,000 customers × cut-offs, 200 of them churned." in whole
     assert "of the others" not in whole  # nothing was sampled
+    # a version trained before the share was recorded: the counts, and no claim about a sample
+    churn_model(3, metrics={**METRICS, "training_rows": 9_000, "training_churned": 200, "fitted_rows": 4_000})
+    older = read(client, f"{URL}?version=3")
+    assert "Training set: 9,000 customers × cut-offs, 200 of them churned." in older and "of the others" not in older
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
     chinese = client.get(f"{URL}?version=1").content.decode()
-    assert "训练样本：635.73万 个（客户 × 时点），其中 17.84万 个流失。" in chinese
-    assert "其余按 8.3% 抽取（共 69.35万 行），抽中的样本各按 ×12 加权" in chinese
+    assert "训练样本：635.73万 条（客户 × 时点），其中 17.84万 条为流失。" in chinese
+    assert "其余样本按 8.3% 抽取（共拟合 69.35万 条），抽中的样本各按 ×12 加权" in chinese
 
 
 def test_the_lift_chart_is_drawn_from_the_stored_lift_points(db, client_for):
