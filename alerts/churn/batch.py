@@ -1,9 +1,9 @@
 """Nightly scoring with the active model, set-based: the population's features a chunk of customer ids at a
 time (features.ID_CHUNK), `predict_proba` and the contributions per chunk, one bulk write; history pruned.
 
-Reasons only for customers whose risk is above the model's training base rate: boosting's reasons walk every
-tree for each row explained (more than the prediction itself), and a customer less likely to leave than the average one
-has no risk worth explaining (the customer page then shows the risk without "mainly because of")."""
+Reasons only for customers whose risk is above the model's training base rate: a customer less likely to leave
+than the average one has no risk worth explaining (the customer page then shows the risk without "mainly because
+of")."""
 import json
 import time
 from datetime import timedelta

@@ -233,29 +233,54 @@ def _expected_scores(nodes):
     return expected
 
 
+def _path_table(nodes, expected, n_features):
+    """(nodes, features): for each node, the contributions of the splits on the path from the root to it — what a
+    row ending in that leaf is credited, feature by feature (Saabas)."""
+    table = np.zeros((len(nodes), n_features))
+    for i in np.flatnonzero(~nodes["is_leaf"].astype(bool)):  # parents come before their children
+        for child in (nodes["left"][i], nodes["right"][i]):
+            table[child] = table[i]
+            table[child, nodes["feature_idx"][i]] += expected[child] - expected[i]
+    return table
+
+
+def _leaf_finder(predictor):
+    """The tree with each leaf's value replaced by its own node index: the compiled predictor then returns the
+    leaf a row ends in, by the estimator's own rules (thresholds, where missing values go)."""
+    from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
+
+    nodes = predictor.nodes.copy()
+    nodes["value"] = np.arange(len(nodes))
+    return TreePredictor(nodes, predictor.binned_left_cat_bitsets, predictor.raw_left_cat_bitsets)
+
+
 def path_contributions(estimator, M):
-    """(contributions (n, features), bias (n,)) with bias + contributions.sum(1) = the raw score (log-odds)."""
-    out = np.zeros(M.shape, dtype=float)
+    """(contributions (n, features), bias (n,)) with bias + contributions.sum(1) = the raw score (log-odds).
+
+    Set-based: per tree the compiled predictor finds each row's leaf; a sparse (rows × every tree's nodes)
+    indicator times the stacked path tables sums the credits of all trees in one product."""
+    from scipy import sparse
+
+    M = np.ascontiguousarray(M, dtype=float)
     bias = float(np.ravel(estimator._baseline_prediction)[0])
-    everyone = np.arange(len(M))
-    for nodes in _trees(estimator):
+    known_categories, feature_map = estimator._bin_mapper.make_known_categories_bitsets()
+    tables, columns, offset = [], [], 0
+    for (predictor,) in estimator._predictors:
+        nodes = predictor.nodes
         if nodes["is_categorical"].any():
             raise ValueError("categorical splits are not explained")
-        expected, is_leaf = _expected_scores(nodes), nodes["is_leaf"].astype(bool)
+        expected = _expected_scores(nodes)
         bias += expected[0]
-        node = np.zeros(len(M), dtype=np.intp)
-        live = everyone if not is_leaf[0] else everyone[:0]
-        while len(live):
-            at = node[live]
-            feature = nodes["feature_idx"][at]
-            x = M[live, feature]
-            # the predictor's own rule: a missing value goes where training sent them, else x <= threshold is left
-            left = np.where(np.isnan(x), nodes["missing_go_to_left"][at].astype(bool), x <= nodes["num_threshold"][at])
-            child = np.where(left, nodes["left"][at], nodes["right"][at]).astype(np.intp)
-            out[live, feature] += expected[child] - expected[at]  # one (row, feature) pair per live row
-            node[live] = child
-            live = live[~is_leaf[child]]
-    return out, np.full(len(M), bias)
+        tables.append(_path_table(nodes, expected, M.shape[1]))
+        leaves = _leaf_finder(predictor).predict(M, known_categories, feature_map, n_threads=THREADS)
+        columns.append(offset + leaves.astype(np.int64))
+        offset += len(nodes)
+    if not tables:
+        return np.zeros(M.shape), np.full(len(M), bias)
+    rows = np.repeat(np.arange(len(M)), len(columns))
+    indicator = sparse.csr_matrix((np.ones(len(rows)), (rows, np.column_stack(columns).ravel())),
+                                  shape=(len(M), offset))
+    return np.asarray(indicator @ np.vstack(tables)), np.full(len(M), bias)
 
 
 def top_reasons(bundle, X, contribution, count=3):
