@@ -163,3 +163,24 @@ def test_beat_runs_the_safety_scoring_and_the_monthly_training():
     tasks_by_entry = {v["task"]: v for v in app.conf.beat_schedule.values()}
     assert tasks_by_entry["alerts.tasks.score_churn"]["kwargs"] == {"unless_done": True}
     assert "alerts.tasks.train_churn_model" in tasks_by_entry
+
+
+@pytest.mark.postgres
+def test_the_scoring_benchmark_reports_the_night_beside_the_reclassification_and_its_floor(branch, active_model,
+                                                                                          monkeypatch):
+    from django.db import connection
+
+    from alerts.churn import benchmark
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the benchmark measures PostgreSQL")
+    active = active_model("hgb")
+    monkeypatch.setattr("alerts.selectors.default_scan_date", lambda: NIGHT)
+    out = []
+    figures = benchmark.run(type("Out", (), {"write": lambda self, line: out.append(line)})())
+    text = "\n".join(out)
+    assert figures["customers"] == 5
+    assert ChurnScore.objects.filter(scored_on=NIGHT, model=active).count() == 5
+    assert JobRun.objects.filter(job="churn_score", status="succeeded").exists()
+    assert "scoring / reclassification" in text and "(target ≤ 10 %)" in text and "data floor" in text
+    assert figures["scoring"] > 0 and figures["reclassification"] > 0 and figures["floor"] > 0

@@ -11,6 +11,7 @@ BENCHMARKS = {
     "web": "crm.benchmarks.web",
     "generate": "crm.benchmarks.generate",  # peak memory of generate_branch (replaces the branch)
     "digest": "crm.benchmarks.digest",  # every advisor's morning digest built and handed to the channel
+    "churn_score": "alerts.churn.benchmark",  # a night's scoring vs the reclassification and its data floor
 }
 
 
