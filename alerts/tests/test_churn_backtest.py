@@ -50,15 +50,21 @@ def test_the_figures_agree_with_each_other(report):
 
 
 def test_the_figures_on_seed_1(report):
-    """Pinned from the run of 2026-12-05 (generator cd30b59; 1,500 customers, seed 1, 540 days of history)."""
+    """Pinned from the run of 2026-12-05 (generator cd30b59; 1,500 customers, seed 1, 540 days of history).
+
+    The model's AUC is pinned to a band, not a point: the generator's exp/log1p are numpy's, whose result in the
+    last bit depends on the CPU's vector instructions, so amounts differ by a cent here and there from machine to
+    machine, and a test set of 18 churners turns that into a few hundredths of AUC. The same code and seed gave
+    0.7421 (the machine of 2026-12-05), 0.7042 (AVX2) and 0.7179 (NPY_DISABLE_CPU_FEATURES=X86_V3). The
+    population and the rules' figure did not move."""
     model = report["model"]
     assert (model["n"], model["churned"]) == PINNED["population"]
     assert report["algorithm"] == PINNED["algorithm"]
-    assert model["auc"] == pytest.approx(PINNED["auc"], abs=0.002)
+    assert PINNED["auc"][0] <= model["auc"] <= PINNED["auc"][1]
     assert report["rules_combined"]["auc"] == pytest.approx(PINNED["rules_auc"], abs=0.002)
 
 
-PINNED = {"population": (1052, 18), "algorithm": "hgb", "auc": 0.7421, "rules_auc": 0.64}
+PINNED = {"population": (1052, 18), "algorithm": "hgb", "auc": (0.69, 0.76), "rules_auc": 0.64}
 
 
 def test_a_sampled_training_set_keeps_every_churner_and_a_weighted_share_of_stayers(report, monkeypatch):
